@@ -1,0 +1,106 @@
+"""The Forecourt application factory: a table of contents of register_* steps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from a config class (default: ``FORECOURT_CONFIG``) plus overrides."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config or config_from_env())
+    if overrides:
+        app.config.update(overrides)
+    check_production_config(app)
+    register_logging(app)
+    register_extensions(app)
+    with app.app_context():
+        register_views(app)
+    register_blueprints(app)
+    register_security_headers(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def check_production_config(app: Flask) -> None:
+    """Refuse to run in production with a default secret or demo passwords."""
+    from app.settings_check import check_production_settings
+
+    check_production_settings(app.config)
+
+
+def register_logging(app: Flask) -> None:
+    """Log with a request id on every line and no personal data."""
+    from app.logging import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind SQLAlchemy, migrations, CSRF and Flask-AppBuilder to the app."""
+    from app.extensions import appbuilder, csrf, db, migrate
+    from app.models import register_model_events
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    register_model_events()
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+
+
+def register_views(app: Flask) -> None:
+    """Add the CRUD views, the REST APIs and the menu."""
+    from app.api import register_apis
+    from app.views import register_model_views
+
+    register_model_views(app.extensions["appbuilder"])
+    register_apis(app.extensions["appbuilder"])
+
+
+def register_blueprints(app: Flask) -> None:
+    """Public pages (no login)."""
+    from app.public import public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP without any CDN, no sniffing, no framing, strict referrer."""
+    from app.http_security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Error pages that never show a stack trace or personal data."""
+    from app.errors import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Locale-aware money and date filters for templates."""
+    from app.domain import formatting
+
+    app.jinja_env.filters["money"] = formatting.format_money
+    app.jinja_env.filters["localdatetime"] = formatting.format_datetime
+    app.jinja_env.filters["localdate"] = formatting.format_date
+
+
+def register_commands(app: Flask) -> None:
+    """The ``flask forecourt …`` command group."""
+    from app.cli import forecourt
+
+    app.cli.add_command(forecourt)
+
+
+logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)

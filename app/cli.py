@@ -1,0 +1,106 @@
+"""The `flask --app run forecourt …` commands (thin: they call domain code)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.group("forecourt")
+def forecourt() -> None:
+    """Forecourt administration."""
+
+
+@forecourt.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the schema and sync roles and permissions (idempotent)."""
+    from flask_migrate import upgrade
+
+    from app.roles import sync_roles
+    from app.settings_check import demo_password_in_use
+
+    upgrade()
+    sm = current_app.appbuilder.sm
+    counts = sync_roles(current_app.appbuilder)
+    click.echo("schema up to date; roles: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if not current_app.config.get("DEMO_DATA_ALLOWED", True):
+        weak = demo_password_in_use(sm.get_all_users())
+        if weak:
+            raise click.ClickException(f"{len(weak)} user(s) still have the demo password: change them first.")
+
+
+@forecourt.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo data set (idempotent)."""
+    from app.demo import load_demo
+
+    if not current_app.config.get("DEMO_DATA_ALLOWED", True):
+        raise click.ClickException("Demo data is not loaded in production.")
+    summary = load_demo()
+    click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@forecourt.command("is-empty")
+@with_appcontext
+def is_empty_command() -> None:
+    """Exit 0 when the database has no users yet (used by `make run`)."""
+    from app.security import DealerUser
+    from app.extensions import db
+
+    raise SystemExit(0 if db.session.query(DealerUser.id).first() is None else 1)
+
+
+@forecourt.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True)
+@click.option("--dealer", "dealer_slug", default=None, help="Slug of the dealer (dealer roles).")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@with_appcontext
+def create_user_command(username, password, email, role, dealer_slug, first_name, last_name) -> None:
+    """Create a user with one role (and a dealer for dealer roles)."""
+    from app.accounts import AccountError, create_user
+
+    try:
+        user = create_user(username, password, email, role, dealer_slug, first_name, last_name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"created user {user.username} (id {user.id})")
+
+
+@forecourt.command("seed")
+@click.option("--dealers", default=3, show_default=True)
+@click.option("--cars", default=50, show_default=True, help="Per dealer.")
+@click.option("--clients", default=50, show_default=True, help="Per dealer.")
+@click.option("--inquiries", default=50, show_default=True, help="Per dealer.")
+@click.option("--sales", default=10, show_default=True, help="Per dealer.")
+@with_appcontext
+def seed_command(dealers, cars, clients, inquiries, sales) -> None:
+    """Bulk synthetic data for load and UI work."""
+    from app.demo import seed
+
+    summary = seed(dealers=dealers, cars=cars, clients=clients, inquiries=inquiries, sales=sales)
+    click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@forecourt.command("worker")
+@click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker_command(queues, burst) -> None:
+    """Run an RQ worker."""
+    from jobs.worker import run_worker
+
+    run_worker(current_app._get_current_object(), list(queues), burst=burst)
+
+
+@forecourt.command("cron")
+def cron_command() -> None:
+    """Run the cron scheduler (exactly one per deployment)."""
+    from jobs.worker import run_cron
+
+    run_cron(current_app._get_current_object())

@@ -1,0 +1,32 @@
+"""Error pages: JSON for the API, a short page for people; never a trace."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return jsonify(message=exc.description or exc.name), exc.code
+        return render_template("forecourt/error.html", code=exc.code, title=exc.name, message=_error_text(exc.code)), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            return jsonify(message="Internal server error"), 500
+        return render_template("forecourt/error.html", code=500, title="Error", message=_error_text(500)), 500
+
+
+def _error_text(code: int | None) -> str:
+    return {
+        404: _("This page does not exist, or you have no access to it."),
+        405: _("This action is not allowed this way."),
+        429: _("Too many attempts. Wait a minute and try again."),
+    }.get(code or 500, _("Something went wrong on our side. It has been logged."))

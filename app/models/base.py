@@ -1,0 +1,57 @@
+"""Column types and mixins shared by the domain models."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy.orm import declared_attr, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out, on every database.
+
+    SQLite returns naive datetimes even for ``DateTime(timezone=True)``; this is the one
+    place where they are made aware again.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC-aware datetimes only")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class TimestampMixin:
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class DealerOwnedMixin:
+    """A row that belongs to one dealer (the tenant)."""
+
+    @declared_attr
+    def dealer_id(cls):
+        return Column(
+            Integer, ForeignKey("dealer.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+
+    @declared_attr
+    def dealer(cls):
+        return relationship("Dealer")

@@ -1,0 +1,65 @@
+"""Clients a dealer's staff enter: the dealer is the controller of this data."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import relationship, validates
+
+from app.domain.contact import normalise_country, normalise_email, normalise_phone
+from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime
+
+
+class ClientSource(enum.Enum):
+    walk_in = "walk_in"
+    phone = "phone"
+    website = "website"
+    marketplace = "marketplace"
+    referral = "referral"
+    other = "other"
+
+
+class Client(DealerOwnedMixin, TimestampMixin, Model):
+    __tablename__ = "client"
+
+    id = Column(Integer, primary_key=True)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False)
+    email = Column(String(254), index=True)
+    phone = Column(String(20), index=True)
+    address_line1 = Column(String(200))
+    address_line2 = Column(String(200))
+    city = Column(String(100))
+    postal_code = Column(String(20))
+    country = Column(String(2))
+    source = Column(Enum(ClientSource, native_enum=False, length=20), nullable=False, default=ClientSource.walk_in)
+    marketing_consent = Column(Boolean, nullable=False, default=False)
+    marketing_consent_at = Column(UTCDateTime)
+    notes = Column(Text)
+    assigned_user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    possible_duplicate = Column(Boolean, nullable=False, default=False)
+
+    assigned_user = relationship("DealerUser", foreign_keys=[assigned_user_id])
+    inquiries = relationship("Inquiry", back_populates="client")
+    purchases = relationship("Sale", back_populates="buyer")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @validates("email")
+    def _email(self, key, value):
+        return normalise_email(value)
+
+    @validates("phone")
+    def _phone(self, key, value):
+        return normalise_phone(value, self.country or (self.dealer.country if self.dealer else None))
+
+    @validates("country")
+    def _country(self, key, value):
+        return normalise_country(value)

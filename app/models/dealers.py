@@ -1,0 +1,91 @@
+"""The dealer (tenant) and its profile."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import relationship, validates
+
+from app.domain import DomainError
+from app.domain.contact import normalise_country, normalise_email, normalise_phone
+from app.domain.money import normalise_currency
+from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime
+
+
+class DealerStatus(enum.Enum):
+    active = "active"
+    terminated = "terminated"
+
+
+class Dealer(TimestampMixin, Model):
+    __tablename__ = "dealer"
+
+    id = Column(Integer, primary_key=True)
+    slug = Column(String(64), unique=True, nullable=False)
+    business_name = Column(String(200), nullable=False)
+    legal_name = Column(String(200))
+    address_line1 = Column(String(200))
+    address_line2 = Column(String(200))
+    city = Column(String(100))
+    region = Column(String(100))
+    postal_code = Column(String(20))
+    country = Column(String(2), nullable=False, default="DE")
+    phone = Column(String(20))
+    email = Column(String(254))
+    website = Column(String(300))
+    record_visitor_ip = Column(Boolean, nullable=False, default=True)
+    default_currency = Column(String(3), nullable=False, default="EUR")
+    status = Column(Enum(DealerStatus, native_enum=False, length=20), nullable=False, default=DealerStatus.active)
+    terminated_at = Column(UTCDateTime)
+
+    social_links = relationship("DealerSocialLink", back_populates="dealer", cascade="all, delete-orphan")
+
+    def __str__(self) -> str:
+        return self.business_name or self.slug
+
+    @validates("slug")
+    def _slug(self, key, value):
+        import re
+
+        value = (value or "").strip().lower()
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", value):
+            raise DomainError(_l("A slug uses lower-case letters, digits and dashes."), "slug")
+        return value
+
+    @validates("phone")
+    def _phone(self, key, value):
+        return normalise_phone(value, self.country)
+
+    @validates("email")
+    def _email(self, key, value):
+        return normalise_email(value)
+
+    @validates("country")
+    def _country(self, key, value):
+        return normalise_country(value)
+
+    @validates("default_currency")
+    def _currency(self, key, value):
+        return normalise_currency(value)
+
+
+class DealerSocialLink(DealerOwnedMixin, Model):
+    __tablename__ = "dealer_social_link"
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(40), nullable=False)
+    url = Column(String(300), nullable=False)
+    dealer = relationship("Dealer", back_populates="social_links")
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.url}"
+
+    @validates("url")
+    def _url(self, key, value):
+        value = (value or "").strip()
+        if not value.startswith(("https://", "http://")):
+            raise DomainError(_l("A link starts with https://"), "url")
+        return value

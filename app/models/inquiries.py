@@ -1,0 +1,64 @@
+"""Inquiries from visitors and callers, and the sales pipeline they move through."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_appbuilder import Model
+from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import relationship, validates
+
+from app.domain.contact import normalise_email, normalise_phone
+from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime, utcnow
+
+
+class InquiryStatus(enum.Enum):
+    new = "new"
+    contacted = "contacted"
+    appointment = "appointment"
+    negotiating = "negotiating"
+    won = "won"
+    lost = "lost"
+
+
+class InquirySource(enum.Enum):
+    website = "website"
+    phone = "phone"
+    email = "email"
+    walk_in = "walk_in"
+    marketplace = "marketplace"
+    other = "other"
+
+
+class Inquiry(DealerOwnedMixin, TimestampMixin, Model):
+    __tablename__ = "inquiry"
+
+    id = Column(Integer, primary_key=True)
+    car_id = Column(Integer, ForeignKey("car.id", ondelete="SET NULL"), index=True)
+    client_id = Column(Integer, ForeignKey("client.id", ondelete="SET NULL"), index=True)
+    name = Column(String(200), nullable=False)
+    email = Column(String(254), index=True)
+    phone = Column(String(20))
+    message = Column(Text)
+    source = Column(Enum(InquirySource, native_enum=False, length=20), nullable=False, default=InquirySource.website)
+    status = Column(Enum(InquiryStatus, native_enum=False, length=20), nullable=False, default=InquiryStatus.new)
+    received_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    first_response_at = Column(UTCDateTime)
+    assigned_user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    ip_address = Column(String(45))
+    user_agent = Column(String(300))
+
+    car = relationship("Car")
+    client = relationship("Client", back_populates="inquiries")
+    assigned_user = relationship("DealerUser", foreign_keys=[assigned_user_id])
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.name}"
+
+    @validates("email")
+    def _email(self, key, value):
+        return normalise_email(value)
+
+    @validates("phone")
+    def _phone(self, key, value):
+        return normalise_phone(value, self.dealer.country if self.dealer else None)

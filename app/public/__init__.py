@@ -1,0 +1,17 @@
+"""The public blueprint: pages anyone may open without signing in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from app.extensions import db
+
+public_bp = Blueprint("public", __name__)
+
+
+@public_bp.get("/healthz")
+def healthz():
+    """Liveness for load balancers: the database answers."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

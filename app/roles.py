@@ -1,0 +1,106 @@
+"""What each role may reach (DESIGN.md, Roles), synced idempotently by `forecourt init`.
+
+Grants name FAB view menus (view class names and menu entries); ``ALL`` means every
+permission FAB registered for that view. Admin gets everything through FAB itself.
+"""
+
+from __future__ import annotations
+
+from app.security import DEALER_ADMIN, DEALER_STAFF, PRIVACY_OFFICER, STAFF
+
+ALL = "*"
+READ = ("can_list", "can_show", "can_get", "can_info")
+
+SIGNED_IN = {
+    "UserDBModelView": ("can_userinfo", "resetmypassword", "userinfoedit"),
+    "ResetMyPasswordView": ("can_this_form_get", "can_this_form_post"),
+    "UserInfoEditView": ("can_this_form_get", "can_this_form_post"),
+    "OpenApi": ("can_get",),
+    "SwaggerView": ("can_show",),
+    "MenuApi": ("can_get",),
+}
+
+DEALER_WORK = {
+    "CarModelView": ALL,
+    "CarApi": ALL,
+    "CarPriceChangeView": ALL,
+    "CarStatusChangeView": ALL,
+    "CarPhotoView": ALL,
+    "ClientModelView": ALL,
+    "ClientApi": ALL,
+    "InquiryModelView": ALL,
+    "InquiryApi": ALL,
+    "SaleModelView": ALL,
+    "SaleApi": ALL,
+    "Inventory": ALL,
+    "Cars": ALL,
+    "Customers": ALL,
+    "Clients": ALL,
+    "Inquiries": ALL,
+    "Sales": ALL,
+}
+
+USER_ADMIN = {
+    "UserDBModelView": ("can_list", "can_show", "can_add", "can_edit", "can_delete", "can_userinfo", "resetmypassword", "userinfoedit"),
+    "Security": ALL,
+    "List Users": ALL,
+}
+
+ROLE_GRANTS: dict[str, dict[str, object]] = {
+    DEALER_STAFF: {**SIGNED_IN, **DEALER_WORK},
+    DEALER_ADMIN: {
+        **SIGNED_IN,
+        **DEALER_WORK,
+        "CarCostView": ALL,
+        "CarCostApi": ALL,
+        "Costs": ALL,
+        "DealerProfileView": ALL,
+        "DealerSocialLinkView": ALL,
+        "Dealership": ALL,
+        "Dealer profile": ALL,
+        **USER_ADMIN,
+    },
+    STAFF: {
+        **SIGNED_IN,
+        "DealerModelView": ALL,
+        "DealerApi": ALL,
+        "DealerSocialLinkView": ALL,
+        "Accounts": ALL,
+        "Dealers": ALL,
+        **USER_ADMIN,
+    },
+    PRIVACY_OFFICER: {
+        **SIGNED_IN,
+        "DealerModelView": ("can_list", "can_show"),
+        "DealerApi": ("can_get", "can_info"),
+        "Accounts": ALL,
+        "Dealers": ALL,
+    },
+}
+
+
+def sync_roles(appbuilder) -> dict[str, int]:
+    """Register every view's permissions, then make each role hold exactly its grants.
+
+    Admin receives every permission from FAB itself; returns permission counts per role.
+    """
+    sm = appbuilder.sm
+    for name in (sm.auth_role_admin, sm.auth_role_public):
+        sm.find_role(name) or sm.add_role(name)
+    appbuilder.add_permissions(update_perms=True)
+    by_view: dict[str, list] = {}
+    for pvm in sm.session.query(sm.permissionview_model).all():
+        if pvm.view_menu is not None and pvm.permission is not None:
+            by_view.setdefault(pvm.view_menu.name, []).append(pvm)
+    counts = {}
+    for role_name, grants in ROLE_GRANTS.items():
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        wanted = []
+        for view_name, perms in grants.items():
+            for pvm in by_view.get(view_name, []):
+                if perms == ALL or pvm.permission.name in perms:
+                    wanted.append(pvm)
+        role.permissions = wanted
+        counts[role_name] = len(wanted)
+    sm.session.commit()
+    return counts

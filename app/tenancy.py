@@ -1,0 +1,256 @@
+"""Tenancy: who the current dealer is, and the tenant-scoped base classes.
+
+Every dealer-facing view and API inherits ``TenantModelView`` / ``TenantModelRestApi``:
+lists and single rows are filtered by the user's dealer (FAB ``base_filters``),
+``dealer_id`` is stamped on create and cannot change, relation drop-downs are scoped,
+and actions re-check the tenant because FAB's ``action``/``action_post`` skip
+``base_filters``. Another dealer's row is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, g, request
+from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import get_field_setup_query
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from app.domain import DomainError
+from app.domain.tenancy import TenantViolation, check_tenant_references
+from app.extensions import db
+
+NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing
+
+
+def current_user() -> Any | None:
+    user = getattr(g, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    try:
+        from flask_jwt_extended import current_user as jwt_user
+
+        return jwt_user if jwt_user else None
+    except Exception:  # outside a JWT-protected request
+        return None
+
+
+def is_dealer_user(user: Any | None) -> bool:
+    """A user bound to a dealer, or holding a dealer role: always tenant-scoped."""
+    from app.security import DEALER_ROLES
+
+    if user is None:
+        return True
+    if getattr(user, "dealer_id", None) is not None:
+        return True
+    return any(role.name in DEALER_ROLES for role in getattr(user, "roles", []))
+
+
+def current_dealer_id() -> int | None:
+    """The dealer whose data the current user may see; None for internal staff."""
+    user = current_user()
+    if not is_dealer_user(user):
+        return None
+    return getattr(user, "dealer_id", None) or NO_DEALER
+
+
+class FilterTenant(BaseFilter):
+    """``column == current dealer`` for dealer users; no filter for internal staff."""
+
+    name = "Tenant"
+    arg_name = None
+
+    def apply(self, query, value):
+        dealer_id = current_dealer_id()
+        if dealer_id is None:
+            return query
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field == dealer_id)
+
+
+def tenant_filters(column: str = "dealer_id") -> list[list[Any]]:
+    return [[column, FilterTenant, None]]
+
+
+def _scoped_relations(datamodel: SQLAInterface, columns: list[str]) -> dict[str, list]:
+    """Relation drop-downs limited to the user's dealer, for every dealer-owned target."""
+    scoped = {}
+    for name in columns:
+        if not datamodel.is_relation(name):
+            continue
+        target = datamodel.get_related_model(name)
+        if target.__tablename__ == "dealer":
+            scoped[name] = tenant_filters("id")
+        elif hasattr(target, "dealer_id"):
+            scoped[name] = tenant_filters("dealer_id")
+    return scoped
+
+
+def prepare_for_write(item: Any, is_new: bool) -> None:
+    """Stamp the tenant on create, refuse a change of tenant, check every reference."""
+    dealer_id = current_dealer_id()
+    if is_new and dealer_id is not None:
+        if hasattr(type(item), "dealer"):
+            from app.models.dealers import Dealer
+
+            item.dealer = db.session.get(Dealer, dealer_id)
+        item.dealer_id = dealer_id
+    if not is_new:
+        from sqlalchemy import inspect
+
+        history = inspect(item).attrs.dealer_id.history
+        if history.deleted and history.deleted[0] != item.dealer_id:
+            raise DomainError(_l("A record cannot move to another dealer."), "dealer")
+    if item.dealer_id is None and getattr(item, "dealer", None) is not None:
+        item.dealer_id = item.dealer.id
+    if item.dealer_id is None:
+        raise DomainError(_l("Choose the dealer this record belongs to."), "dealer")
+    check_tenant_references(item)
+
+
+class TenantScopeMixin:
+    """Shared set-up for tenant-scoped views and APIs."""
+
+    tenant_column = "dealer_id"
+    # FAB names the relation-filter attributes differently on views and on APIs.
+    rel_filter_attrs: tuple[str, ...] = ()
+
+    def _tenant_setup(self) -> None:
+        self.base_filters = list(self.base_filters or []) + tenant_filters(self.tenant_column)
+        every_relation = _scoped_relations(self.datamodel, self.datamodel.get_columns_list())
+        for attr in self.rel_filter_attrs:
+            setattr(self, attr, {**every_relation, **(getattr(self, attr, None) or {})})
+
+    def pre_add(self, item):
+        return self._prepare(item, is_new=True)
+
+    def pre_update(self, item):
+        return self._prepare(item, is_new=False)
+
+    def _prepare(self, item, is_new: bool) -> list[str]:
+        user = current_user()
+        db.session.info["acting_user_id"] = getattr(user, "id", None)
+        prepare_for_write(item, is_new=is_new)
+        return self.validate(item) or []
+
+    def validate(self, item) -> list[str] | None:
+        """Whole-record rules of the domain; raise ``DomainError``, return warnings."""
+        return None
+
+    def pre_delete(self, item):
+        dealer_id = current_dealer_id()
+        if dealer_id is not None and getattr(item, self.tenant_column) != dealer_id:
+            abort(404)
+
+
+class PermittedRelatedViewsMixin:
+    """Show a related list only to users who may list it (costs: not for DealerStaff)."""
+
+    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
+        visible = [
+            v for v in self._related_views if self.appbuilder.sm.has_access("can_list", v.class_permission_name)
+        ]
+        hidden, self._related_views = self._related_views, visible
+        try:
+            return super()._get_related_views_widgets(
+                item, orders=orders, pages=pages, page_sizes=page_sizes, widgets=widgets, **args
+            )
+        finally:
+            self._related_views = hidden
+
+
+class TenantActionsMixin:
+    """FAB's ``action``/``action_post`` load rows without ``base_filters``: check them here."""
+
+    def _in_tenant(self, pk):
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if request.method == "POST":  # FAB itself refuses a GET while CSRF is on
+            self._in_tenant(pk)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        for pk in request.form.getlist("rowid"):
+            self._in_tenant(pk)
+        return super().action_post()
+
+
+class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, TenantScopeMixin, ModelView):
+    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
+
+    rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")
+
+    def __init__(self, **kwargs):
+        self._tenant_setup()
+        super().__init__(**kwargs)
+
+    def pre_add(self, item):
+        self._flash_warnings(self._guarded(super().pre_add, item))
+
+    def pre_update(self, item):
+        self._flash_warnings(self._guarded(super().pre_update, item))
+
+    @staticmethod
+    def _guarded(check, item):
+        try:
+            return check(item)
+        except DomainError:
+            db.session.rollback()  # nothing of a rejected form stays in the session
+            raise
+
+    @staticmethod
+    def _flash_warnings(warnings):
+        for warning in warnings or []:
+            flash(warning, "warning")
+
+
+def _error_messages(exc: Exception) -> dict:
+    if isinstance(exc, DomainError):
+        return exc.as_dict()
+    if isinstance(exc, ValidationError):
+        return exc.messages
+    return {"_schema": [str(_l("This record conflicts with an existing one."))]}
+
+
+class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
+    """A FAB ``ModelRestApi`` limited to the user's dealer; rule errors answer 422."""
+
+    rel_filter_attrs = ("add_query_rel_fields", "edit_query_rel_fields")
+
+    def __init__(self):
+        self._tenant_setup()
+        super().__init__()
+
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        dealer_field = self.add_model_schema.fields.get("dealer")
+        if dealer_field is not None:
+            dealer_field.required = False  # stamped from the user for dealer users
+
+    def _write(self, handler, *args):
+        try:
+            return handler(*args)
+        except (DomainError, TenantViolation, IntegrityError) as exc:
+            db.session.rollback()
+            if isinstance(exc, IntegrityError):
+                current_app.logger.info("integrity error on %s", self.resource_name)
+            return self.response_422(message=_error_messages(exc))
+
+    def post_headless(self):
+        return self._write(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._write(super().put_headless, pk)
+
+
+

@@ -1,0 +1,47 @@
+"""Clients."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.models import Client
+from app.tenancy import TenantModelView
+from app.views.inquiries import InquiryModelView
+from app.views.labels import CLIENT_LABELS
+from app.views.sales import SaleModelView
+
+
+class ClientModelView(TenantModelView):
+    datamodel = SQLAInterface(Client)
+    list_title = _l("Clients")
+    show_title = _l("Client")
+    add_title = _l("Add a client")
+    edit_title = _l("Edit client")
+    related_views = [InquiryModelView, SaleModelView]
+    list_columns = ["full_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
+    search_columns = ["first_name", "last_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
+    _fields = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "source",
+        "marketing_consent",
+        "assigned_user",
+        "notes",
+    ]
+    add_columns = ["dealer"] + _fields
+    edit_columns = _fields
+    show_fieldsets = [
+        (_l("Contact"), {"fields": ["first_name", "last_name", "email", "phone", "possible_duplicate"]}),
+        (_l("Address"), {"fields": ["address_line1", "address_line2", "postal_code", "city", "country"]}),
+        (_l("Relationship"), {"fields": ["source", "marketing_consent", "assigned_user", "notes"]}),
+    ]
+    base_order = ("last_name", "asc")
+    label_columns = CLIENT_LABELS

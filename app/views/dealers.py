@@ -1,0 +1,72 @@
+"""Dealers: all of them for internal staff, the own profile for a dealer admin."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Dealer, DealerSocialLink
+from app.tenancy import PermittedRelatedViewsMixin, TenantModelView, current_user
+from app.views.inventory import CarModelView
+from app.views.labels import DEALER_LABELS
+from flask_appbuilder import ModelView
+
+_PROFILE = [
+    "business_name",
+    "legal_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "phone",
+    "email",
+    "website",
+]
+_SETTINGS = ["record_visitor_ip", "default_currency"]
+
+
+class DealerSocialLinkView(TenantModelView):
+    datamodel = SQLAInterface(DealerSocialLink)
+    list_title = _l("Social links")
+    list_columns = ["platform", "url"]
+    add_columns = ["dealer", "platform", "url"]
+    edit_columns = ["platform", "url"]
+    label_columns = DEALER_LABELS
+
+
+class DealerModelView(PermittedRelatedViewsMixin, ModelView):
+    """Every dealer account: Staff and Admin."""
+
+    datamodel = SQLAInterface(Dealer)
+    list_title = _l("Dealers")
+    related_views = [DealerSocialLinkView, CarModelView]
+    list_columns = ["business_name", "slug", "city", "country", "status", "created_at"]
+    search_columns = ["business_name", "legal_name", "slug", "city", "country", "status"]
+    add_columns = ["slug"] + _PROFILE + _SETTINGS
+    edit_columns = add_columns + ["status"]
+    show_fieldsets = [
+        (_l("Profile"), {"fields": ["slug"] + _PROFILE}),
+        (_l("Settings"), {"fields": _SETTINGS + ["status", "terminated_at"]}),
+    ]
+    label_columns = DEALER_LABELS
+
+
+class DealerProfileView(TenantModelView):
+    """The dealer admin's own profile and settings."""
+
+    datamodel = SQLAInterface(Dealer)
+    tenant_column = "id"
+    list_title = _l("Dealer profile")
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    related_views = [DealerSocialLinkView]
+    list_columns = ["business_name", "city", "country", "phone", "email"]
+    edit_columns = _PROFILE + _SETTINGS
+    show_fieldsets = DealerModelView.show_fieldsets
+    label_columns = DEALER_LABELS
+
+    def _prepare(self, item, is_new):
+        db.session.info["acting_user_id"] = getattr(current_user(), "id", None)
+        return []

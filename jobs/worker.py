@@ -1,0 +1,41 @@
+"""Worker and cron bootstrap, started by `flask forecourt worker` / `flask forecourt cron`."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from rq import Worker
+from rq.cron import CronScheduler
+
+from app.extensions import db, get_queue, redis_connection
+
+log = logging.getLogger(__name__)
+
+
+class AppWorker(Worker):
+    """An RQ worker whose forked work horses get fresh database connections."""
+
+    def main_work_horse(self, job, queue):
+        db.engine.dispose(close=False)  # never share the parent's pooled sockets
+        return super().main_work_horse(job, queue)
+
+
+def run_worker(app: Flask, queues: list[str], burst: bool = False) -> bool:
+    with app.app_context():
+        worker = AppWorker([get_queue(name) for name in queues], connection=redis_connection())
+        return worker.work(burst=burst, with_scheduler=False)
+
+
+def build_cron(app: Flask) -> CronScheduler:
+    """Exactly one cron process enqueues the periodic jobs; workers run them."""
+    from jobs.housekeeping import clean_job_registries
+
+    cron = CronScheduler(connection=redis_connection(), name="forecourt-cron")
+    cron.register(clean_job_registries, queue_name="default", cron="17 * * * *", name="clean-job-registries")
+    return cron
+
+
+def run_cron(app: Flask) -> None:
+    with app.app_context():
+        build_cron(app).start()
