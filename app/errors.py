@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +12,7 @@ def register_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             return jsonify(message=exc.description or exc.name), exc.code
-        return render_template("forecourt/error.html", code=exc.code, title=exc.name, message=_error_text(exc.code)), exc.code
+        return _page(exc.code, exc.name)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -21,7 +21,20 @@ def register_error_pages(app: Flask) -> None:
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
             return jsonify(message="Internal server error"), 500
-        return render_template("forecourt/error.html", code=500, title="Error", message=_error_text(500)), 500
+        return _page(500, "Error")
+
+
+def _page(code: int | None, title: str):
+    appbuilder = current_app.extensions["appbuilder"]
+    html = render_template(
+        "forecourt/error.html",
+        appbuilder=appbuilder,
+        base_template=appbuilder.base_template,
+        code=code,
+        title=title,
+        message=_error_text(code),
+    )
+    return html, code
 
 
 def _error_text(code: int | None) -> str:

@@ -12,7 +12,7 @@ ALL = "*"
 READ = ("can_list", "can_show", "can_get", "can_info")
 
 SIGNED_IN = {
-    "UserDBModelView": ("can_userinfo", "resetmypassword", "userinfoedit"),
+    "ForecourtUserDBModelView": ("can_userinfo", "resetmypassword", "userinfoedit"),
     "ResetMyPasswordView": ("can_this_form_get", "can_this_form_post"),
     "UserInfoEditView": ("can_this_form_get", "can_this_form_post"),
     "OpenApi": ("can_get",),
@@ -41,7 +41,7 @@ DEALER_WORK = {
 }
 
 USER_ADMIN = {
-    "UserDBModelView": ("can_list", "can_show", "can_add", "can_edit", "can_delete", "can_userinfo", "resetmypassword", "userinfoedit"),
+    "ForecourtUserDBModelView": ("can_list", "can_show", "can_add", "can_edit", "can_delete", "can_userinfo", "resetmypassword", "userinfoedit"),
     "Security": ALL,
     "List Users": ALL,
 }

@@ -94,10 +94,14 @@ def prepare_for_write(item: Any, is_new: bool) -> None:
     """Stamp the tenant on create, refuse a change of tenant, check every reference."""
     dealer_id = current_dealer_id()
     if is_new and dealer_id is not None:
+        chosen = item.dealer.id if getattr(item, "dealer", None) is not None else item.dealer_id
+        if chosen is not None and chosen != dealer_id:
+            raise TenantViolation(_l("The selected record does not exist."), "dealer")
         if hasattr(type(item), "dealer"):
             from app.models.dealers import Dealer
 
-            item.dealer = db.session.get(Dealer, dealer_id)
+            with db.session.no_autoflush:
+                item.dealer = db.session.get(Dealer, dealer_id)
         item.dealer_id = dealer_id
     if not is_new:
         from sqlalchemy import inspect
@@ -214,6 +218,15 @@ class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, TenantScop
             flash(warning, "warning")
 
 
+def relax_required_fields(api: ModelRestApi) -> None:
+    """FAB marks every NOT NULL column required; one with a default may be left out."""
+    table = api.datamodel.obj.__table__
+    for name, field in api.add_model_schema.fields.items():
+        column = table.columns.get(name)
+        if column is not None and column.default is not None:
+            field.required = False
+
+
 def _error_messages(exc: Exception) -> dict:
     if isinstance(exc, DomainError):
         return exc.as_dict()
@@ -233,6 +246,7 @@ class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
 
     def _init_model_schemas(self):
         super()._init_model_schemas()
+        relax_required_fields(self)
         dealer_field = self.add_model_schema.fields.get("dealer")
         if dealer_field is not None:
             dealer_field.required = False  # stamped from the user for dealer users

@@ -10,7 +10,7 @@ from app.domain.inventory import validate_car
 from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Car, CarCost, Client, Dealer, Inquiry, Sale
-from app.tenancy import TenantModelRestApi
+from app.tenancy import TenantModelRestApi, relax_required_fields
 
 _CAR = [
     "stock_number",
@@ -39,6 +39,11 @@ _CAR = [
 
 class DealerApi(ModelRestApi):
     resource_name = "dealer"
+
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        relax_required_fields(self)
+
     datamodel = SQLAInterface(Dealer)
     _profile = [
         "slug",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from flask_babel import format_currency, format_date as _format_date
+from flask_babel import format_currency
+from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
 
-from app.domain.money import from_minor
+from app.domain.money import from_minor, normalise_currency
 
 
 def format_money(minor: int | None, currency: str | None) -> str:
     if minor is None or not currency:
         return ""
+    currency = normalise_currency(currency)  # babel only knows "EUR", not "eur"
     return format_currency(from_minor(minor, currency), currency)
 
 
@@ -20,7 +22,7 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return _format_datetime(value, "medium")
 
 

@@ -16,6 +16,14 @@ def validate_car(car: Any, session: Session) -> list[str]:
     """Raise ``DomainError`` for a car that breaks a rule; return warnings to show."""
     from app.models.inventory import Car
 
+    from app.models.inventory import CarStatus
+    from app.models.sales import Sale, SaleStatus
+
+    status = inspect(car).attrs.status.history
+    if car.status == CarStatus.sold and (car.id is None or status.has_changes()):
+        sold = car.id and session.scalar(select(Sale.id).where(Sale.car_id == car.id, Sale.status == SaleStatus.sold))
+        if not sold:
+            raise DomainError(_l("A car becomes sold when its sale is recorded."), "status")
     result = check_vin(car.vin, car.year, bool(car.legacy_chassis_number))
     if result.errors:
         raise DomainError(result.errors[0], "vin")
@@ -67,3 +75,18 @@ def record_car_history(session: Session, acting_user_id: int | None) -> None:
                         changed_by_id=acting_user_id,
                     )
                 )
+
+
+def set_published(cars: list[Any], published: bool) -> tuple[int, list[str]]:
+    """Publish or unpublish cars; sold and archived cars are never published."""
+    from app.models.inventory import CarStatus
+
+    changed, refused = 0, []
+    for car in cars:
+        if published and car.status in (CarStatus.sold, CarStatus.archived):
+            refused.append(car.stock_number)
+            continue
+        if car.published != published:
+            car.published = published
+            changed += 1
+    return changed, refused

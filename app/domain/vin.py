@@ -64,6 +64,9 @@ def check_vin(value: str | None, model_year: int | None = None, legacy: bool = F
             result.errors.append(
                 str(_l("A chassis number has 2 to 24 letters, digits, spaces, dots, dashes or slashes."))
             )
+        elif model_year is not None and model_year >= 1981 and VIN_RE.match(vin):
+            # The flag is for classics; it must not waive the check digit of a modern VIN.
+            _check_check_digit(vin, result)
         return result
     if len(vin) != 17:
         result.errors.append(
@@ -84,6 +87,12 @@ def check_vin(value: str | None, model_year: int | None = None, legacy: bool = F
             str(_l("Cars built before 1981 have no standard VIN: tick 'legacy chassis number'."))
         )
         return result
+    _check_check_digit(vin, result)
+    return result
+
+
+def _check_check_digit(vin: str, result: VinCheck) -> None:
+    """Position 9: an error for North-American VINs, a warning for all others."""
     expected = check_digit(vin)
     if vin[8] != expected:
         if is_north_american(vin):
@@ -94,19 +103,26 @@ def check_vin(value: str | None, model_year: int | None = None, legacy: bool = F
             result.warnings.append(
                 str(_l("The VIN's check digit does not match; usual for cars built outside North America."))
             )
-    return result
 
 
 def decode_vin(vin: str) -> dict[str, str]:
     """Manufacturer, region and model-year candidates, decoded offline by ``vininfo``."""
     from vininfo import Vin
+    from vininfo.common import UnsupportedBrand
 
+    vin = normalise_vin(vin)
+    if not VIN_RE.match(vin):
+        return {}
     try:
         info = Vin(vin)
-    except Exception:  # vininfo raises on anything it cannot parse
+        assembler = info.assembler
+        # vininfo names an unknown WMI after its placeholder class "UnsupportedBrand".
+        manufacturer = "" if isinstance(assembler, UnsupportedBrand) else (info.manufacturer or "")
+        region = info.region or ""
+        years = ", ".join(str(y) for y in (info.years or []))
+    except Exception:  # noqa: BLE001 - vininfo's brand-specific decoders may raise anything
         return {}
-    years = ", ".join(str(y) for y in (info.years or []))
-    return {"manufacturer": info.manufacturer or "", "region": info.region or "", "years": years}
+    return {"manufacturer": manufacturer, "region": region, "years": years}
 
 
 _YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980+i, cycling every 30 years
@@ -115,6 +131,7 @@ _YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980+i, cycling every 30 years
 def build_vin(wmi: str, vds: str, model_year: int, plant: str, serial: int) -> str:
     """A well-formed VIN with a correct check digit (for demo and synthetic data)."""
     year_code = _YEAR_CODES[(model_year - 1980) % 30]
-    draft = f"{wmi}{vds}0{year_code}{plant}{serial:06d}"
-    assert len(draft) == 17, draft
+    draft = f"{wmi}{vds}0{year_code}{plant}{serial:06d}".upper()
+    if not VIN_RE.match(draft):  # not an assert: it must hold under ``python -O`` too
+        raise ValueError(f"cannot build a VIN from {draft!r}: 3+5+1+1+1+6 characters, no I, O or Q")
     return draft[:8] + check_digit(draft) + draft[9:]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask import flash, redirect
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.domain.formatting import format_datetime
-from app.domain.inventory import validate_car
+from app.domain.inventory import set_published, validate_car
 from app.extensions import db
 from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
 from app.tenancy import TenantModelView
@@ -131,3 +134,21 @@ class CarModelView(TenantModelView):
 
     def validate(self, item):
         return validate_car(item, db.session)
+
+    @action("publish", _l("Publish"), _l("Publish the selected cars on the dealer's listing?"), "fa-eye")
+    def publish(self, items):
+        return self._publish(items, True)
+
+    @action("unpublish", _l("Unpublish"), _l("Take the selected cars off the listing?"), "fa-eye-slash")
+    def unpublish(self, items):
+        return self._publish(items, False)
+
+    def _publish(self, items, published: bool):
+        cars = items if isinstance(items, list) else [items]
+        changed, refused = set_published(cars, published)
+        db.session.commit()
+        flash(_("%(n)s car(s) updated.", n=changed), "success")
+        if refused:
+            flash(_("Sold or archived cars are not published: %(cars)s", cars=", ".join(refused)), "warning")
+        self.update_redirect()
+        return redirect(self.get_redirect())

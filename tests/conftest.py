@@ -1,0 +1,119 @@
+"""Fixtures: one app per session built through ``create_app``, migrated with the real
+migrations, loaded with the demo data set; clients log in through the login form."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from app import create_app
+from config import DEMO_PASSWORD, TestingConfig
+
+DEALERS = ("north-motors", "south-cars")
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def _reset_database(app) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    overrides = {"EMBEDDED_REDIS_PATH": str(tmp_path_factory.mktemp("redis") / "redis.db")}
+    if not os.environ.get("DATABASE_URL"):
+        db_file = tmp_path_factory.mktemp("db") / "forecourt.db"
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
+    app = create_app(TestingConfig, overrides)
+    _reset_database(app)
+    runner = app.test_cli_runner()
+    for command in (["forecourt", "init"], ["forecourt", "demo"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    return app
+
+
+@pytest.fixture
+def db(app):
+    from app.extensions import db as _db
+
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+
+
+def csrf_token(client, url: str = "/login/") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+class Browser:
+    """A logged-in test client that sends the CSRF token like a real form would."""
+
+    def __init__(self, client, username: str | None):
+        self.client = client
+        self.username = username
+
+    def login(self, password: str = DEMO_PASSWORD):
+        token = csrf_token(self.client)
+        return self.client.post(
+            "/login/", data={"username": self.username, "password": password, "csrf_token": token}
+        )
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def post_form(self, url, data: dict, form_url: str | None = None, **kw):
+        data = dict(data)
+        data["csrf_token"] = csrf_token(self.client, form_url or url)
+        return self.client.post(url, data=data, **kw)
+
+
+@pytest.fixture
+def login(app):
+    def _login(username: str | None) -> Browser:
+        browser = Browser(app.test_client(), username)
+        if username:
+            response = browser.login()
+            assert response.status_code == 302, f"login of {username} failed"
+        return browser
+
+    return _login
+
+
+@pytest.fixture
+def api(app):
+    """A JSON client with a JWT from POST /api/v1/security/login."""
+
+    def _api(username: str):
+        client = app.test_client()
+        response = client.post(
+            "/api/v1/security/login",
+            json={"username": username, "password": DEMO_PASSWORD, "provider": "db"},
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        token = response.json["access_token"]
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return _api
+
+
+@pytest.fixture
+def dealer_ids(app):
+    from app.extensions import db
+    from app.models import Dealer
+
+    with app.app_context():
+        return {d.slug: d.id for d in db.session.scalars(select(Dealer).where(Dealer.slug.in_(DEALERS)))}
