@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, request
+from flask import abort, current_app, flash, g, has_request_context, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
@@ -152,19 +152,29 @@ class TenantScopeMixin:
 
 
 class PermittedRelatedViewsMixin:
-    """Show a related list only to users who may list it (costs: not for DealerStaff)."""
+    """Show a related list only to users who may list it (costs: not for DealerStaff).
 
-    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
-        visible = [
-            v for v in self._related_views if self.appbuilder.sm.has_access("can_list", v.class_permission_name)
-        ]
-        hidden, self._related_views = self._related_views, visible
-        try:
-            return super()._get_related_views_widgets(
-                item, orders=orders, pages=pages, page_sizes=page_sizes, widgets=widgets, **args
-            )
-        finally:
-            self._related_views = hidden
+    FAB reads ``_related_views`` both for the widgets and for the template, so the
+    filter sits on that attribute; FAB registers inner views through
+    ``get_init_inner_views``, which keeps the full list.
+    """
+
+    _all_related_views: list | None = None
+
+    @property
+    def _related_views(self):
+        views = self._all_related_views or []
+        if not has_request_context():
+            return views
+        has_access = self.appbuilder.sm.has_access
+        return [v for v in views if has_access("can_list", v.class_permission_name)]
+
+    @_related_views.setter
+    def _related_views(self, value):
+        self._all_related_views = value
+
+    def get_init_inner_views(self):
+        return self._all_related_views
 
 
 class TenantActionsMixin:

@@ -7,6 +7,8 @@ import os
 import re
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from app import create_app
@@ -14,6 +16,20 @@ from config import DEMO_PASSWORD, TestingConfig
 
 DEALERS = ("north-motors", "south-cars")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never see another client's signed-in user.
+
+    Tests hold an app context (the ``db`` fixture) while they make requests, so the
+    requests share ``g``; Flask-Login and JWT cache the user there.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in ("_login_user", "user", "csrf_token", "_jwt_extended_jwt_user", "_jwt_extended_jwt"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
 
 
 def _reset_database(app) -> None:
@@ -34,6 +50,7 @@ def app(tmp_path_factory):
         db_file = tmp_path_factory.mktemp("db") / "forecourt.db"
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
     app = create_app(TestingConfig, overrides)
+    app.test_client_class = IsolatedClient
     _reset_database(app)
     runner = app.test_cli_runner()
     for command in (["forecourt", "init"], ["forecourt", "demo"]):

@@ -56,6 +56,7 @@ def test_blank_phone_is_none(typed):
         ("030 1234567", "XX"),  # no such region
         ("call me", "DE"),
         ("+", None),
+        ("+999 1234567", None),  # no such country calling code
     ],
 )
 def test_unparseable_phone_asks_for_the_country_code(typed, region):
@@ -70,7 +71,7 @@ def test_unparseable_phone_asks_for_the_country_code(typed, region):
         ("+1 12", None),  # too short
         ("+49 30 12", None),
         ("+1 555 000 0000 0000", None),  # too long
-        ("+999 1234567", None),  # no such country code
+        ("+1 999 555 0100", None),  # no such area code
         ("12", "DE"),
     ],
 )

@@ -235,7 +235,15 @@ def test_legacy_chassis_numbers_are_accepted_with_the_flag(typed, stored):
 def test_legacy_chassis_numbers_are_rejected_without_the_flag(typed):
     result = check_vin(typed, 1970)
     assert not result.ok
-    assert "legacy chassis number" in result.errors[0]
+    # Whatever the format, a pre-1981 car is told about the flag (not about I, O and Q).
+    assert result.errors == ["Cars built before 1981 have no standard VIN: tick 'legacy chassis number'."]
+
+
+@pytest.mark.parametrize("typed", ["113.044-10-012345", "HBJ8L/12345"])
+def test_chassis_numbers_without_flag_or_year_are_rejected(typed):
+    result = check_vin(typed)
+    assert not result.ok
+    assert len(result.errors) == 1
 
 
 @pytest.mark.parametrize("typed", ["A", "X" * 25, "-ABC123", "ABC#123", "ÄBC123", "ABC_123"])

@@ -68,6 +68,12 @@ def check_vin(value: str | None, model_year: int | None = None, legacy: bool = F
             # The flag is for classics; it must not waive the check digit of a modern VIN.
             _check_check_digit(vin, result)
         return result
+    # Before the format checks: a classic's number fails them, and the flag is the fix.
+    if model_year is not None and model_year < 1981:
+        result.errors.append(
+            str(_l("Cars built before 1981 have no standard VIN: tick 'legacy chassis number'."))
+        )
+        return result
     if len(vin) != 17:
         result.errors.append(
             str(
@@ -81,11 +87,6 @@ def check_vin(value: str | None, model_year: int | None = None, legacy: bool = F
         return result
     if not VIN_RE.match(vin):
         result.errors.append(str(_l("A VIN uses only A-Z (never I, O or Q) and 0-9.")))
-        return result
-    if model_year is not None and model_year < 1981:
-        result.errors.append(
-            str(_l("Cars built before 1981 have no standard VIN: tick 'legacy chassis number'."))
-        )
         return result
     _check_check_digit(vin, result)
     return result

@@ -1,0 +1,179 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against the live app.
+
+Harness (live server, browser, watched pages): ``tests/browser_support.py``.
+Run alone: ``.venv/bin/python -m pytest -q tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.vin import build_vin
+
+pytest.register_assert_rewrite("tests.browser_support")
+from tests.browser_support import choose_select2, filter_list, login, logout
+
+pytest_plugins = ["tests.browser_support"]
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "car-list.png"
+CAR_LIST = "/carmodelview/list/"
+SHOW_RE = re.compile(r"/carmodelview/show/(\d+)$")
+
+
+def _expect():
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _unique_stock_number() -> str:
+    return f"BT-{uuid.uuid4().hex[:8].upper()}"
+
+
+def _cars_matching(app, **criteria) -> int:
+    from app.extensions import db
+    from app.models import Car
+
+    with app.app_context():
+        query = select(func.count()).select_from(Car)
+        for name, value in criteria.items():
+            query = query.where(getattr(Car, name) == value)
+        count = db.session.scalar(query)
+        db.session.remove()
+        return count
+
+
+def _open_add_form(page):
+    expect = _expect()
+    page.goto(CAR_LIST)
+    page.locator('a[href="/carmodelview/add"]').first.click()
+    page.wait_for_url("**/carmodelview/add")
+    expect(page.locator("form#model_form")).to_be_visible()
+    # The tenant is the user's only dealer, pre-selected; currency defaults to EUR.
+    expect(page.locator("#dealer")).to_have_value(re.compile(r"^\d+$"))
+    expect(page.locator("#currency")).to_have_value("EUR")
+
+
+def _fill_car(page, *, stock_number: str, vin: str) -> None:
+    form = page.locator("form#model_form")
+    form.locator("#stock_number").fill(stock_number)
+    form.locator("#vin").fill(vin)
+    form.locator("#year").fill("2019")
+    form.locator("#make").fill("Volkswagen")
+    form.locator("#model").fill("Golf")
+    choose_select2(page, "fuel", "diesel")
+    form.locator("#mileage").fill("48210")
+    form.locator("#asking_price").fill("15990.00")
+
+
+def _save(page) -> None:
+    form = page.locator("form#model_form")
+    # A form the browser itself refuses (HTML5 constraints) never reaches the server:
+    # say which fields block it rather than time out waiting for a navigation.
+    blocked = form.evaluate(
+        """f => f.checkValidity() ? [] : Array.from(f.elements)
+               .filter(e => e.willValidate && !e.checkValidity())
+               .map(e => `${e.name}: ${e.validationMessage}`)"""
+    )
+    assert not blocked, f"the browser refuses to submit the car form: {blocked}"
+    with page.expect_navigation():
+        form.get_by_role("button", name="Save").click()
+
+
+def _list_row(page, stock_number: str):
+    return page.locator("table.table-bordered tr", has=page.get_by_role("cell", name=stock_number, exact=True))
+
+
+def test_car_list_screenshot(page):
+    expect = _expect()
+    login(page, "north-motors-admin")
+    page.goto(CAR_LIST)
+    expect(page.locator("table.table-bordered tr").nth(1)).to_be_visible()
+    expect(page.get_by_text("Record Count")).to_be_visible()
+    # The assets really applied: Bootstrap's navbar and Font Awesome's icon font.
+    navbar_height = page.locator(".navbar").first.evaluate("el => getComputedStyle(el).minHeight")
+    assert navbar_height == "50px", f"Bootstrap's CSS is not applied (navbar min-height {navbar_height})"
+    page.evaluate("document.fonts.ready")
+    icon_font = page.locator("i.fa").first.evaluate("el => getComputedStyle(el, '::before').fontFamily")
+    assert "Font Awesome" in icon_font, icon_font
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+    page.watcher.assert_clean()
+
+
+def test_car_added_by_one_dealer_is_invisible_to_another(app, page):
+    expect = _expect()
+    stock_number = _unique_stock_number()
+    vin = build_vin("WVW", "ZZZAU", 2019, "W", secrets.randbelow(1_000_000))
+
+    # North Motors staff adds a car through the form.
+    login(page, "north-motors-staff")
+    _open_add_form(page)
+    _fill_car(page, stock_number=stock_number, vin=vin)
+    _save(page)
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(".alert-success")).to_contain_text("Added Row")
+
+    # ... and finds it in the car list.
+    page.goto(CAR_LIST)
+    filter_list(page, "Stock no.", stock_number)
+    row = _list_row(page, stock_number)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Volkswagen")
+    expect(row).to_contain_text("Golf")
+    href = row.locator('a[href^="/carmodelview/show/"]').first.get_attribute("href")
+    match = SHOW_RE.search(href or "")
+    assert match, f"no show link in the new car's row: {href!r}"
+    car_id = int(match.group(1))
+    assert _cars_matching(app, id=car_id, stock_number=stock_number, vin=vin) == 1
+
+    logout(page)
+
+    # South Cars staff: the list, searched for that stock number, has nothing.
+    login(page, "south-cars-staff")
+    page.goto(CAR_LIST)
+    expect(page.locator("table.table-bordered")).to_be_visible()
+    expect(page.get_by_text(stock_number)).to_have_count(0)
+    filter_list(page, "Stock no.", stock_number)
+    expect(page.get_by_text("No records found")).to_be_visible()
+    expect(page.get_by_text(stock_number)).to_have_count(0)
+
+    # ... and the car's own page is a 404, not a 403 and not the car.
+    show_path = f"/carmodelview/show/{car_id}"
+    page.watcher.allow_status(show_path, 404)
+    response = page.goto(show_path)
+    assert response is not None and response.status == 404, f"{show_path} answered {response and response.status}"
+    expect(page.locator("h2")).to_contain_text("404")
+    expect(page.get_by_text(stock_number)).to_have_count(0)
+    expect(page.get_by_text(vin)).to_have_count(0)
+
+    page.watcher.assert_clean()
+
+
+def test_invalid_vin_is_refused_with_a_clear_error(app, page):
+    expect = _expect()
+    stock_number = _unique_stock_number()
+    bad_vin = "INVALIDVIN123"
+
+    login(page, "north-motors-staff")
+    _open_add_form(page)
+    _fill_car(page, stock_number=stock_number, vin=bad_vin)
+    _save(page)
+
+    error = page.locator(".alert-danger")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("A VIN has 17 characters")
+    expect(page.locator(".alert-success")).to_have_count(0)
+    assert _cars_matching(app, stock_number=stock_number) == 0
+    assert _cars_matching(app, vin=bad_vin) == 0
+
+    page.watcher.assert_clean()
