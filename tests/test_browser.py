@@ -176,4 +176,12 @@ def test_invalid_vin_is_refused_with_a_clear_error(app, page):
     assert _cars_matching(app, stock_number=stock_number) == 0
     assert _cars_matching(app, vin=bad_vin) == 0
 
+    # The error belongs on the form, with what was typed kept for correction.
+    assert page.url.endswith("/carmodelview/add"), (
+        f"after the refused save the browser is on {page.url}, not on the add form: "
+        "the VIN error is only a flash message and everything typed is lost"
+    )
+    expect(page.locator("form#model_form #vin")).to_have_value(bad_vin)
+    expect(page.locator("form#model_form #stock_number")).to_have_value(stock_number)
+
     page.watcher.assert_clean()
