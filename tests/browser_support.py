@@ -175,10 +175,14 @@ class PageWatcher:
         new_app_errors = self.app_errors.records[self._app_errors_seen :]
         return self.problems + [f"app logged an error: {text}" for text in new_app_errors]
 
-    def assert_clean(self) -> None:
-        """Fail on every problem not reported yet (each problem fails a test once)."""
+    def take_unreported(self) -> list[str]:
         problems = self.collect()[self._reported :]
         self._reported += len(problems)
+        return problems
+
+    def assert_clean(self) -> None:
+        """Fail on every problem not reported yet (each problem fails a test once)."""
+        problems = self.take_unreported()
         assert not problems, "browser saw problems:\n  " + "\n  ".join(problems)
 
 
@@ -196,6 +200,19 @@ def page(browser, live_server):
     finally:
         context.close()
     watcher.assert_clean()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that failed on its own: show the page's problems with that failure."""
+    report = yield
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    watcher = getattr(page, "watcher", None)
+    if report.when == "call" and report.failed and watcher is not None:
+        problems = watcher.take_unreported()
+        if problems:
+            report.sections.append(("browser problems", "\n".join(problems)))
+    return report
 
 
 # --------------------------------------------------------------------------- actions

@@ -7,6 +7,7 @@ from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
+from wtforms.validators import DataRequired
 
 from app.domain import DomainError
 from app.security import ADMIN, DEALER_ROLES, INTERNAL_ROLES
@@ -41,6 +42,8 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     add_form_query_rel_fields = {"roles": [["name", FilterInFunction, assignable_role_names]], "dealer": tenant_filters("id")}
     edit_form_query_rel_fields = add_form_query_rel_fields
     label_columns = {"dealer": _l("Dealer"), "preferred_language": _l("Language")}
+    # Groups are left out (a group could carry any role), so roles alone are required.
+    validators_columns = {"roles": [DataRequired()]}
 
     def _check(self, item) -> None:
         dealer_id = current_dealer_id()
