@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
+from app.forms import OptionalCheckboxesMixin
 
 NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing
 
@@ -199,7 +200,9 @@ class TenantActionsMixin:
         return super().action_post()
 
 
-class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, TenantScopeMixin, ModelView):
+class TenantModelView(
+    TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView
+):
     """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
 
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")
@@ -228,13 +231,20 @@ class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, TenantScop
             flash(warning, "warning")
 
 
-def relax_required_fields(api: ModelRestApi) -> None:
-    """FAB marks every NOT NULL column required; one with a default may be left out."""
+def fit_schemas_to_columns(api: ModelRestApi) -> None:
+    """Make FAB's generated schemas follow the columns: a NOT NULL column with a default
+    may be left out, and a nullable one (enums too) accepts null, which FAB's PUT merge
+    sends back for every empty column."""
     table = api.datamodel.obj.__table__
-    for name, field in api.add_model_schema.fields.items():
-        column = table.columns.get(name)
-        if column is not None and column.default is not None:
-            field.required = False
+    for schema in (api.add_model_schema, api.edit_model_schema):
+        for name, field in schema.fields.items():
+            column = table.columns.get(name)
+            if column is None:
+                continue
+            if column.default is not None:
+                field.required = False
+            if column.nullable:
+                field.allow_none = True
 
 
 def _error_messages(exc: Exception) -> dict:
@@ -256,7 +266,7 @@ class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
 
     def _init_model_schemas(self):
         super()._init_model_schemas()
-        relax_required_fields(self)
+        fit_schemas_to_columns(self)
         dealer_field = self.add_model_schema.fields.get("dealer")
         if dealer_field is not None:
             dealer_field.required = False  # stamped from the user for dealer users
@@ -267,7 +277,8 @@ class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
         except (DomainError, TenantViolation, IntegrityError) as exc:
             db.session.rollback()
             if isinstance(exc, IntegrityError):
-                current_app.logger.info("integrity error on %s", self.resource_name)
+                current_app.logger.warning("integrity error on %s: %s", self.resource_name, type(exc.orig).__name__)
+                current_app.logger.debug("integrity detail: %s", exc.orig)
             return self.response_422(message=_error_messages(exc))
 
     def post_headless(self):

@@ -101,12 +101,13 @@ def live_server(app) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser():
     executable = _require_chromium()
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:
+    except PlaywrightError as exc:
         playwright.stop()
         message = f"could not launch Chromium at {executable!r}: {exc}"
         if os.environ.get("CI") == "true":
@@ -182,8 +183,16 @@ class PageWatcher:
 
     def assert_clean(self) -> None:
         """Fail on every problem not reported yet (each problem fails a test once)."""
-        problems = self.take_unreported()
+        problems = _counted(self.take_unreported())
         assert not problems, "browser saw problems:\n  " + "\n  ".join(problems)
+
+
+def _counted(problems: list[str]) -> list[str]:
+    """Each distinct problem once, with how often it happened."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem] = counts.get(problem, 0) + 1
+    return [f"{p} (x{n})" if n > 1 else p for p, n in counts.items()]
 
 
 @pytest.fixture
@@ -211,7 +220,7 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed and watcher is not None:
         problems = watcher.take_unreported()
         if problems:
-            report.sections.append(("browser problems", "\n".join(problems)))
+            report.sections.append(("browser problems", "\n".join(_counted(problems))))
     return report
 
 
@@ -225,8 +234,11 @@ def login(page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/login/")
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign In").click()
+    if urlsplit(page.url).path == "/login/":
+        alerts = page.locator(".alert").all_inner_texts()
+        pytest.fail(f"login of {username!r} refused: {alerts}", pytrace=False)
     expect(page.locator('a[href="/logout/"]')).to_be_attached()
 
 
@@ -235,8 +247,8 @@ def logout(page) -> None:
     from playwright.sync_api import expect
 
     page.locator("a.dropdown-toggle", has=page.locator(".fa-user")).click()
-    page.locator('a[href="/logout/"]').click()
-    page.wait_for_url(lambda url: urlsplit(url).path != "/logout/")
+    with page.expect_navigation():
+        page.locator('a[href="/logout/"]').click()
     expect(page.locator('a[href="/logout/"]')).to_have_count(0)
 
 
@@ -245,13 +257,16 @@ def choose_select2(page, select_id: str, option_text: str) -> None:
     container = page.locator(f"#{select_id} + .select2-container")
     container.locator(".select2-selection").click()
     page.locator(".select2-container--open .select2-results__option", has_text=option_text).first.click()
+    from playwright.sync_api import expect
+
+    expect(container.locator(".select2-selection__rendered")).to_have_attribute("title", option_text)
 
 
 def filter_list(page, column_label: str, value: str) -> None:
     """Open the list's Search panel, add a filter on a column, search."""
     from playwright.sync_api import expect
 
-    page.get_by_role("link", name="Search").click()
+    page.get_by_role("link", name="Search", exact=True).click()
     panel = page.locator("#accordion1_href")
     expect(panel).to_be_visible()
     panel.get_by_role("button", name="Add Filter").click()

@@ -10,7 +10,7 @@ from app.domain.inventory import validate_car
 from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Car, CarCost, Client, Dealer, Inquiry, Sale
-from app.tenancy import TenantModelRestApi, relax_required_fields
+from app.tenancy import TenantModelRestApi, fit_schemas_to_columns
 
 _CAR = [
     "stock_number",
@@ -42,7 +42,7 @@ class DealerApi(ModelRestApi):
 
     def _init_model_schemas(self):
         super()._init_model_schemas()
-        relax_required_fields(self)
+        fit_schemas_to_columns(self)
 
     datamodel = SQLAInterface(Dealer)
     _profile = [

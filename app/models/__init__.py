@@ -6,7 +6,7 @@ from sqlalchemy import event, inspect
 
 # The security module first: importing FAB's security manager configures mappers.
 from app.security import DealerUser  # noqa: F401, I001
-from app.models.base import UTCDateTime, utcnow  # noqa: F401
+from app.models.base import UTCDateTime, apply_scalar_defaults, utcnow  # noqa: F401
 from app.models.clients import Client, ClientSource  # noqa: F401
 from app.models.dealers import Dealer, DealerSocialLink, DealerStatus  # noqa: F401
 from app.models.inquiries import Inquiry, InquirySource, InquiryStatus  # noqa: F401
@@ -38,6 +38,8 @@ def _before_flush(session, flush_context, instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, INSERT_ONLY) and session.is_modified(obj):
             raise RuntimeError(f"{type(obj).__name__} rows are insert-only")
+    for obj in session.new:
+        apply_scalar_defaults(obj)
     apply_sales_to_cars(session)
     record_car_history(session, session.info.get("acting_user_id"))
     for obj in list(session.new) + list(session.dirty):

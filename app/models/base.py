@@ -55,3 +55,19 @@ class DealerOwnedMixin:
     @declared_attr
     def dealer(cls):
         return relationship("Dealer")
+
+
+def apply_scalar_defaults(obj) -> None:
+    """Fill unset columns of a new object with their scalar defaults before flush-time rules.
+
+    SQLAlchemy applies column defaults only inside the INSERT, after ``before_flush``:
+    rules that read ``status`` or ``currency`` of a new row need them now.
+    """
+    from sqlalchemy import inspect
+
+    for attr in inspect(type(obj)).column_attrs:
+        column = attr.columns[0]
+        default = column.default
+        if default is None or not default.is_scalar or getattr(obj, attr.key) is not None:
+            continue
+        setattr(obj, attr.key, default.arg)

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Dealer, DealerSocialLink
 from app.tenancy import PermittedRelatedViewsMixin, TenantModelView, current_user
 from app.views.inventory import CarModelView
+from app.forms import OptionalCheckboxesMixin
 from app.views.labels import DEALER_LABELS
 from flask_appbuilder import ModelView
 
@@ -37,7 +38,7 @@ class DealerSocialLinkView(TenantModelView):
     label_columns = DEALER_LABELS
 
 
-class DealerModelView(PermittedRelatedViewsMixin, ModelView):
+class DealerModelView(PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
     """Every dealer account: Staff and Admin."""
 
     datamodel = SQLAInterface(Dealer)

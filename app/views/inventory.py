@@ -13,7 +13,7 @@ from app.domain.inventory import set_published, validate_car
 from app.extensions import db
 from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
 from app.tenancy import TenantModelView
-from app.views.fields import currency_field, money_field
+from app.forms import ValidVin, currency_field, money_field
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CAR_LABELS
 
@@ -131,11 +131,12 @@ class CarModelView(TenantModelView):
     edit_form_extra_fields = add_form_extra_fields
     base_order = ("acquired_on", "desc")
     label_columns = CAR_LABELS
+    validators_columns = {"vin": [ValidVin()]}
 
     def validate(self, item):
         return validate_car(item, db.session)
 
-    @action("publish", _l("Publish"), _l("Publish the selected cars on the dealer's listing?"), "fa-eye")
+    @action("publish", _l("Publish"), _l("Publish the selected cars on the public listing?"), "fa-eye")
     def publish(self, items):
         return self._publish(items, True)
 

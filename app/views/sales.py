@@ -9,7 +9,7 @@ from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Sale
 from app.tenancy import TenantModelView
-from app.views.fields import currency_field, money_field
+from app.forms import currency_field, money_field
 from app.views.labels import SALE_LABELS
 
 
