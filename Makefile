@@ -22,7 +22,7 @@ test: $(STAMP)  ## the whole suite (browser tests need Debian's chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## speed figures, printed (never asserted)
-	$(BIN)/python bench/list_views.py
+	$(BIN)/python -m bench.list_views
 
 lint: $(STAMP)
 	$(BIN)/ruff check app jobs tests config.py run.py
