@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +26,10 @@ def register_error_pages(app: Flask) -> None:
 
 def _page(code: int | None, title: str):
     appbuilder = current_app.extensions["appbuilder"]
+    if "user" not in g:  # CSRF errors stop the request before FAB sets g.user
+        from flask_login import current_user
+
+        g.user = current_user
     html = render_template(
         "forecourt/error.html",
         appbuilder=appbuilder,
