@@ -278,7 +278,6 @@ class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
             db.session.rollback()
             if isinstance(exc, IntegrityError):
                 current_app.logger.warning("integrity error on %s: %s", self.resource_name, type(exc.orig).__name__)
-                current_app.logger.debug("integrity detail: %s", exc.orig)
             return self.response_422(message=_error_messages(exc))
 
     def post_headless(self):
