@@ -89,6 +89,30 @@ class Config:
     DEFAULT_CURRENCY = "EUR"
     DEMO_DATA_ALLOWED = True
 
+    # Privacy requests
+    PRIVACY_VERIFICATION_TTL = timedelta(hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", "48")))
+    PRIVACY_EXPORT_TTL = timedelta(days=int(os.environ.get("PRIVACY_EXPORT_TTL_DAYS", "7")))
+    PRIVACY_REQUEST_RATE_LIMIT = os.environ.get("PRIVACY_REQUEST_RATE_LIMIT", "5 per hour")
+    PRIVACY_BATCH_SIZE = int(os.environ.get("PRIVACY_BATCH_SIZE", "500"))
+    # Seconds to pause between erasure batches, to spare a busy database.
+    PRIVACY_BATCH_PAUSE = float(os.environ.get("PRIVACY_BATCH_PAUSE", "0"))
+    # Key of the erasure ledger's keyed hashes (defaults to SECRET_KEY): keep it stable.
+    PRIVACY_LEDGER_KEY = os.environ.get("PRIVACY_LEDGER_KEY") or None
+    PRIVACY_OFFICER_EMAIL = os.environ.get("PRIVACY_OFFICER_EMAIL", "privacy@forecourt.example")
+    SUPERVISORY_AUTHORITY = os.environ.get(
+        "SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work"
+    )
+
+    # Mail: unset MAIL_SERVER keeps messages in the outbox only (development).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Forecourt <no-reply@forecourt.example>")
+    # The address people reach the public pages at, for links in e-mails sent by jobs.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

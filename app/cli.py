@@ -88,6 +88,17 @@ def seed_command(dealers, cars, clients, inquiries, sales) -> None:
     click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
+@forecourt.command("replay-erasures")
+@click.option("--since", default=None, help="Only ledger entries from this date (YYYY-MM-DD) on.")
+@with_appcontext
+def replay_erasures_command(since) -> None:
+    """Re-apply the erasure ledger, e.g. after restoring a backup."""
+    from app.privacy.erasure import replay_erasures
+
+    summary = replay_erasures(since=since)
+    click.echo("replayed: " + (", ".join(f"{k}={v}" for k, v in summary.items()) or "nothing to do"))
+
+
 @forecourt.command("worker")
 @click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")

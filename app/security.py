@@ -7,9 +7,11 @@ beyond declaring classes.
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.security.sqla.models import RegisterUser, User
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
+
+from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
 
 ADMIN = "Admin"
 STAFF = "Staff"
@@ -28,6 +30,51 @@ class DealerUser(User):
     dealer_id = Column(Integer, ForeignKey("dealer.id", ondelete="SET NULL"), nullable=True, index=True)
     preferred_language = Column(String(5), nullable=True)
     dealer = relationship("Dealer", foreign_keys=[dealer_id])
+
+    # Strings, not lazy_gettext: this module is imported by path before Babel is set up;
+    # app.privacy.registry translates declaration texts when it renders them.
+    __privacy__ = PrivacyDeclaration(
+        category="accounts",
+        title="User accounts",
+        purpose="Signing in and working in Forecourt for your dealership",
+        legal_basis="Contract (GDPR Art. 6(1)(b))",
+        recipients="Your dealership's administrators; Forecourt's staff",
+        retention="Until the account is deleted; deactivated accounts are anonymised after 30 days",
+        source="You, or your dealership's administrator",
+        personal={
+            "first_name": PLACEHOLDER,
+            "last_name": PLACEHOLDER,
+            "username": PLACEHOLDER,
+            "email": PLACEHOLDER,
+            "password": PLACEHOLDER,
+        },
+        find=(BY_CONTACT,),
+        email_column="email",
+        scope_column=None,
+        platform_only=True,
+        export_columns=("username", "first_name", "last_name", "email", "created_on", "last_login", "login_count"),
+        keep_reason="Records the user created stay linked to an anonymised account",
+        not_personal={"preferred_language": "a setting"},
+    )
+
+
+# Self-registration is off, so this FAB table stays empty; declared so it cannot
+# silently start holding people's data.
+RegisterUser.__privacy__ = PrivacyDeclaration(
+    category="registrations",
+    title="Pending registrations",
+    purpose="Self-registration (switched off)",
+    legal_basis="Contract (GDPR Art. 6(1)(b))",
+    recipients="Nobody",
+    retention="Not collected",
+    source="You",
+    personal={"first_name": DELETE, "last_name": DELETE, "username": DELETE, "email": DELETE, "password": DELETE},
+    find=(BY_CONTACT,),
+    email_column="email",
+    scope_column=None,
+    platform_only=True,
+    export_columns=("username", "first_name", "last_name", "email", "registration_date"),
+)
 
 
 class ForecourtSecurityManager(SecurityManager):

@@ -25,8 +25,21 @@ from app.models.inventory import (  # noqa: F401
     Transmission,
 )
 from app.models.sales import Sale, SaleStatus  # noqa: F401
+from app.models.privacy import (  # noqa: F401
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Disclosure,
+    ErasureLedgerEntry,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RectificationChange,
+    RequestChannel,
+    RequestStatus,
+    RequestType,
+)
+from app.models.mail import MailMessage  # noqa: F401
 
-INSERT_ONLY = (CarPriceChange, CarStatusChange)
+INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry)
 
 
 def _before_flush(session, flush_context, instances) -> None:
@@ -58,5 +71,9 @@ def register_model_events() -> None:
     """Install the flush-time rules once per process."""
     from app.extensions import db
 
+    from app.privacy.notices import enqueue_after_commit, forget_after_rollback
+
     if not event.contains(db.session, "before_flush", _before_flush):
         event.listen(db.session, "before_flush", _before_flush)
+        event.listen(db.session, "after_commit", enqueue_after_commit)
+        event.listen(db.session, "after_soft_rollback", forget_after_rollback)

@@ -71,3 +71,14 @@ def apply_scalar_defaults(obj) -> None:
         if default is None or not default.is_scalar or getattr(obj, attr.key) is not None:
             continue
         setattr(obj, attr.key, default.arg)
+
+
+class RestrictableMixin:
+    """A row that a restriction of processing (GDPR Art. 18) can freeze: hidden from
+    everyone but the privacy officer, and read-only."""
+
+    restricted_at = Column(UTCDateTime, index=True)
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None

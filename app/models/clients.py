@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_country, normalise_email, normalise_phone
-from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime
+from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime
+from app.domain.declarations import BY_CONTACT, DELETE, PrivacyDeclaration
 
 
 class ClientSource(enum.Enum):
@@ -21,7 +23,7 @@ class ClientSource(enum.Enum):
     other = "other"
 
 
-class Client(DealerOwnedMixin, TimestampMixin, Model):
+class Client(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     __tablename__ = "client"
 
     id = Column(Integer, primary_key=True)
@@ -40,10 +42,56 @@ class Client(DealerOwnedMixin, TimestampMixin, Model):
     notes = Column(Text)
     assigned_user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
     possible_duplicate = Column(Boolean, nullable=False, default=False)
+    marketing_objected_at = Column(UTCDateTime)
+    # The stand-in buyer that kept sales point to once their real buyer is erased.
+    is_erasure_placeholder = Column(Boolean, nullable=False, default=False)
 
     assigned_user = relationship("DealerUser", foreign_keys=[assigned_user_id])
     inquiries = relationship("Inquiry", back_populates="client")
     purchases = relationship("Sale", back_populates="buyer")
+
+    __privacy__ = PrivacyDeclaration(
+        category="clients",
+        title=_l("Client records"),
+        purpose=_l("Serving you as a customer of the dealer: quotes, test drives, sales, after-sales"),
+        legal_basis=_l("Contract and pre-contract steps (GDPR Art. 6(1)(b)); marketing only with consent (Art. 6(1)(a))"),
+        recipients=_l("The dealer's staff; Forecourt as the dealer's processor"),
+        retention=_l("Until you ask for erasure or the dealer's account ends; sales records 3 years"),
+        source=_l("You, or the dealer's staff when you contacted them"),
+        personal={
+            "first_name": DELETE,
+            "last_name": DELETE,
+            "email": DELETE,
+            "phone": DELETE,
+            "address_line1": DELETE,
+            "address_line2": DELETE,
+            "city": DELETE,
+            "postal_code": DELETE,
+            "country": DELETE,
+            "notes": DELETE,
+            "marketing_consent": DELETE,
+        },
+        find=(BY_CONTACT,),
+        email_column="email",
+        phone_column="phone",
+        export_columns=(
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postal_code",
+            "country",
+            "source",
+            "marketing_consent",
+            "marketing_consent_at",
+            "marketing_objected_at",
+            "notes",
+            "created_at",
+        ),
+    )
 
     def __str__(self) -> str:
         return self.full_name

@@ -13,6 +13,7 @@ from app.domain import DomainError
 from app.domain.contact import normalise_country, normalise_email, normalise_phone
 from app.domain.money import normalise_currency
 from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime
+from app.domain.declarations import BY_CONTACT, KEEP, PrivacyDeclaration
 
 
 class DealerStatus(enum.Enum):
@@ -42,6 +43,32 @@ class Dealer(TimestampMixin, Model):
     terminated_at = Column(UTCDateTime)
 
     social_links = relationship("DealerSocialLink", back_populates="dealer", cascade="all, delete-orphan")
+
+    __privacy__ = PrivacyDeclaration(
+        category="dealer_profile",
+        title=_l("Dealer profile"),
+        purpose=_l("Showing the dealership to its customers and running its account"),
+        legal_basis=_l("Contract (GDPR Art. 6(1)(b))"),
+        recipients=_l("Visitors of the dealer's public pages; Forecourt's staff"),
+        retention=_l("Until 30 days after the account is terminated"),
+        source=_l("The dealership"),
+        personal={
+            "legal_name": KEEP,
+            "address_line1": KEEP,
+            "address_line2": KEEP,
+            "city": KEEP,
+            "postal_code": KEEP,
+            "phone": KEEP,
+            "email": KEEP,
+        },
+        find=(BY_CONTACT,),
+        email_column="email",
+        phone_column="phone",
+        scope_column=None,
+        platform_only=True,
+        keep_reason=_l("A business profile: deleted 30 days after the account is terminated"),
+        export_columns=("business_name", "legal_name", "address_line1", "city", "postal_code", "country", "phone", "email", "website"),
+    )
 
     def __str__(self) -> str:
         return self.business_name or self.slug

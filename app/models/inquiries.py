@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_email, normalise_phone
-from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime, utcnow
+from app.domain.declarations import BY_CLIENT, BY_CONTACT, DELETE, PrivacyDeclaration
 
 
 class InquiryStatus(enum.Enum):
@@ -30,7 +32,7 @@ class InquirySource(enum.Enum):
     other = "other"
 
 
-class Inquiry(DealerOwnedMixin, TimestampMixin, Model):
+class Inquiry(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     __tablename__ = "inquiry"
 
     id = Column(Integer, primary_key=True)
@@ -51,6 +53,40 @@ class Inquiry(DealerOwnedMixin, TimestampMixin, Model):
     car = relationship("Car")
     client = relationship("Client", back_populates="inquiries")
     assigned_user = relationship("DealerUser", foreign_keys=[assigned_user_id])
+
+    __privacy__ = PrivacyDeclaration(
+        category="inquiries",
+        title=_l("Messages and inquiries"),
+        purpose=_l("Answering your questions about cars and arranging viewings"),
+        legal_basis=_l("Pre-contract steps at your request (GDPR Art. 6(1)(b))"),
+        recipients=_l("The dealer's staff; Forecourt as the dealer's processor"),
+        retention=_l("The dealer's inquiry retention setting (24 months by default)"),
+        source=_l("You, through the dealer's inquiry form, by phone or e-mail"),
+        personal={
+            "name": DELETE,
+            "email": DELETE,
+            "phone": DELETE,
+            "message": DELETE,
+            "ip_address": DELETE,
+            "user_agent": DELETE,
+        },
+        find=(BY_CONTACT, BY_CLIENT),
+        email_column="email",
+        phone_column="phone",
+        client_column="client_id",
+        export_columns=(
+            "name",
+            "email",
+            "phone",
+            "message",
+            "source",
+            "status",
+            "received_at",
+            "first_response_at",
+            "ip_address",
+            "user_agent",
+        ),
+    )
 
     def __str__(self) -> str:
         return f"#{self.id} {self.name}"

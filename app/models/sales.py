@@ -14,7 +14,8 @@ from sqlalchemy.orm import relationship, validates
 from app.domain import DomainError
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
-from app.models.base import DealerOwnedMixin, TimestampMixin
+from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin
+from app.domain.declarations import BY_CLIENT, PLACEHOLDER, PrivacyDeclaration
 
 
 class SaleStatus(enum.Enum):
@@ -23,7 +24,7 @@ class SaleStatus(enum.Enum):
     voided = "voided"
 
 
-class Sale(DealerOwnedMixin, TimestampMixin, Model):
+class Sale(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     __tablename__ = "sale"
     __table_args__ = (
         UniqueConstraint("dealer_id", "deal_number", name="uq_sale_dealer_deal_number"),
@@ -50,6 +51,23 @@ class Sale(DealerOwnedMixin, TimestampMixin, Model):
     car = relationship("Car")
     buyer = relationship("Client", back_populates="purchases", foreign_keys=[client_id])
     salesperson = relationship("DealerUser", foreign_keys=[salesperson_id])
+
+    __privacy__ = PrivacyDeclaration(
+        category="sales",
+        title=_l("Purchases"),
+        purpose=_l("Selling you a car, invoicing, warranty and accounting"),
+        legal_basis=_l("Contract (GDPR Art. 6(1)(b)); accounting and tax law (Art. 6(1)(c))"),
+        recipients=_l("The dealer; tax authorities and finance partners where the law or your contract requires"),
+        retention=_l("3 years after the sale, then erased"),
+        source=_l("The dealer"),
+        personal={"client_id": PLACEHOLDER},
+        find=(BY_CLIENT,),
+        client_column="client_id",
+        business_record_years=3,
+        record_date_column="sale_date",
+        keep_reason=_l("Business record kept for accounting (3 years), restricted"),
+        export_columns=("deal_number", "sale_date", "car.make", "car.model", "car.year", "car.vin", "price_minor", "currency", "status"),
+    )
 
     def __str__(self) -> str:
         return self.deal_number

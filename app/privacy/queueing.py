@@ -1,0 +1,76 @@
+"""Putting privacy work on the queue: after the commit, with ids only, one job per request.
+
+The job id is derived from the request (``privacy-request-<id>``), so enqueueing twice is
+harmless; a job that is finished, failed or whose worker died is replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Retry
+from rq.job import Job, JobStatus
+from rq.worker import Worker
+
+from app.extensions import get_queue, redis_connection
+
+log = logging.getLogger(__name__)
+
+LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+RETRY = Retry(max=3, interval=[10, 60, 300])
+
+
+def request_job_id(request_id: int) -> str:
+    return f"privacy-request-{request_id}"
+
+
+def mail_job_id(message_id: int) -> str:
+    return f"mail-{message_id}"
+
+
+def _existing(job_id: str) -> Job | None:
+    try:
+        return Job.fetch(job_id, connection=redis_connection())
+    except Exception:  # NoSuchJobError, or a job whose data expired
+        return None
+
+
+def _worker_alive(job: Job) -> bool:
+    if not job.worker_name:
+        return False
+    return Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis_connection()) is not None
+
+
+def is_live(job: Job | None) -> bool:
+    if job is None:
+        return False
+    status = job.get_status(refresh=True)
+    if status in LIVE:
+        return True
+    return status == JobStatus.STARTED and _worker_alive(job)
+
+
+def enqueue_unique(func: str, job_id: str, *args, queue_name: str = "default", **kwargs) -> Job:
+    """Enqueue ``func(*args)`` under ``job_id`` unless a live job with that id exists."""
+    existing = _existing(job_id)
+    if is_live(existing):
+        return existing
+    if existing is not None:
+        existing.delete()
+    return get_queue(queue_name).enqueue(func, *args, job_id=job_id, retry=RETRY, job_timeout="2h", **kwargs)
+
+
+def enqueue_request(request_id: int) -> Job:
+    """Process a privacy request (the request must already be committed)."""
+    return enqueue_unique("jobs.privacy.process_privacy_request", request_job_id(request_id), request_id)
+
+
+def enqueue_mail(message_id: int) -> Job:
+    return enqueue_unique("jobs.mail.send_mail", mail_job_id(message_id), message_id)
+
+
+def job_meta(request_id: int) -> dict:
+    job = _existing(request_job_id(request_id))
+    if job is None:
+        return {}
+    return {"status": job.get_status(refresh=True), **(job.get_meta(refresh=True) or {})}

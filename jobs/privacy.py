@@ -1,0 +1,28 @@
+"""RQ entry points for privacy requests: ids in, domain services do the work."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def process_privacy_request(request_id: int) -> str:
+    """Carry out a verified request (export, erasure, restriction, objection, rectification)."""
+    from app.privacy.processing import process
+
+    return process(request_id)
+
+
+def reconcile_privacy_requests() -> int:
+    """Re-enqueue requests that are being processed but have no live job (cron, hourly)."""
+    from app.privacy.processing import reconcile
+
+    return reconcile()
+
+
+def delete_expired_exports() -> int:
+    """Delete export packages whose download link has expired (cron, daily)."""
+    from app.privacy.export import delete_expired_exports as sweep
+
+    return sweep()
