@@ -23,6 +23,7 @@ test: $(STAMP)  ## the whole suite (browser tests need Debian's chromium)
 
 bench: $(STAMP)  ## speed figures, printed (never asserted)
 	$(BIN)/python -m bench.list_views
+	$(BIN)/python -m bench.export_memory
 
 lint: $(STAMP)
 	$(BIN)/ruff check app jobs tests config.py run.py

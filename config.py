@@ -123,6 +123,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     AUTH_RATE_LIMIT = "1000 per minute"
+    PRIVACY_REQUEST_RATE_LIMIT = "1000 per minute"  # tests file many; the limit has its own test
     SERVER_NAME = None
 
 

@@ -32,12 +32,23 @@ DEALER_WORK = {
     "InquiryApi": ALL,
     "SaleModelView": ALL,
     "SaleApi": ALL,
+    "DisclosureModelView": ALL,
     "Inventory": ALL,
     "Cars": ALL,
     "Customers": ALL,
     "Clients": ALL,
     "Inquiries": ALL,
     "Sales": ALL,
+    "Disclosures": ALL,
+}
+
+# Privacy requests: every tenant for the privacy officer, the own dealer for a dealer
+# admin (the views and the API filter by tenant themselves).
+PRIVACY_REQUESTS = {
+    "PrivacyRequestView": ALL,
+    "PrivacyRequestApi": ALL,
+    "Privacy": ALL,
+    "Privacy requests": ALL,
 }
 
 USER_ADMIN = {
@@ -58,6 +69,7 @@ ROLE_GRANTS: dict[str, dict[str, object]] = {
         "DealerSocialLinkView": ALL,
         "Dealership": ALL,
         "Dealer profile": ALL,
+        **PRIVACY_REQUESTS,
         **USER_ADMIN,
     },
     STAFF: {
@@ -75,6 +87,11 @@ ROLE_GRANTS: dict[str, dict[str, object]] = {
         "DealerApi": ("can_get", "can_info"),
         "Accounts": ALL,
         "Dealers": ALL,
+        **PRIVACY_REQUESTS,
+        "RecordOfProcessingView": ALL,
+        "Record of processing": ALL,
+        "MailOutboxView": ("can_list", "can_show"),
+        "Mail outbox": ALL,
     },
 }
 

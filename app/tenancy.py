@@ -5,6 +5,10 @@ lists and single rows are filtered by the user's dealer (FAB ``base_filters``),
 ``dealer_id`` is stamped on create and cannot change, relation drop-downs are scoped,
 and actions re-check the tenant because FAB's ``action``/``action_post`` skip
 ``base_filters``. Another dealer's row is a 404, never a 403.
+
+Restricted rows (GDPR Art. 18: ``restricted_at`` set on clients, inquiries, sales) are
+hidden the same way from everyone but the privacy officer, and nobody edits or deletes
+them through a view or an API.
 """
 
 from __future__ import annotations
@@ -77,6 +81,68 @@ def tenant_filters(column: str = "dealer_id") -> list[list[Any]]:
     return [[column, FilterTenant, None]]
 
 
+def can_see_restricted(user: Any | None) -> bool:
+    """Only the privacy officer sees restricted rows (an Admin too, when also an officer)."""
+    from app.security import PRIVACY_OFFICER
+
+    return user is not None and any(role.name == PRIVACY_OFFICER for role in getattr(user, "roles", []) or [])
+
+
+def is_restrictable(model: type) -> bool:
+    return hasattr(model, "restricted_at")
+
+
+class FilterNotRestricted(BaseFilter):
+    """``restricted_at IS NULL`` for everyone but the privacy officer."""
+
+    name = "Not restricted"
+    arg_name = None
+
+    def apply(self, query, value):
+        if can_see_restricted(current_user()):
+            return query
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field.is_(None))
+
+
+def restriction_filters() -> list[list[Any]]:
+    return [["restricted_at", FilterNotRestricted, None]]
+
+
+def _restricted_error() -> DomainError:
+    return DomainError(
+        _l("This record is restricted at the request of the person it is about: it cannot be changed or deleted.")
+    )
+
+
+def refuse_restricted(item: Any) -> None:
+    """A restricted row is read-only for everyone, through every view and API."""
+    if getattr(item, "restricted_at", None) is not None:
+        raise _restricted_error()
+
+
+def refuse_restricted_references(item: Any, is_new: bool) -> None:
+    """A row may not be newly pointed at a restricted row (it is not processed any more)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.interfaces import MANYTOONE
+
+    state = inspect(item)
+    for rel in state.mapper.relationships:
+        if rel.direction is not MANYTOONE or rel.viewonly or not is_restrictable(rel.mapper.class_):
+            continue
+        target = getattr(item, rel.key)
+        if target is None or getattr(target, "restricted_at", None) is None:
+            continue
+        changed = is_new or state.attrs[rel.key].history.added or any(
+            state.attrs[col.key].history.added for col in rel.local_columns if col.key in state.attrs
+        )
+        if not changed:
+            continue
+        if can_see_restricted(current_user()):
+            raise DomainError(_l("The selected record is restricted and cannot be used."), rel.key)
+        raise TenantViolation(_l("The selected record does not exist."), rel.key)
+
+
 def _scoped_relations(datamodel: SQLAInterface, columns: list[str]) -> dict[str, list]:
     """Relation drop-downs limited to the user's dealer, for every dealer-owned target."""
     scoped = {}
@@ -88,6 +154,8 @@ def _scoped_relations(datamodel: SQLAInterface, columns: list[str]) -> dict[str,
             scoped[name] = tenant_filters("id")
         elif hasattr(target, "dealer_id"):
             scoped[name] = tenant_filters("dealer_id")
+        if is_restrictable(target):
+            scoped[name] = scoped.get(name, []) + restriction_filters()
     return scoped
 
 
@@ -126,6 +194,8 @@ class TenantScopeMixin:
 
     def _tenant_setup(self) -> None:
         self.base_filters = list(self.base_filters or []) + tenant_filters(self.tenant_column)
+        if is_restrictable(self.datamodel.obj):
+            self.base_filters += restriction_filters()
         every_relation = _scoped_relations(self.datamodel, self.datamodel.get_columns_list())
         for attr in self.rel_filter_attrs:
             setattr(self, attr, {**every_relation, **(getattr(self, attr, None) or {})})
@@ -139,7 +209,10 @@ class TenantScopeMixin:
     def _prepare(self, item, is_new: bool) -> list[str]:
         user = current_user()
         db.session.info["acting_user_id"] = getattr(user, "id", None)
+        if not is_new:
+            refuse_restricted(item)
         prepare_for_write(item, is_new=is_new)
+        refuse_restricted_references(item, is_new=is_new)
         return self.validate(item) or []
 
     def validate(self, item) -> list[str] | None:
@@ -150,6 +223,7 @@ class TenantScopeMixin:
         dealer_id = current_dealer_id()
         if dealer_id is not None and getattr(item, self.tenant_column) != dealer_id:
             abort(404)
+        refuse_restricted(item)
 
 
 class PermittedRelatedViewsMixin:
@@ -285,6 +359,9 @@ class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
 
     def put_headless(self, pk):
         return self._write(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._write(super().delete_headless, pk)
 
 
 

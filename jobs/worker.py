@@ -30,12 +30,14 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> bool:
 def build_cron(app: Flask) -> CronScheduler:
     """Exactly one cron process enqueues the periodic jobs; workers run them."""
     from jobs.housekeeping import clean_job_registries
+    from jobs.mail import resend_unsent
     from jobs.privacy import delete_expired_exports, reconcile_privacy_requests
 
     cron = CronScheduler(connection=redis_connection(), name="forecourt-cron")
     cron.register(clean_job_registries, queue_name="default", cron="17 * * * *", name="clean-job-registries")
     cron.register(reconcile_privacy_requests, queue_name="default", cron="7 * * * *", name="reconcile-privacy-requests")
     cron.register(delete_expired_exports, queue_name="default", cron="40 3 * * *", name="delete-expired-exports")
+    cron.register(resend_unsent, queue_name="default", cron="27 * * * *", name="resend-unsent-mail")
     return cron
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder, ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from app.domain.clients import check_marketing_consent
 from app.domain.inventory import validate_car
 from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Car, CarCost, Client, Dealer, Inquiry, Sale
+from app.api.privacy import PrivacyRequestApi
 from app.tenancy import TenantModelRestApi, fit_schemas_to_columns
 
 _CAR = [
@@ -116,6 +118,9 @@ class ClientApi(TenantModelRestApi):
     edit_columns = _fields
     search_columns = ["first_name", "last_name", "email", "phone", "city", "source"]
 
+    def validate(self, item):
+        check_marketing_consent(item)
+
 
 class InquiryApi(TenantModelRestApi):
     resource_name = "inquiry"
@@ -169,6 +174,8 @@ class SaleApi(TenantModelRestApi):
 
 TENANT_APIS = (CarApi, CarCostApi, ClientApi, InquiryApi, SaleApi)
 ALL_APIS = (DealerApi,) + TENANT_APIS
+# Privacy requests: tenant-scoped too (a nullable dealer_id; tests/test_privacy_api.py checks isolation).
+ALL_APIS += (PrivacyRequestApi,)
 
 
 def register_apis(appbuilder: AppBuilder) -> None:

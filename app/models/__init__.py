@@ -43,7 +43,7 @@ INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedg
 
 
 def _before_flush(session, flush_context, instances) -> None:
-    from app.domain.clients import flag_possible_duplicates
+    from app.domain.clients import check_marketing_consent, flag_possible_duplicates
     from app.domain.inventory import record_car_history
     from app.domain.sales import apply_sales_to_cars
     from app.domain.tenancy import check_tenant_references
@@ -65,6 +65,8 @@ def _before_flush(session, flush_context, instances) -> None:
         ):
             with session.no_autoflush:
                 flag_possible_duplicates(session, obj)
+        if isinstance(obj, Client):
+            check_marketing_consent(obj)
 
 
 def register_model_events() -> None:

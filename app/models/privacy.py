@@ -116,7 +116,8 @@ class PrivacyRequest(Model):
 
     dealer = relationship("Dealer")
     client = relationship("Client")
-    created_by = relationship("DealerUser", foreign_keys=[created_by_id])
+    # Who filed it (an officer files for any dealer): not a tenant reference, so viewonly.
+    created_by = relationship("DealerUser", foreign_keys=[created_by_id], viewonly=True)
     possible_duplicate_of = relationship("PrivacyRequest", remote_side=[id])
     events = relationship(
         "PrivacyRequestEvent", back_populates="request", order_by="PrivacyRequestEvent.id", viewonly=True

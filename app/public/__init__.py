@@ -15,3 +15,9 @@ def healthz():
     """Liveness for load balancers: the database answers."""
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+from app.public import (  # noqa: F401  (modules that register their routes)
+    downloads,  # /privacy/download/<token>
+    privacy_request,  # /privacy/request and its confirmation link
+)

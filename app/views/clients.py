@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.domain.clients import check_marketing_consent
 from app.models import Client
 from app.tenancy import TenantModelView
+from app.views.disclosures import DisclosureModelView
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CLIENT_LABELS
 from app.views.sales import SaleModelView
@@ -18,7 +20,7 @@ class ClientModelView(TenantModelView):
     show_title = _l("Client")
     add_title = _l("Add a client")
     edit_title = _l("Edit client")
-    related_views = [InquiryModelView, SaleModelView]
+    related_views = [InquiryModelView, SaleModelView, DisclosureModelView]
     list_columns = ["full_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
     search_columns = ["first_name", "last_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
     _fields = [
@@ -45,3 +47,6 @@ class ClientModelView(TenantModelView):
     ]
     base_order = ("last_name", "asc")
     label_columns = CLIENT_LABELS
+
+    def validate(self, item):
+        check_marketing_consent(item)

@@ -1,0 +1,273 @@
+"""REST resource ``privacy_request`` (contract): list, show, file, process, download.
+
+The same tenant rule as the web queue: the privacy officer sees every request, a dealer
+admin only its own dealer's (another dealer's, or a whole-platform request, is a 404).
+Requests are append-only: no PUT, no DELETE; filing goes through the request service.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields
+from marshmallow.validate import Length, OneOf
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from app.domain import DomainError
+from app.extensions import db
+from app.models import PrivacyRequest, RequestStatus, RequestType
+from app.privacy import requests as request_service
+from app.privacy.processing import request_processing
+from app.privacy.progress import percent
+from app.privacy.queueing import enqueue_request, job_meta
+from app.privacy.subjects import mask
+from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
+from app.views.privacy import compute_erasure_preview, export_download
+from app.views.privacy_forms import LANGUAGES, file_on_behalf
+
+
+class PrivacyRequestPostSchema(Schema):
+    """What staff send to file a request (identifiers may come from ``client``)."""
+
+    request_type = fields.String(required=True, validate=OneOf([t.value for t in RequestType]))
+    email = fields.String(allow_none=True, validate=Length(max=254))
+    phone = fields.String(allow_none=True, validate=Length(max=40))
+    name = fields.String(allow_none=True, validate=Length(max=200))
+    dealer = fields.Integer(allow_none=True, metadata={"description": "Scope: a dealer id, or null for the whole platform"})
+    client = fields.Integer(allow_none=True, metadata={"description": "One of the dealer's clients"})
+    details = fields.String(allow_none=True, validate=Length(max=5000))
+    language = fields.String(load_default="en", validate=OneOf([code for code, _name in LANGUAGES]))
+
+
+_SUMMARY = [
+    "id",
+    "reference",
+    "request_type",
+    "status",
+    "channel",
+    "dealer.id",
+    "subject_hint",
+    "received_at",
+    "due_at",
+    "phase",
+    "progress_done",
+    "progress_total",
+    "export_expires_at",
+    "possible_duplicate_of.id",
+]
+
+
+class PrivacyRequestApi(TenantModelRestApi):
+    resource_name = "privacy_request"
+    datamodel = SQLAInterface(PrivacyRequest)
+    allow_browser_login = False
+    include_route_methods = {"get", "get_list", "post", "info", "process", "download"}
+    class_permission_name = "PrivacyRequestApi"
+    list_columns = _SUMMARY
+    show_columns = _SUMMARY + [
+        "client.id",
+        "subject_email",
+        "subject_phone",
+        "subject_name",
+        "language",
+        "details",
+        "original_due_at",
+        "extended_at",
+        "extension_reason",
+        "verified_at",
+        "started_at",
+        "completed_at",
+        "refused_at",
+        "refusal_reason",
+        "cancelled_at",
+        "failure",
+        "erasure_preview",
+        "erasure_confirmed_at",
+        "certificate",
+        "rectification_proposal",
+        "export_created_at",
+        "export_size",
+        "export_sha256",
+    ]
+    order_columns = ["received_at", "due_at", "reference", "status"]
+    base_order = ("due_at", "asc")
+    search_columns = ["reference", "request_type", "status", "channel", "dealer", "received_at", "due_at"]
+    add_model_schema = PrivacyRequestPostSchema()
+    add_columns = list(PrivacyRequestPostSchema().fields)
+    # No PUT route: requests change only through their actions. FAB still describes an
+    # edit schema in ``_info``; keep it to the one free-text field.
+    edit_columns = ["details"]
+
+    # ------------------------------------------------------------------ reading
+
+    def pre_get_list(self, data: dict) -> None:
+        """Lists show a masked identifier, never a full one."""
+        ids = data.get("ids") or []
+        emails = dict(db.session.execute(select(PrivacyRequest.id, PrivacyRequest.subject_email).where(PrivacyRequest.id.in_(ids))).all())
+        for pk, row in zip(ids, data.get("result") or []):
+            if "subject_hint" in row:
+                row["subject_hint"] = row["subject_hint"] or mask(emails.get(pk))
+
+    def pre_get(self, data: dict) -> None:
+        """Status, due date and progress, with the job's own view of it."""
+        item = db.session.get(PrivacyRequest, data["id"])
+        result = data["result"]
+        result["due_state"] = request_service.due_state(item)
+        result["percent"] = percent(item)
+        result["job"] = _job(item.id)
+        if "subject_hint" in result:
+            result["subject_hint"] = result["subject_hint"] or mask(item.subject_email)
+
+    def _item(self, pk: int) -> PrivacyRequest | None:
+        return self.datamodel.get(pk, self._base_filters)
+
+    # ------------------------------------------------------------------ filing
+
+    def post_headless(self):
+        if not request.is_json:
+            return self.response_400(message="Request is not JSON")
+        try:
+            body = self.add_model_schema.load(request.json)
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        try:
+            item = file_on_behalf(
+                db.session,
+                dealer_id=current_dealer_id(),
+                actor_id=getattr(current_user(), "id", None),
+                request_type=body["request_type"],
+                email=body.get("email"),
+                phone=body.get("phone"),
+                name=body.get("name"),
+                chosen_dealer_id=body.get("dealer"),
+                client_id=body.get("client"),
+                details=body.get("details"),
+                language=body.get("language") or "en",
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response_422(message=exc.as_dict())
+        return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
+
+    # ------------------------------------------------------------------ actions
+
+    @expose("/<int:pk>/process", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("process")
+    def process(self, pk: int):
+        """Carry out a verified request.
+        ---
+        post:
+          description: >-
+            Start processing a verified request: the request is marked in progress and
+            a job (id privacy-request-<id>) is enqueued. An erasure first answers 409 with
+            its preview; send {"confirm": true} to start it.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    confirm:
+                      type: boolean
+          responses:
+            202:
+              description: Enqueued
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      job_id:
+                        type: string
+                      status:
+                        type: string
+            409:
+              description: An erasure needs its preview confirmed
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        item = self._item(pk)
+        if item is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        confirm = body.get("confirm") is True
+        actor_id = getattr(current_user(), "id", None)
+        try:
+            if (
+                item.request_type is RequestType.erasure
+                and item.status is RequestStatus.verified
+                and (item.erasure_preview is None or not confirm)
+            ):
+                preview = compute_erasure_preview(item, actor_id)
+                db.session.commit()
+                return self.response(
+                    409,
+                    message=str(_l("Check the erasure preview, then send {\"confirm\": true} to start the erasure.")),
+                    erasure_preview=preview,
+                )
+            request_processing(db.session, item, actor_id, confirm_erasure=confirm)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response_422(message=exc.as_dict())
+        job = enqueue_request(item.id)
+        return self.response(202, job_id=job.id, status=item.status.value)
+
+    @expose("/<int:pk>/download", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("download")
+    def download(self, pk: int):
+        """The export package of an access or portability request.
+        ---
+        get:
+          description: >-
+            The ZIP of a completed access or portability request (never cached; each
+            download is logged on the request).
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: The ZIP
+              content:
+                application/zip:
+                  schema:
+                    type: string
+                    format: binary
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        item = self._item(pk)
+        if item is None:
+            return self.response_404()
+        try:
+            return export_download(item, getattr(current_user(), "id", None))
+        except NotFound:
+            return self.response_404()
+
+
+def _job(request_id: int) -> dict:
+    meta = job_meta(request_id)
+    return {key: getattr(value, "value", value) for key, value in meta.items()}

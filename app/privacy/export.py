@@ -1,0 +1,470 @@
+"""The access and portability package (GDPR Art. 15 and 20): a ZIP with the person's data.
+
+One JSON and one CSV file per data category that holds rows of the subject, a
+``manifest.json`` (row counts and SHA-256 of every file) and a ``summary.html`` in the
+person's language with everything Art. 15(1) lists, all generated from the privacy
+registry. Rows are read in keyset batches and written straight into the ZIP, so memory
+stays flat however much there is. The ZIP is written to a temporary file under
+``<DATA_DIR>/exports/`` and renamed when complete: a failed job leaves no partial file and
+the request stays in progress for the retry.
+
+``export_path`` on the request is relative to ``DATA_DIR``, so the file store can be
+mounted elsewhere on another machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date, format_datetime, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.domain import DomainError
+from app.extensions import db
+from app.models import PrivacyRequest, RequestStatus, RequestType
+from app.models.base import utcnow
+from app.privacy import notices, progress, requests
+from app.privacy.links import DOWNLOAD, make_token, public_url
+from app.privacy.registry import Entry, entries
+from app.privacy.subjects import Subject, client_ids, request_ids, rows_of
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = "1"
+EXPORT_DIR = "exports"
+DOWNLOAD_PATH = "/privacy/download/{token}"
+PHASE = "exporting"
+# Spreadsheets run cells starting with these as formulas (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PART_SUFFIX = ".zip.part"
+STALE_SECONDS = 24 * 3600
+
+
+class ExportUnavailable(DomainError):
+    """There is no export to hand out: never made, expired, or deleted."""
+
+    def __init__(self, expired: bool = False) -> None:
+        message = (
+            _l("This copy of the data has expired and was deleted. Ask for a new copy.")
+            if expired
+            else _l("There is no copy of the data to download for this request.")
+        )
+        super().__init__(message)
+        self.expired = expired
+
+
+@dataclass
+class PackedFile:
+    """One file of the package, as listed in the manifest."""
+
+    name: str
+    sha256: str
+    size: int
+    rows: int | None = None
+
+    def as_manifest(self) -> dict:
+        return {"name": self.name, "rows": self.rows, "sha256": self.sha256, "size": self.size}
+
+
+class _HashingWriter:
+    """Writes bytes to a stream and keeps their SHA-256 and length."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.hash.update(data)
+        self.size += len(data)
+        self.stream.write(data)
+
+
+# -- paths -----------------------------------------------------------------------------
+
+
+def data_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"])
+
+
+def export_dir() -> Path:
+    path = data_dir() / EXPORT_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_file(request: PrivacyRequest) -> Path | None:
+    """The absolute path of the request's current package (None: there is none)."""
+    return data_dir() / request.export_path if request.export_path else None
+
+
+def download_url(request: PrivacyRequest) -> str:
+    """The public signed link, bound to this request and to this very file."""
+    token = make_token(DOWNLOAD, request.id, bound_to=request.export_sha256 or "")
+    return public_url(DOWNLOAD_PATH.format(token=token))
+
+
+def _remove(path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+# -- the job ---------------------------------------------------------------------------
+
+
+def run_export(request_id: int) -> str:
+    """Build the package of an access or portability request in progress, then complete it."""
+    session = db.session
+    request = session.get(PrivacyRequest, request_id)
+    if request is None or request.status is not RequestStatus.in_progress:
+        return "nothing to do"
+    if request.request_type not in (RequestType.access, RequestType.portability):
+        return "not an export"
+    directory = export_dir()
+    _remove_leftovers(directory, request_id)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".request-{request_id}-", suffix=PART_SUFFIX, dir=directory)
+    tmp = Path(tmp_name)
+    final: Path | None = None
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            files, counts = _write_package(session, request, raw, directory)
+        sha256, size = _file_digest(tmp)
+        final = directory / f"{request.reference}-{int(time.time())}-{sha256[:12]}.zip"
+        os.replace(tmp, final)
+        previous = export_file(request)
+        _store(session, request, final, sha256, size, files, counts)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _remove(tmp)
+        _remove(final)  # renamed but never committed: no request points at it
+        log.exception("export of privacy request %s failed; it stays in progress", request_id)
+        raise
+    if previous is not None and previous != final:
+        _remove(previous)
+    log.info("export of privacy request %s: %d file(s), %d bytes", request_id, len(files), size)
+    return f"exported {sum(counts.values())} row(s) in {len(counts)} categories"
+
+
+def _write_package(session: Session, request: PrivacyRequest, raw, directory: Path) -> tuple[list[PackedFile], dict[str, int]]:
+    """Write every file into the ZIP; returns the manifest entries and rows per category."""
+    batch_size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE", 500)))
+    subject = Subject.of(request)
+    clients, own_requests = client_ids(session, subject), request_ids(session, subject)
+    plan = []
+    for entry in entries():
+        query = rows_of(entry, subject, session, clients=clients, requests=own_requests)
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        if total:
+            plan.append((entry, query, total))
+    tracker = _Progress(session, request, sum(total for _, _, total in plan))
+    files: list[PackedFile] = []
+    counts: dict[str, int] = {}
+    generated_at = utcnow()
+    with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for entry, query, _ in plan:
+            json_file, csv_file = _write_category(session, archive, entry, query, batch_size, tracker, directory)
+            files += [json_file, csv_file]
+            counts[entry.category] = json_file.rows or 0
+        summary = _render_summary(request, [(entry, counts[entry.category]) for entry, _, _ in plan], generated_at)
+        files.append(_write_bytes(archive, "summary.html", summary.encode("utf-8")))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "request": {"id": request.id, "reference": request.reference, "type": request.request_type.value},
+            "generated_at": _iso(generated_at),
+            "files": [f.as_manifest() for f in files],
+        }
+        _write_bytes(archive, "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+    return files, counts
+
+
+class _Progress:
+    """Rows written so far, stored on the request (committed per batch) and in RQ meta."""
+
+    def __init__(self, session: Session, request: PrivacyRequest, total: int) -> None:
+        self.session, self.request, self.total, self.done = session, request, total, 0
+        self._save()
+
+    def add(self, rows: int) -> None:
+        self.done += rows
+        self._save()
+
+    def _save(self) -> None:
+        progress.report(self.request, PHASE, self.done, self.total)
+        self.session.commit()
+
+
+def _write_category(session, archive, entry: Entry, query, batch_size: int, tracker: _Progress, directory: Path) -> tuple[PackedFile, PackedFile]:
+    """``<category>.json`` streamed into the ZIP, ``<category>.csv`` through a temp file."""
+    columns = entry.declaration.export_columns
+    json_name, csv_name = f"{entry.category}.json", f"{entry.category}.csv"
+    rows = 0
+    with tempfile.TemporaryFile(dir=directory) as csv_tmp:
+        csv_out = _HashingWriter(csv_tmp)
+        csv_out.write("\ufeff".encode())  # lets spreadsheet programs see UTF-8
+        csv_out.write(_csv_line([columns]))
+        with archive.open(json_name, "w", force_zip64=True) as json_stream:
+            json_out = _HashingWriter(json_stream)
+            json_out.write(b"[")
+            for batch in _batches(session, entry, query, batch_size):
+                records = [[_value(row, name) for name in columns] for row in batch]
+                json_out.write(_json_chunk(columns, records, first=rows == 0))
+                csv_out.write(_csv_line([[_csv_cell(v) for v in record] for record in records]))
+                rows += len(records)
+                tracker.add(len(records))
+            json_out.write(b"\n]\n" if rows else b"]\n")
+        csv_tmp.seek(0)
+        with archive.open(csv_name, "w", force_zip64=True) as csv_stream:
+            while chunk := csv_tmp.read(1 << 20):
+                csv_stream.write(chunk)
+    return (
+        PackedFile(json_name, json_out.hash.hexdigest(), json_out.size, rows),
+        PackedFile(csv_name, csv_out.hash.hexdigest(), csv_out.size, rows),
+    )
+
+
+def _batches(session: Session, entry: Entry, query, batch_size: int):
+    """Keyset batches of ORM rows (committing between batches is safe, unlike a cursor)."""
+    (pk,) = entry.model.__table__.primary_key.columns
+    key = getattr(entry.model, pk.key)
+    options = _eager_options(entry)
+    last = None
+    while True:
+        page = query if last is None else query.where(key > last)
+        batch = session.scalars(page.options(*options).limit(batch_size)).unique().all()
+        if not batch:
+            return
+        yield batch
+        last = getattr(batch[-1], pk.key)
+        if len(batch) < batch_size:
+            return
+
+
+def _eager_options(entry: Entry) -> list:
+    """Load the relations that dotted export columns follow (``car.make``) with the rows."""
+    options = []
+    for relation in {name.split(".")[0] for name in entry.declaration.export_columns if "." in name}:
+        options.append(joinedload(getattr(entry.model, relation)))
+    return options
+
+
+def _value(row: Any, name: str) -> Any:
+    value = row
+    for part in name.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: enums as their value, datetimes ISO 8601 in UTC, dates ISO."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return value
+    return str(value)
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _json_chunk(columns, records, first: bool) -> bytes:
+    parts = [json.dumps(dict(zip(columns, record)), ensure_ascii=False) for record in records]
+    return (("\n" if first else ",\n") + ",\n".join(parts)).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    """CSV text: booleans as true/false, empty for None, formula-looking text escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_line(rows) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _write_bytes(archive: zipfile.ZipFile, name: str, data: bytes) -> PackedFile:
+    archive.writestr(name, data)
+    return PackedFile(name, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _remove_leftovers(directory: Path, request_id: int) -> None:
+    """Temp files of an earlier run of this request killed before it could clean up."""
+    for leftover in directory.glob(f".request-{request_id}-*{PART_SUFFIX}"):
+        _remove(leftover)
+
+
+def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int, files, counts) -> None:
+    now = utcnow()
+    request.export_path = final.relative_to(data_dir()).as_posix()
+    request.export_sha256 = sha256
+    request.export_size = size
+    request.export_created_at = now
+    request.export_expires_at = now + current_app.config["PRIVACY_EXPORT_TTL"]
+    requests.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
+    notices.queue_notice(session, "completed", request=request, download_url=download_url(request), expires_at=request.export_expires_at)
+
+
+# -- the summary (GDPR Art. 15(1)) -----------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """A declaration text in the current locale (lazy strings; plain ones via the catalog)."""
+    if value is None:
+        return ""
+    return gettext(value) if isinstance(value, str) and value else str(value)
+
+
+def _render_summary(request: PrivacyRequest, categories: list[tuple[Entry, int]], generated_at: datetime) -> str:
+    config = current_app.config
+    with force_locale(request.language or "en"):
+        items = [
+            {
+                "category": entry.category,
+                "title": _text(d.title),
+                "purpose": _text(d.purpose),
+                "legal_basis": _text(d.legal_basis),
+                "recipients": _text(d.recipients),
+                "retention": _text(d.retention),
+                "source": _text(d.source),
+                "keep_reason": _text(d.keep_reason),
+                "rows": rows,
+                "files": [f"{entry.category}.json", f"{entry.category}.csv"],
+            }
+            for entry, rows in categories
+            for d in (entry.declaration,)
+        ]
+        return render_template(
+            "privacy/export_summary.html",
+            request=request,
+            language=request.language or "en",
+            categories=items,
+            total_rows=sum(item["rows"] for item in items),
+            controller=request.dealer,
+            supervisory_authority=config["SUPERVISORY_AUTHORITY"],
+            officer_email=config["PRIVACY_OFFICER_EMAIL"],
+            request_url=public_url("/privacy/request"),
+            generated_at=format_datetime(generated_at, "long"),
+            received_on=format_date(request.received_at, "long"),
+            due_on=format_date(request.due_at, "long"),
+            original_due_on=format_date(request.original_due_at, "long") if request.original_due_at else None,
+            expires_on=format_date(generated_at + config["PRIVACY_EXPORT_TTL"], "long"),
+            request_type=request.request_type.value,
+        )
+
+
+# -- handing the file out, and deleting it ---------------------------------------------
+
+
+def open_export(session: Session, request: PrivacyRequest, actor_id: int | None = None, actor_label: str | None = None, now: datetime | None = None) -> Path:
+    """The package's path, after logging the download; raises ``ExportUnavailable``.
+
+    The caller commits (so the event is kept) and serves the file.
+    """
+    now = now or utcnow()
+    path = export_file(request)
+    if path is None:
+        raise ExportUnavailable(expired=request.export_sha256 is not None)
+    if request.export_expires_at is None or request.export_expires_at <= now or not path.is_file():
+        raise ExportUnavailable(expired=True)
+    requests.record_event(session, request, "downloaded", actor_id=actor_id, actor_label=actor_label, at=now)
+    return path
+
+
+def delete_expired_exports(now: datetime | None = None) -> int:
+    """Delete packages whose link has expired (cron, daily); returns how many. Idempotent."""
+    now = now or utcnow()
+    session = db.session
+    ids = session.scalars(
+        select(PrivacyRequest.id).where(PrivacyRequest.export_path.is_not(None), PrivacyRequest.export_expires_at <= now)
+    ).all()
+    for request_id in ids:
+        _delete_export(session, session.get(PrivacyRequest, request_id), "expired", now)
+        session.commit()
+    _delete_orphans(session, now)
+    if ids:
+        log.info("deleted %d expired export(s)", len(ids))
+    return len(ids)
+
+
+def delete_exports_of(session: Session, request_ids: list[int] | tuple[int, ...], reason: str = "erasure", actor_id: int | None = None) -> int:
+    """Delete the packages of these requests (an erasure removes the person's old exports).
+
+    The files go at once; the caller commits the cleared ``export_path`` and the events.
+    """
+    if not request_ids:
+        return 0
+    query = select(PrivacyRequest).where(PrivacyRequest.id.in_(list(request_ids)), PrivacyRequest.export_path.is_not(None))
+    found = session.scalars(query).all()
+    for request in found:
+        _delete_export(session, request, reason, utcnow(), actor_id=actor_id)
+    return len(found)
+
+
+def _delete_export(session: Session, request: PrivacyRequest, reason: str, now: datetime, actor_id: int | None = None) -> None:
+    _remove(export_file(request))
+    request.export_path = None
+    requests.record_event(session, request, "export_deleted", actor_id=actor_id, at=now, reason=reason)
+
+
+def _delete_orphans(session: Session, now: datetime) -> None:
+    """Files no request points at, left by a job killed between rename and commit."""
+    directory = data_dir() / EXPORT_DIR
+    if not directory.is_dir():
+        return
+    known = set(session.scalars(select(PrivacyRequest.export_path).where(PrivacyRequest.export_path.is_not(None))))
+    session.rollback()
+    cutoff = now.timestamp() - STALE_SECONDS
+    for path in directory.iterdir():
+        relative = path.relative_to(data_dir()).as_posix()
+        if path.is_file() and relative not in known and path.stat().st_mtime < cutoff:
+            _remove(path)

@@ -1,0 +1,150 @@
+"""Sending the mail outbox: one message per job, at most once marked sent.
+
+Without ``MAIL_SERVER`` (development) a message is only marked sent with the transport
+``outbox``: the Mail outbox view shows it. With a server it goes out over SMTP; a failure
+is recorded (attempts, an error code without personal data) and re-raised, so RQ retries.
+Messages about an erased person are emptied once they are sent (``scrub_after_send``).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MailMessage
+from app.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+ERASED = "[erased]"
+# The cron sweep gives up on a message that could not be sent for this long; the
+# outbox view still shows it, with its last error.
+RESEND_FOR = timedelta(days=7)
+
+
+def send_message(message_id: int) -> str:
+    """Send one outbox message; sending it again does nothing ("already sent")."""
+    message = db.session.get(MailMessage, message_id, with_for_update=True)
+    if message is None:
+        db.session.rollback()
+        return "no such message"
+    kind, request_id = message.kind, message.request_id
+    if message.sent_at is not None:
+        db.session.rollback()
+        result = "already sent"
+    elif not message.to_address:
+        message.last_error = "no recipient address"
+        db.session.commit()
+        log.warning("mail %s has no recipient address", message_id)
+        return "no address"
+    else:
+        transport = _deliver(message)
+        message.sent_at = utcnow()
+        message.transport = transport
+        message.last_error = None
+        if message.scrub_after_send:
+            _scrub(message)
+        db.session.commit()
+        log.info("mail %s (%s) sent via %s", message_id, kind, transport)
+        result = "sent"
+    _after_sent(kind, request_id)
+    return result
+
+
+def _deliver(message: MailMessage) -> str:
+    """Hand the message to the SMTP server (or keep it in the outbox); the transport."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return "outbox"
+    message.attempts = (message.attempts or 0) + 1
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(_email(message, config["MAIL_DEFAULT_SENDER"]))
+    except (smtplib.SMTPException, OSError) as error:
+        message.last_error = _describe(error)
+        attempts = message.attempts
+        db.session.commit()
+        log.warning("mail %s not sent (attempt %d): %s", message.id, attempts, message.last_error)
+        raise
+    return "smtp"
+
+
+def _email(message: MailMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Date"] = formatdate(usegmt=True)
+    email["Message-ID"] = make_msgid(idstring=f"mail-{message.id}")
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    email["Content-Language"] = message.language  # after set_content, which clears Content-*
+    return email
+
+
+def _describe(error: Exception) -> str:
+    """The kind of failure and the SMTP code; never the server's text, which may quote
+    the address."""
+    code = getattr(error, "smtp_code", None) or getattr(error, "errno", None)
+    return f"{type(error).__name__}{f' {code}' if code else ''}"[:300]
+
+
+def _scrub(message: MailMessage) -> None:
+    message.to_address = None
+    message.subject = ERASED
+    message.body_text = ERASED
+    message.body_html = None
+    message.scrubbed_at = utcnow()
+
+
+def _after_sent(kind: str, request_id: int | None) -> None:
+    """A restriction is lifted only once the person has been told (GDPR Art. 18(3)).
+
+    Also run when the message was already sent, so a lift that failed is retried;
+    ``complete_lift`` is idempotent.
+    """
+    if kind != "restriction_lifting" or request_id is None:
+        return
+    from app.privacy.restriction import complete_lift
+
+    complete_lift(db.session, request_id)
+    db.session.commit()
+
+
+def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Enqueue messages still unsent after ``older_than`` whose job is gone; how many."""
+    from app.privacy.queueing import _existing, enqueue_mail, is_live, mail_job_id
+
+    now = utcnow()
+    ids = db.session.scalars(
+        select(MailMessage.id)
+        .where(
+            MailMessage.sent_at.is_(None),
+            MailMessage.to_address.is_not(None),
+            MailMessage.created_at < now - older_than,
+            MailMessage.created_at > now - RESEND_FOR,
+        )
+        .order_by(MailMessage.id)
+    ).all()
+    db.session.rollback()
+    count = 0
+    for message_id in ids:
+        if not is_live(_existing(mail_job_id(message_id))):
+            enqueue_mail(message_id)
+            count += 1
+    log.info("re-enqueued %d unsent mail message(s)", count)
+    return count

@@ -1,0 +1,169 @@
+"""Restriction of processing (GDPR Art. 18) and objection to direct marketing (Art. 21).
+
+A restriction stamps ``restricted_at`` on the subject's rows in every registered table
+that can be restricted (clients, inquiries, sales): from then on the views and APIs hide
+them from everyone but the privacy officer and nobody edits them (``app.tenancy``).
+Lifting tells the person first (Art. 18(3)): ``request_lift`` queues the notice, and the
+mailer calls ``complete_lift`` once that notice has been sent.
+
+An objection to direct marketing clears the consent at once and stamps
+``marketing_objected_at``; the client rules then refuse turning consent back on
+(``app.domain.clients.check_marketing_consent``).
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.domain import DomainError
+from app.extensions import db
+from app.models import (
+    Client,
+    MailMessage,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RequestStatus,
+    RequestType,
+)
+from app.models.base import utcnow
+from app.privacy import notices, progress, requests
+from app.privacy.recipients import notify_recipients
+from app.privacy.registry import Entry, entries, entry_for
+from app.privacy.subjects import Subject, client_ids, rows_of
+
+LIFT_NOTICE = "restriction_lifting"
+
+
+def restrictable_entries() -> list[Entry]:
+    return [e for e in entries() if hasattr(e.model, "restricted_at")]
+
+
+def _job_request(request_id: int, request_type: RequestType) -> PrivacyRequest | None:
+    request = db.session.get(PrivacyRequest, request_id)
+    if request is None or request.status is not RequestStatus.in_progress or request.request_type is not request_type:
+        return None
+    return request
+
+
+def run_restriction(request_id: int) -> str:
+    """The job body: restrict every row of the subject, tell the recipients, complete."""
+    session = db.session
+    request = _job_request(request_id, RequestType.restriction)
+    if request is None:
+        return "nothing to do"
+    try:
+        subject = Subject.of(request)
+        clients = client_ids(session, subject)
+        now = utcnow()
+        found, restricted = {}, {}
+        tables = restrictable_entries()
+        for done, entry in enumerate(tables, start=1):
+            rows = session.scalars(rows_of(entry, subject, session, clients=clients)).all()
+            fresh = [row for row in rows if row.restricted_at is None]
+            for row in fresh:
+                row.restricted_at = now
+            found[entry.table], restricted[entry.table] = len(rows), len(fresh)
+            progress.report(request, "restricting", done, len(tables))
+        requests.record_event(session, request, "restricted", at=now, rows=found, newly_restricted=restricted)
+        notify_recipients(session, request, "restriction", clients)
+        requests.complete(session, request, now=now, restricted=sum(found.values()))
+        notices.queue_notice(session, "completed", request=request)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return "restricted"
+
+
+def _liftable_rows(session: Session, request: PrivacyRequest, entry: Entry):
+    """The subject's restricted rows in one table, except those an erasure keeps restricted
+    (business records re-pointed to the erasure placeholder client)."""
+    query = rows_of(entry, Subject.of(request), session).where(entry.model.restricted_at.is_not(None))
+    column_name = entry.declaration.client_column
+    if column_name:
+        column = getattr(entry.model, column_name)
+        placeholders = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
+        query = query.where(or_(column.is_(None), column.not_in(placeholders)))
+    return session.scalars(query).all()
+
+
+def restricted_rows(session: Session, request: PrivacyRequest) -> dict[str, int]:
+    """How many of the subject's rows a lift would release, per table."""
+    return {e.table: len(_liftable_rows(session, request, e)) for e in restrictable_entries()}
+
+
+def request_lift(session: Session, request: PrivacyRequest, actor_id: int | None) -> MailMessage:
+    """Ask to lift a restriction: the person is told first (Art. 18(3)); the rows stay
+    restricted until that notice has been sent. The caller commits."""
+    if request.request_type is not RequestType.restriction or request.status is not RequestStatus.completed:
+        raise DomainError(_l("Only a restriction that has been carried out can be lifted."))
+    if request.restriction_lift_requested_at is not None:
+        raise DomainError(_l("Lifting this restriction has already been asked for; the person is being told first."))
+    if not any(restricted_rows(session, request).values()):
+        raise DomainError(_l("Nothing of this person is restricted any more."))
+    message = notices.queue_notice(session, LIFT_NOTICE, request=request)
+    request.restriction_lift_requested_at = utcnow()
+    requests.record_event(session, request, "restriction_lift_requested", actor_id=actor_id)
+    return message
+
+
+def _lifted_already(session: Session, request: PrivacyRequest) -> bool:
+    return session.scalar(
+        select(PrivacyRequestEvent.id).where(
+            PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == "restriction_lifted"
+        )
+    ) is not None
+
+
+def _lift_notice_sent(session: Session, request: PrivacyRequest) -> bool:
+    return session.scalar(
+        select(MailMessage.id).where(
+            MailMessage.request_id == request.id, MailMessage.kind == LIFT_NOTICE, MailMessage.sent_at.is_not(None)
+        )
+    ) is not None
+
+
+def complete_lift(session: Session, request_id: int) -> int:
+    """Lift the restriction once the person has been told; returns how many rows were
+    released. Called by the mailer after the lifting notice was sent; the caller commits.
+    Does nothing before the notice is sent, or a second time."""
+    request = session.get(PrivacyRequest, request_id)
+    if request is None or request.restriction_lift_requested_at is None:
+        return 0
+    if not _lift_notice_sent(session, request) or _lifted_already(session, request):
+        return 0
+    released = {}
+    for entry in restrictable_entries():
+        rows = _liftable_rows(session, request, entry)
+        for row in rows:
+            row.restricted_at = None
+        released[entry.table] = len(rows)
+    requests.record_event(session, request, "restriction_lifted", rows=released)
+    return sum(released.values())
+
+
+def run_objection(request_id: int) -> str:
+    """The job body of an objection to direct marketing: consent off now, objection recorded."""
+    session = db.session
+    request = _job_request(request_id, RequestType.objection)
+    if request is None:
+        return "nothing to do"
+    try:
+        now = utcnow()
+        clients = session.scalars(rows_of(entry_for(Client), Subject.of(request), session)).all()
+        withdrawn = sum(1 for c in clients if c.marketing_consent)
+        for client in clients:
+            client.marketing_consent = False
+            if client.marketing_objected_at is None:
+                client.marketing_objected_at = now
+        progress.report(request, "objection", len(clients), len(clients))
+        requests.record_event(session, request, "marketing_objection_recorded", at=now, clients=len(clients), consents_withdrawn=withdrawn)
+        requests.complete(session, request, now=now, clients=len(clients))
+        notices.queue_notice(session, "completed", request=request)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return "objection recorded"

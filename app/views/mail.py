@@ -1,0 +1,66 @@
+"""The mail outbox, read-only: what was (or is still to be) sent to whom, newest first.
+
+In development (no ``MAIL_SERVER``) this is where the notices are read; in production it
+shows the delivery state and the last error of each message.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask_appbuilder import ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from app.domain.formatting import format_datetime
+from app.models import MailMessage
+
+
+def _preformatted(text: str | None) -> Markup:
+    return Markup('<pre class="mail-body">{}</pre>').format(text or "")
+
+
+class MailOutboxView(ModelView):
+    datamodel = SQLAInterface(MailMessage)
+    route_base = "/mailoutbox"
+    base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]
+    base_order = ("created_at", "desc")
+    list_title = _l("Mail outbox")
+    show_title = _l("E-mail")
+    list_columns: ClassVar[list[str]] = ["created_at", "kind", "to_address", "subject", "sent_at", "transport", "attempts"]
+    show_columns: ClassVar[list[str]] = [
+        "created_at",
+        "kind",
+        "language",
+        "to_address",
+        "subject",
+        "request",
+        "sent_at",
+        "transport",
+        "attempts",
+        "last_error",
+        "scrubbed_at",
+        "body_text",
+    ]
+    search_columns: ClassVar[list[str]] = ["kind", "to_address", "subject", "transport", "sent_at", "created_at"]
+    label_columns: ClassVar[dict] = {
+        "created_at": _l("Created"),
+        "kind": _l("Kind"),
+        "language": _l("Language"),
+        "to_address": _l("To"),
+        "subject": _l("Subject"),
+        "request": _l("Privacy request"),
+        "sent_at": _l("Sent"),
+        "transport": _l("Transport"),
+        "attempts": _l("Attempts"),
+        "last_error": _l("Last error"),
+        "scrubbed_at": _l("Emptied after sending"),
+        "body_text": _l("Text"),
+    }
+    formatters_columns: ClassVar[dict] = {
+        "created_at": format_datetime,
+        "sent_at": format_datetime,
+        "scrubbed_at": format_datetime,
+        "body_text": _preformatted,
+    }

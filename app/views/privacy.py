@@ -1,0 +1,485 @@
+"""The privacy officer's (and, for its own clients, the dealer admin's) request queue,
+the request page with its actions, and the record of processing (GDPR Art. 30).
+
+Thin: every rule lives in ``app.privacy``. Each action re-loads the request through the
+tenant filter (another dealer's request is a 404), runs one service call, and commits;
+a rule a person broke is shown as an error and rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import case
+
+from app.domain import DomainError
+from app.domain.formatting import format_date, format_datetime
+from app.extensions import db
+from app.models import CLOSED_STATUSES, PrivacyRequest, RequestStatus, RequestType
+from app.privacy import requests as request_service
+from app.privacy.processing import request_processing
+from app.privacy.progress import percent
+from app.privacy.queueing import enqueue_request, job_meta
+from app.privacy.registry import entry_for
+from app.privacy.subjects import Subject, mask, rows_of
+from app.tenancy import TenantModelView, current_dealer_id, current_user
+from app.views.privacy_forms import (
+    REQUEST_TYPE_LABELS,
+    STATUS_LABELS,
+    WHOLE_PLATFORM,
+    ConfirmForm,
+    ExtendForm,
+    FileRequestForm,
+    ReasonForm,
+    file_on_behalf,
+    new_due_at,
+)
+
+DUE_BADGES = {
+    "overdue": ("label-danger", _l("Overdue")),
+    "due_soon": ("label-warning", _l("Due soon")),
+}
+
+
+def subject_display(item: PrivacyRequest) -> str:
+    """The masked form: lists never show a full identifier."""
+    return item.subject_hint or mask(item.subject_email) or mask(item.subject_phone) or "—"
+
+
+def scope_display(item: PrivacyRequest) -> str:
+    return item.dealer.business_name if item.dealer is not None else str(_("Whole platform"))
+
+
+def due_badge(item: PrivacyRequest) -> Markup:
+    state = request_service.due_state(item)
+    text = escape(format_date(item.due_at.date()))
+    if state in DUE_BADGES:
+        css, label = DUE_BADGES[state]
+        return Markup('{} <span class="label {} privacy-due-{}">{}</span>').format(text, css, state, label)
+    return Markup(text)
+
+
+def duplicate_marker(item: PrivacyRequest) -> Markup:
+    if item.possible_duplicate_of_id is None:
+        return Markup("")
+    return Markup('<span class="label label-info privacy-duplicate" title="{}">{}</span>').format(
+        _("Possible duplicate of an earlier request"), _("Possible duplicate")
+    )
+
+
+VIRTUAL_COLUMNS: dict[str, Callable[[PrivacyRequest], object]] = {
+    "type_display": lambda item: REQUEST_TYPE_LABELS[item.request_type],
+    "status_display": lambda item: STATUS_LABELS[item.status],
+    "scope": scope_display,
+    "subject": subject_display,
+    "due": due_badge,
+    "duplicate": duplicate_marker,
+}
+
+
+class PrivacyRequestInterface(SQLAInterface):
+    """The queue's data: open requests first, each by due date; the list's derived columns."""
+
+    def apply_order_by(self, query, order_column, order_direction, *args, **kwargs):
+        if order_column == "due_at":
+            query = query.order_by(case((PrivacyRequest.status.in_(CLOSED_STATUSES), 1), else_=0))
+        return super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
+
+    def _get_attr_value(self, item, col):
+        virtual = VIRTUAL_COLUMNS.get(col)
+        if virtual is not None:
+            return virtual(item)
+        return super()._get_attr_value(item, col)
+
+
+def preview_table(preview: dict | None) -> dict | None:
+    """The stored erasure preview, ready for the page: one row per table with the
+    category's title, then the totals and what else the erasure touches."""
+    if not preview:
+        return None
+    rows = []
+    for table in preview.get("tables") or []:
+        entry = entry_for(table.get("table", ""))
+        title = _translate(entry.declaration.title) if entry is not None else table.get("table")
+        rows.append({**table, "title": title})
+    return {
+        "rows": rows,
+        "totals": preview.get("totals") or {},
+        "generated_at": preview.get("generated_at"),
+        "open_requests": preview.get("open_requests") or 0,
+        "export_files": preview.get("export_files") or 0,
+        "recipients": preview.get("recipients") or 0,
+    }
+
+
+class PrivacyRequestView(TenantModelView):
+    """The queue of data-subject requests and each request's page."""
+
+    datamodel = PrivacyRequestInterface(PrivacyRequest)
+    route_base = "/privacyrequestview"
+    list_title = _l("Privacy requests")
+    show_title = _l("Privacy request")
+    add_title = _l("File a privacy request")
+    # Append-only history: no edit, no delete; the actions below are the only writes.
+    base_permissions = ["can_list", "can_show", "can_add", "can_process", "can_decide", "can_download_export"]
+    exclude_route_methods = {"edit", "delete", "download", "action", "action_post"}
+    list_columns = ["reference", "type_display", "status_display", "scope", "subject", "received_at", "due", "duplicate"]
+    search_columns = ["reference", "request_type", "status", "channel", "dealer", "received_at", "due_at"]
+    base_order = ("due_at", "asc")
+    order_columns = ["reference", "received_at", "due_at"]
+    formatters_columns = {"received_at": format_datetime}
+    label_columns = {
+        "reference": _l("Reference"),
+        "request_type": _l("Type"),
+        "type_display": _l("Type"),
+        "status": _l("Status"),
+        "status_display": _l("Status"),
+        "channel": _l("Channel"),
+        "dealer": _l("Dealer"),
+        "scope": _l("Scope"),
+        "subject": _l("Person"),
+        "received_at": _l("Received"),
+        "due_at": _l("Due"),
+        "due": _l("Due"),
+        "duplicate": _l("Duplicate?"),
+    }
+    request_template = "privacy/request.html"
+    add_template = "privacy/add.html"
+
+    # ------------------------------------------------------------------ reading
+
+    def _item(self, pk: int) -> PrivacyRequest:
+        """The request, if the current user may see it; another dealer's is a 404."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        return self._render(self._item(_int(pk)))
+
+    @expose("/status/<int:pk>", methods=["GET"])
+    @has_access
+    @permission_name("show")
+    def status(self, pk):
+        """What the progress bar polls: the database's view, plus the job's own meta."""
+        item = self._item(pk)
+        meta = {key: getattr(value, "value", value) for key, value in job_meta(item.id).items()}
+        response = jsonify(
+            status=item.status.value,
+            phase=item.phase,
+            progress_done=item.progress_done,
+            progress_total=item.progress_total,
+            percent=percent(item),
+            failure=item.failure,
+            job=meta,
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _render(self, item: PrivacyRequest, status: int = 200, **forms):
+        forms.setdefault("extend_form", ExtendForm(prefix="extend"))
+        forms.setdefault("refuse_form", ReasonForm(prefix="refuse"))
+        html = self.render_template(
+            self.request_template,
+            title=self.show_title,
+            item=item,
+            type_label=REQUEST_TYPE_LABELS[item.request_type],
+            status_label=STATUS_LABELS[item.status],
+            scope=scope_display(item),
+            due_state=request_service.due_state(item),
+            due_badge=due_badge(item),
+            percent=percent(item),
+            preview=preview_table(item.erasure_preview),
+            rectification=self._rectification_rows(item),
+            rectification_diff=_rectification_diff(item),
+            confirm_form=ConfirmForm(),
+            RequestStatus=RequestStatus,
+            RequestType=RequestType,
+            format_datetime=format_datetime,
+            **forms,
+        )
+        return html, status
+
+    def _rectification_rows(self, item: PrivacyRequest) -> list[tuple[str, object, list[tuple[str, object, object]]]] | None:
+        """The subject's correctable rows (table, row, [(column, current, proposed)]);
+        None when the request takes no corrections (now)."""
+        if item.request_type is not RequestType.rectification or item.status is not RequestStatus.verified:
+            return None
+        from app.privacy.rectification import editable_columns
+
+        proposed = {(c["table"], str(c["pk"]), c["column"]): c.get("new") for c in item.rectification_proposal or []}
+        subject = Subject.of(item)
+        found = []
+        for table, columns in editable_columns().items():
+            for row in db.session.scalars(rows_of(entry_for(table), subject, db.session)):
+                values = [(column, getattr(row, column), proposed.get((table, str(row.id), column))) for column in columns]
+                found.append((table, row, values))
+        return found
+
+    # ------------------------------------------------------------------ filing
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        dealer_id = current_dealer_id()
+        form = FileRequestForm()
+        form.scope_for(db.session, dealer_id)
+        if form.validate_on_submit():
+            try:
+                item = file_on_behalf(
+                    db.session,
+                    dealer_id=dealer_id,
+                    actor_id=_actor_id(),
+                    request_type=form.request_type.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    name=form.name.data,
+                    chosen_dealer_id=_optional_int(form.dealer.data) if "dealer" in form else None,
+                    client_id=_optional_int(form.client.data) if "client" in form else None,
+                    details=form.details.data,
+                    language=form.language.data,
+                )
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                _show_error(form, exc)
+            else:
+                flash(_("Request %(reference)s filed.", reference=item.reference), "success")
+                return redirect(url_for(f"{type(self).__name__}.show", pk=item.id))
+        return self.render_template(self.add_template, title=self.add_title, form=form), 422 if form.errors else 200
+
+    # ------------------------------------------------------------------ actions
+
+    def _act(self, pk: int, action: Callable[[PrivacyRequest], str | None], form=None, form_name: str | None = None):
+        """Run ``action`` on the request in one transaction; a broken rule changes nothing."""
+        item = self._item(pk)
+        form = form or ConfirmForm()
+        if not form.validate_on_submit():
+            flash(_("Please check the form."), "danger")
+            return self._render(item, 422, **({form_name: form} if form_name else {}))
+        try:
+            message = action(item)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+            return self._render(self._item(pk), 422, **({form_name: form} if form_name else {}))
+        if message:
+            flash(message, "success")
+        return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+
+    def _enqueue_after(self, item: PrivacyRequest, run: Callable[[], None]) -> str:
+        run()
+        db.session.commit()  # the request is committed before its job is enqueued
+        enqueue_request(item.id)
+        return _("Processing of %(reference)s has started.", reference=item.reference)
+
+    @expose("/process/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("process")
+    def process(self, pk):
+        def run(item):
+            if item.request_type is RequestType.erasure and item.status is not RequestStatus.in_progress:
+                raise DomainError(_l("Look at the erasure preview before you confirm it."))
+            return self._enqueue_after(item, lambda: request_processing(db.session, item, _actor_id()))
+
+        return self._act(pk, run)
+
+    @expose("/preview/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("process")
+    def preview(self, pk):
+        def run(item):
+            _require_type(item, RequestType.erasure)
+            compute_erasure_preview(item, _actor_id())
+            return _("The erasure preview is ready: check it, then confirm.")
+
+        return self._act(pk, run)
+
+    @expose("/erase/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("process")
+    def erase(self, pk):
+        def run(item):
+            _require_type(item, RequestType.erasure)
+            return self._enqueue_after(item, lambda: request_processing(db.session, item, _actor_id(), confirm_erasure=True))
+
+        return self._act(pk, run)
+
+    @expose("/rectify/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("process")
+    def rectify(self, pk):
+        def run(item):
+            _require_type(item, RequestType.rectification)
+            changes = self._typed_changes(item)
+            if not changes:
+                raise DomainError(_l("Enter at least one corrected value."))
+            propose_rectification(item, changes, _actor_id())
+            return _("The corrections are saved: check old and new values, then process the request.")
+
+        return self._act(pk, run)
+
+    def _typed_changes(self, item: PrivacyRequest) -> list[dict]:
+        """New values typed on the page (``new-<table>-<pk>-<column>``) for the subject's rows."""
+        changes = []
+        for table, row, columns in self._rectification_rows(item) or []:
+            for column, old, _proposed in columns:
+                new = (request.form.get(f"new-{table}-{row.id}-{column}") or "").strip()
+                if new and new != (old or ""):
+                    changes.append({"table": table, "pk": row.id, "column": column, "new": new})
+        return changes
+
+    @expose("/extend/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("decide")
+    def extend(self, pk):
+        form = ExtendForm(prefix="extend")
+
+        def run(item):
+            request_service.extend(db.session, item, new_due_at(item, form.new_due.data), form.reason.data, actor_id=_actor_id())
+            return _("The deadline is extended; the person will be told why.")
+
+        return self._act(pk, run, form, "extend_form")
+
+    @expose("/refuse/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("decide")
+    def refuse(self, pk):
+        form = ReasonForm(prefix="refuse")
+
+        def run(item):
+            request_service.refuse(db.session, item, form.reason.data, actor_id=_actor_id())
+            return _("The request is refused; the person will be told why and where to complain.")
+
+        return self._act(pk, run, form, "refuse_form")
+
+    @expose("/cancel/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("decide")
+    def cancel(self, pk):
+        def run(item):
+            request_service.cancel(db.session, item, actor_id=_actor_id())
+            return _("The request is cancelled.")
+
+        return self._act(pk, run)
+
+    @expose("/lift/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("process")
+    def lift(self, pk):
+        def run(item):
+            from app.privacy import restriction
+
+            if item.request_type is not RequestType.restriction or item.status is not RequestStatus.completed:
+                raise DomainError(_l("Only a completed restriction can be lifted."))
+            restriction.request_lift(db.session, item, _actor_id())
+            return _("The person is told first; the restriction is lifted afterwards.")
+
+        return self._act(pk, run)
+
+    @expose("/export/<int:pk>", methods=["GET"])
+    @has_access
+    @permission_name("download_export")
+    def export(self, pk):
+        return export_download(self._item(pk), _actor_id())
+
+
+# ---------------------------------------------------------------------- shared helpers
+
+
+def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
+    """What the erasure will do, per table; stored on the request for the operator to confirm."""
+    from app.privacy import erasure
+
+    return erasure.preview(db.session, item, actor_id=actor_id)
+
+
+def _rectification_diff(item: PrivacyRequest) -> list[dict]:
+    if not item.rectification_proposal:
+        return []
+    from app.privacy.rectification import diff
+
+    return diff(item, db.session)
+
+
+def propose_rectification(item: PrivacyRequest, changes: list[dict], actor_id: int | None) -> None:
+    from app.privacy import rectification
+
+    rectification.propose(db.session, item, changes, actor_id)
+
+
+def export_download(item: PrivacyRequest, actor_id: int | None):
+    """The export ZIP, never cached, each download logged; a 404 when there is none."""
+    from app.privacy.export import ExportUnavailable
+    from app.public.downloads import download_response
+
+    try:
+        return download_response(item, actor_id=actor_id)
+    except ExportUnavailable:
+        abort(404)
+
+
+def _require_type(item: PrivacyRequest, request_type: RequestType) -> None:
+    if item.request_type is not request_type:
+        raise DomainError(_l("This action does not apply to this kind of request."))
+
+
+def _show_error(form, exc: DomainError) -> None:
+    if exc.field and exc.field in form:
+        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
+    flash(str(exc.message), "danger")
+
+
+def _actor_id() -> int | None:
+    return getattr(current_user(), "id", None)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(404)
+
+
+def _optional_int(value) -> int | None:
+    return None if value in (None, WHOLE_PLATFORM) else int(value)
+
+
+# ---------------------------------------------------------------------- record of processing
+
+
+class RecordOfProcessingView(BaseView):
+    """GDPR Art. 30: every registered processing, generated from the privacy registry."""
+
+    route_base = "/recordofprocessing"
+    default_view = "show"
+    template = "privacy/record.html"
+
+    @expose("/")
+    @has_access
+    def show(self):
+        from app.privacy.registry import entries
+
+        return self.render_template(
+            self.template,
+            title=_("Record of processing activities"),
+            entries=entries(),
+            translate=_translate,
+            officer_email=current_app.config.get("PRIVACY_OFFICER_EMAIL"),
+        )
+
+
+def _translate(text) -> str:
+    """Declarations hold lazy strings, or plain ones where Babel is not set up yet."""
+    return _(text) if isinstance(text, str) else str(text)
