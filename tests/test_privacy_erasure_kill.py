@@ -17,11 +17,25 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.models import Client, ErasureLedgerEntry, Inquiry, PrivacyRequest, RequestStatus
+from app.models import (
+    Client,
+    ErasureLedgerEntry,
+    Inquiry,
+    PrivacyRequest,
+    RequestStatus,
+)
 from app.privacy import processing
 from app.privacy.queueing import enqueue_request, is_live, request_job_id
 from app.privacy.scan import scan_all_text_columns
-from tests.test_privacy_erasure import add_client, add_inquiry, confirm, file_erasure, ledger, new_person, run_queue
+from tests.test_privacy_erasure import (
+    add_client,
+    add_inquiry,
+    confirm,
+    file_erasure,
+    ledger,
+    new_person,
+    run_queue,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 INQUIRIES = 30

@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from app.domain import DomainError
-from app.models import Client, Inquiry, PrivacyRequest, RectificationChange, RequestStatus, RequestType
+from app.models import (
+    Client,
+    Inquiry,
+    PrivacyRequest,
+    RectificationChange,
+    RequestStatus,
+    RequestType,
+)
 from app.privacy import processing, rectification
 from app.privacy.queueing import enqueue_unique, request_job_id
 from tests.test_privacy_restriction import (
@@ -172,6 +179,7 @@ def test_rectification_applies_every_change_at_once_logs_it_and_tells_recipients
     [notified] = events(db, request.id, "recipients_notified")
     assert notified.data == {"action": "rectification", "notified": 1, "to_notify_by_other_means": 0}
     assert len(messages(db, request.id, "completed")) == 1
+    assert all(row["applied"] for row in rectification.diff(request, db.session))
 
     run_queue(app)  # the notices go out
     db.session.expire_all()

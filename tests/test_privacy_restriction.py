@@ -243,7 +243,7 @@ def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(
         sales = browser.get("/salemodelview/list/?psize_SaleModelView=1000").get_data(as_text=True)
         assert p.sale.id not in shown_ids(sales, "/salemodelview")
         add_inquiry = browser.get("/inquirymodelview/add").get_data(as_text=True)
-        client_options = re.search(r'<select[^>]*name="client"[^>]*>(.*?)</select>', add_inquiry, re.S).group(1)
+        client_options = re.search(r'<select[^>]*name="client"[^>]*>(.*?)</select>', add_inquiry, re.DOTALL).group(1)
         assert f'value="{p.client.id}"' not in client_options
         assert f'value="{neighbour.client.id}"' in client_options
 
@@ -462,7 +462,7 @@ def test_disclosures_are_logged_per_dealer(db, login, dealer_ids):
     theirs = disclose(db, foreign, f"x-{uid()}@bank.example")
     browser = login(A_ADMIN)
     add_page = browser.get("/disclosuremodelview/add").get_data(as_text=True)
-    options = re.search(r'<select[^>]*name="client"[^>]*>(.*?)</select>', add_page, re.S).group(1)
+    options = re.search(r'<select[^>]*name="client"[^>]*>(.*?)</select>', add_page, re.DOTALL).group(1)
     assert f'value="{p.client.id}"' in options and f'value="{foreign.client.id}"' not in options
 
     recipient = f"Insurer {uid()}"

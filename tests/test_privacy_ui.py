@@ -10,7 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Client, Dealer, PrivacyRequest, PrivacyRequestEvent, RequestChannel, RequestStatus, RequestType
+from app.models import (
+    Client,
+    Dealer,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RequestChannel,
+    RequestStatus,
+    RequestType,
+)
 from app.models.base import utcnow
 from app.privacy import requests
 
@@ -470,3 +478,32 @@ def test_menu_offers_privacy_to_the_officer_and_the_dealer_admin(login):
     dealer = login("north-motors-admin").get("/").get_data(as_text=True)
     assert "/privacyrequestview/list/" in dealer and "/recordofprocessing/" not in dealer
     assert "/privacyrequestview/list/" not in login("north-motors-staff").get("/").get_data(as_text=True)
+
+
+def test_lifting_a_completed_restriction_tells_the_person_first(app, db, login, dealer_ids):
+    from rq import SimpleWorker
+
+    from app.extensions import get_queue, redis_connection
+
+    north = dealer_ids["north-motors"]
+    address = new_email()
+    client = Client(dealer_id=north, first_name="Rae", last_name="Restricted", email=address, country="DE")
+    db.session.add(client)
+    db.session.commit()
+    item = file(db, request_type=RequestType.restriction, email=address, dealer_id=north)
+    browser = login("north-motors-admin")
+    assert browser.post_form(f"/privacyrequestview/process/{item.id}", {}, form_url=show_url(item.id)).status_code == 302
+    with app.app_context():
+        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+    assert reload(db, item.id).status is RequestStatus.completed
+
+    page = browser.get(show_url(item.id)).get_data(as_text=True)
+    assert f"/privacyrequestview/lift/{item.id}" in page
+    response = browser.post_form(f"/privacyrequestview/lift/{item.id}", {}, form_url=show_url(item.id))
+    assert response.status_code == 302
+    lifted = reload(db, item.id)
+    assert lifted.restriction_lift_requested_at is not None
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).restricted_at is not None  # until the person has been told
+    response = browser.post_form(f"/privacyrequestview/lift/{item.id}", {}, form_url=LIST)
+    assert response.status_code == 422 and "already been asked for" in response.get_data(as_text=True)

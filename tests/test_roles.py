@@ -27,6 +27,12 @@ PAGES = {
                      "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
     "/roles/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
                      "north-motors-admin": DENIED, "north-motors-staff": DENIED},
+    "/privacyrequestview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": ALLOWED,
+                                  "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
+    "/privacyrequestview/add": {"admin": ALLOWED, "staff": DENIED, "privacy": ALLOWED,
+                                "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
+    "/recordofprocessing/": {"admin": ALLOWED, "staff": DENIED, "privacy": ALLOWED,
+                             "north-motors-admin": DENIED, "north-motors-staff": DENIED},
 }
 
 APIS = {
@@ -41,6 +47,8 @@ APIS = {
                       "north-motors-staff": 200},
     "/api/v1/dealer/": {"admin": 200, "staff": 200, "privacy": 200, "north-motors-admin": 403,
                         "north-motors-staff": 403},
+    "/api/v1/privacy_request/": {"admin": 200, "staff": 403, "privacy": 200, "north-motors-admin": 200,
+                                 "north-motors-staff": 403},
 }
 
 CASES = [(url, user, expected) for url, row in PAGES.items() for user, expected in row.items()]

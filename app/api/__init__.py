@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder, ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from app.api.privacy import PrivacyRequestApi
 from app.domain.clients import check_marketing_consent
 from app.domain.inventory import validate_car
 from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Car, CarCost, Client, Dealer, Inquiry, Sale
-from app.api.privacy import PrivacyRequestApi
 from app.tenancy import TenantModelRestApi, fit_schemas_to_columns
 
 _CAR = [

@@ -22,7 +22,7 @@ import logging
 import secrets
 import time
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from datetime import time as clock
 
 from dateutil.relativedelta import relativedelta
@@ -50,13 +50,21 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy import notices, progress, requests, scan
 from app.privacy.registry import Entry, entries, entry_for
-from app.privacy.subjects import Subject, client_ids, mask, request_ids, rows_of, subject_key
+from app.privacy.subjects import (
+    Subject,
+    client_ids,
+    mask,
+    request_ids,
+    rows_of,
+    subject_key,
+)
 
 log = logging.getLogger(__name__)
 
 DELETED, ANONYMISED, KEPT = "delete", "anonymise", "keep"
 ACTIONS = (DELETED, ANONYMISED, KEPT)
 ERASED = "[erased]"
+BATCH_READ = 500  # rows read at a time when counting
 # What a pseudonymised request keeps: subject_key (keyed hash) and subject_hint (masked).
 REQUEST_IDENTIFIERS = ("subject_email", "subject_phone", "subject_name", "details", "rectification_proposal")
 
@@ -86,7 +94,7 @@ def preview(session: Session, request: PrivacyRequest, actor_id: int | None = No
     for entry in entries():
         counts, keep_until = Counter(), None
         query = rows_of(entry, subject, session, clients=clients, requests=subject_requests)
-        for row in session.scalars(query):
+        for row in session.scalars(query.execution_options(yield_per=BATCH_READ)):
             action = _action(entry, row, request, now.date(), final=True)
             if action is None:
                 continue
@@ -212,10 +220,11 @@ def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders:
     changed = False
     for name in _anonymised_columns(entry):
         column = entry.model.__table__.c[name]
-        if column.nullable or isinstance(getattr(row, name), str):
-            if getattr(row, name) != _blank(entry, name):
-                setattr(row, name, _blank(entry, name))
-                changed = True
+        blank = _blank(entry, name)
+        # a NOT NULL column that is not text has no neutral value: left to a special case
+        if (column.nullable or isinstance(getattr(row, name), str)) and getattr(row, name) != blank:
+            setattr(row, name, blank)
+            changed = True
     return changed
 
 
@@ -418,7 +427,8 @@ def _ledger_count(session: Session, request_id: int) -> int:
 def _pending_count(session: Session, request: PrivacyRequest, subject: Subject) -> int:
     today, count = utcnow().date(), 0
     for entry in entries():
-        for row in session.scalars(rows_of(entry, subject, session)):
+        query = rows_of(entry, subject, session).execution_options(yield_per=BATCH_READ)
+        for row in session.scalars(query):
             action = _action(entry, row, request, today)
             if action is not None and not (action == KEPT and _ledgered(session, request.id, entry.table, row.id)):
                 count += 1
@@ -574,7 +584,7 @@ def replay_erasures(since: str | date | datetime | None = None) -> dict:
             break
         after = ledger[-1].id
         try:
-            for item in [(e.table_name, e.row_pk, e.action) for e in ledger]:
+            for item in [(e.table_name, e.row_pk, e.action, e.at) for e in ledger]:
                 if _replay_one(session, *item, placeholders=placeholders):
                     counts[item[2]] += 1
             session.commit()
@@ -585,12 +595,12 @@ def replay_erasures(since: str | date | datetime | None = None) -> dict:
     return {action: counts[action] for action in ACTIONS}
 
 
-def _replay_one(session: Session, table: str, row_pk: str, action: str, placeholders: dict) -> bool:
+def _replay_one(session: Session, table: str, row_pk: str, action: str, erased_at: datetime, placeholders: dict) -> bool:
     entry = entry_for(table)
     if entry is None:
         return False
     row = session.get(entry.model, int(row_pk))
-    if row is None:
+    if row is None or _created_after(row, erased_at):
         return False
     now = utcnow()
     if action == DELETED:
@@ -605,14 +615,29 @@ def _replay_one(session: Session, table: str, row_pk: str, action: str, placehol
     return False
 
 
+# When a row was created, per table: the first of these columns it has.
+CREATED_COLUMNS = ("created_at", "created_on", "received_at", "registration_date", "changed_at")
+
+
+def _created_after(row, erased_at: datetime) -> bool:
+    """A row created after the erasure is another row under a reused primary key (SQLite
+    reuses the highest id; a restored PostgreSQL sequence hands out ids again): leave it."""
+    for name in CREATED_COLUMNS:
+        created = getattr(row, name, None)
+        if isinstance(created, datetime):
+            created = created if created.tzinfo else created.replace(tzinfo=UTC)
+            return created > erased_at
+    return False
+
+
 def _since(since) -> datetime | None:
     if since is None or since == "":
         return None
     if isinstance(since, datetime):
-        return since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        return since if since.tzinfo else since.replace(tzinfo=UTC)
     if not isinstance(since, date):
         try:
             since = date.fromisoformat(str(since).strip())
         except ValueError:
             raise DomainError(_l("Give the date as YYYY-MM-DD."), "since")
-    return datetime.combine(since, clock.min, tzinfo=timezone.utc)
+    return datetime.combine(since, clock.min, tzinfo=UTC)

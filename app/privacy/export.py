@@ -200,19 +200,25 @@ def _write_package(session: Session, request: PrivacyRequest, raw, directory: Pa
 
 
 class _Progress:
-    """Rows written so far, stored on the request (committed per batch) and in RQ meta."""
+    """Rows written so far: on the request (the truth, committed at most every
+    ``COMMIT_EVERY`` seconds and at the end) and in the RQ job's meta for the UI."""
+
+    COMMIT_EVERY = 1.0
 
     def __init__(self, session: Session, request: PrivacyRequest, total: int) -> None:
         self.session, self.request, self.total, self.done = session, request, total, 0
+        self._saved_at = 0.0
         self._save()
 
     def add(self, rows: int) -> None:
         self.done += rows
-        self._save()
+        if self.done >= self.total or time.monotonic() - self._saved_at >= self.COMMIT_EVERY:
+            self._save()
 
     def _save(self) -> None:
         progress.report(self.request, PHASE, self.done, self.total)
         self.session.commit()
+        self._saved_at = time.monotonic()
 
 
 def _write_category(session, archive, entry: Entry, query, batch_size: int, tracker: _Progress, directory: Path) -> tuple[PackedFile, PackedFile]:
@@ -270,6 +276,8 @@ def _eager_options(entry: Entry) -> list:
 
 
 def _value(row: Any, name: str) -> Any:
+    if "." not in name:
+        return _plain(getattr(row, name))
     value = row
     for part in name.split("."):
         if value is None:

@@ -126,7 +126,10 @@ def propose(session: Session, request: PrivacyRequest, changes: list[dict], acto
 
 
 def diff(request: PrivacyRequest, session: Session | None = None) -> list[dict]:
-    """Each proposed change with the value at proposal time, the value now, and the new one."""
+    """Each proposed change with the value at proposal time, the value now, and the new one.
+
+    ``stale``: the row is gone or changed since the proposal (processing would refuse);
+    ``applied``: the row already holds the new value (after processing)."""
     session = session or db.session
     rows = []
     for change in request.rectification_proposal or []:
@@ -134,7 +137,13 @@ def diff(request: PrivacyRequest, session: Session | None = None) -> list[dict]:
         row = session.get(model, change["pk"]) if model is not None else None
         current = getattr(row, change["column"]) if row is not None else None
         rows.append(
-            {**change, "current": current, "missing": row is None, "stale": row is None or current != change["old"]}
+            {
+                **change,
+                "current": current,
+                "missing": row is None,
+                "stale": row is None or current != change["old"],
+                "applied": row is not None and current == change["new"],
+            }
         )
     return rows
 

@@ -89,6 +89,7 @@ def _active_dealers() -> list[tuple[int, str]]:
 @public_bp.route("/privacy/request", methods=["GET", "POST"])
 @rate_limited
 def privacy_request_form():
+    """File a request; the answer is the same whether or not we know the address."""
     form = PrivacyRequestForm(_active_dealers())
     if form.validate_on_submit():
         try:

@@ -474,7 +474,7 @@ class RecordOfProcessingView(BaseView):
         return self.render_template(
             self.template,
             title=_("Record of processing activities"),
-            entries=entries(),
+            entries=sorted(entries(), key=lambda entry: _translate(entry.declaration.title)),
             translate=_translate,
             officer_email=current_app.config.get("PRIVACY_OFFICER_EMAIL"),
         )

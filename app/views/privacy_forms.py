@@ -16,7 +16,15 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.domain import DomainError
-from app.models import Client, Dealer, DealerStatus, PrivacyRequest, RequestChannel, RequestStatus, RequestType
+from app.models import (
+    Client,
+    Dealer,
+    DealerStatus,
+    PrivacyRequest,
+    RequestChannel,
+    RequestStatus,
+    RequestType,
+)
 from app.privacy import requests
 
 REQUEST_TYPE_LABELS = {
