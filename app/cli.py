@@ -47,8 +47,8 @@ def demo_command() -> None:
 @with_appcontext
 def is_empty_command() -> None:
     """Exit 0 when the database has no users yet (used by `make run`)."""
-    from app.security import DealerUser
     from app.extensions import db
+    from app.security import DealerUser
 
     raise SystemExit(0 if db.session.query(DealerUser.id).first() is None else 1)
 
@@ -93,10 +93,14 @@ def seed_command(dealers, cars, clients, inquiries, sales) -> None:
 @with_appcontext
 def replay_erasures_command(since) -> None:
     """Re-apply the erasure ledger, e.g. after restoring a backup."""
+    from app.domain import DomainError
     from app.privacy.erasure import replay_erasures
 
-    summary = replay_erasures(since=since)
-    click.echo("replayed: " + (", ".join(f"{k}={v}" for k, v in summary.items()) or "nothing to do"))
+    try:
+        summary = replay_erasures(since=since)
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message))
+    click.echo("replayed: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
 @forecourt.command("worker")

@@ -4,17 +4,23 @@ verification — with a frozen clock, through the domain services."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.domain import DomainError
-from app.models import MailMessage, PrivacyRequest, RequestChannel, RequestStatus, RequestType
+from app.models import (
+    MailMessage,
+    PrivacyRequest,
+    RequestChannel,
+    RequestStatus,
+    RequestType,
+)
 from app.privacy import requests
 from app.privacy.registry import entries, undeclared_personal_columns
 
-T0 = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 def email() -> str:

@@ -23,10 +23,14 @@ from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy import requests as request_service
 from app.privacy.processing import request_processing
 from app.privacy.progress import percent
-from app.privacy.queueing import enqueue_request, job_meta
+from app.privacy.queueing import job_meta
 from app.privacy.subjects import mask
 from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
-from app.views.privacy import compute_erasure_preview, export_download
+from app.views.privacy import (
+    compute_erasure_preview,
+    enqueue_after_commit,
+    export_download,
+)
 from app.views.privacy_forms import LANGUAGES, file_on_behalf
 
 
@@ -64,9 +68,7 @@ _SUMMARY = [
 class PrivacyRequestApi(TenantModelRestApi):
     resource_name = "privacy_request"
     datamodel = SQLAInterface(PrivacyRequest)
-    allow_browser_login = False
     include_route_methods = {"get", "get_list", "post", "info", "process", "download"}
-    class_permission_name = "PrivacyRequestApi"
     list_columns = _SUMMARY
     show_columns = _SUMMARY + [
         "client.id",
@@ -227,8 +229,7 @@ class PrivacyRequestApi(TenantModelRestApi):
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=exc.as_dict())
-        job = enqueue_request(item.id)
-        return self.response(202, job_id=job.id, status=item.status.value)
+        return self.response(202, job_id=enqueue_after_commit(item.id), status=item.status.value)
 
     @expose("/<int:pk>/download", methods=["GET"])
     @protect()

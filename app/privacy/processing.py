@@ -64,7 +64,7 @@ def _handlers():
 
 def reconcile() -> int:
     """Re-enqueue every request in progress that has no live job; returns how many."""
-    from app.privacy.queueing import enqueue_request, is_live, _existing, request_job_id
+    from app.privacy.queueing import _existing, enqueue_request, is_live, request_job_id
 
     ids = db.session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)).all()
     db.session.rollback()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from rq import Retry
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.worker import Worker
 
@@ -31,7 +32,7 @@ def mail_job_id(message_id: int) -> str:
 def _existing(job_id: str) -> Job | None:
     try:
         return Job.fetch(job_id, connection=redis_connection())
-    except Exception:  # NoSuchJobError, or a job whose data expired
+    except (NoSuchJobError, InvalidJobOperation):  # gone, or its data expired
         return None
 
 

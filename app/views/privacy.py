@@ -8,6 +8,7 @@ a rule a person broke is shown as an error and rolls everything back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
@@ -26,7 +27,7 @@ from app.models import CLOSED_STATUSES, PrivacyRequest, RequestStatus, RequestTy
 from app.privacy import requests as request_service
 from app.privacy.processing import request_processing
 from app.privacy.progress import percent
-from app.privacy.queueing import enqueue_request, job_meta
+from app.privacy.queueing import enqueue_request, job_meta, request_job_id
 from app.privacy.registry import entry_for
 from app.privacy.subjects import Subject, mask, rows_of
 from app.tenancy import TenantModelView, current_dealer_id, current_user
@@ -41,6 +42,8 @@ from app.views.privacy_forms import (
     file_on_behalf,
     new_due_at,
 )
+
+log = logging.getLogger(__name__)
 
 DUE_BADGES = {
     "overdue": ("label-danger", _l("Overdue")),
@@ -281,7 +284,7 @@ class PrivacyRequestView(TenantModelView):
     def _enqueue_after(self, item: PrivacyRequest, run: Callable[[], None]) -> str:
         run()
         db.session.commit()  # the request is committed before its job is enqueued
-        enqueue_request(item.id)
+        enqueue_after_commit(item.id)
         return _("Processing of %(reference)s has started.", reference=item.reference)
 
     @expose("/process/<int:pk>", methods=["POST"])
@@ -396,6 +399,16 @@ class PrivacyRequestView(TenantModelView):
 
 
 # ---------------------------------------------------------------------- shared helpers
+
+
+def enqueue_after_commit(request_id: int) -> str:
+    """Queue the committed request's job; the job id. Should Redis be away, the
+    reconciler (cron) queues every request in progress that has no job."""
+    try:
+        return enqueue_request(request_id).id
+    except Exception:  # Redis down: the request is safe in the database
+        log.exception("could not enqueue privacy request %s; the reconciler will", request_id)
+        return request_job_id(request_id)
 
 
 def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
