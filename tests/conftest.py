@@ -45,7 +45,10 @@ def _reset_database(app) -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    overrides = {"EMBEDDED_REDIS_PATH": str(tmp_path_factory.mktemp("redis") / "redis.db")}
+    overrides = {
+        "EMBEDDED_REDIS_PATH": str(tmp_path_factory.mktemp("redis") / "redis.db"),
+        "DATA_DIR": str(tmp_path_factory.mktemp("data")),
+    }
     if not os.environ.get("DATABASE_URL"):
         db_file = tmp_path_factory.mktemp("db") / "forecourt.db"
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
