@@ -279,3 +279,17 @@ def test_info_and_openapi_describe_the_resource(api):
     assert {c["name"] for c in info.json["add_columns"]} >= {"request_type", "email", "dealer", "client"}
     paths = api("admin").get("/api/v1/_openapi").json["paths"]
     assert {URL, f"{URL}{{pk}}/process", f"{URL}{{pk}}/download"} <= set(paths)
+
+
+def test_process_is_accepted_when_redis_is_away_and_left_to_the_reconciler(db, api, monkeypatch):
+    import app.views.privacy as privacy_views
+
+    def redis_down(request_id):
+        raise ConnectionError("redis is away")
+
+    monkeypatch.setattr(privacy_views, "enqueue_request", redis_down)
+    item = file(db, request_type=RequestType.objection)
+    response = api("privacy").post(f"{URL}{item.id}/process", json={})
+    assert response.status_code == 202
+    assert response.json == {"job_id": f"privacy-request-{item.id}", "status": "in_progress"}
+    assert reload(db, item.id).status is RequestStatus.in_progress  # committed: the reconciler finds it
