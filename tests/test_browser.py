@@ -186,3 +186,72 @@ def test_invalid_vin_is_refused_with_a_clear_error(app, page):
     expect(page.locator("form#model_form #stock_number")).to_have_value(stock_number)
 
     page.watcher.assert_clean()
+
+
+def test_privacy_request_from_public_form_to_downloaded_zip(app, page, dealer_ids, tmp_path):
+    """A person files an access request, confirms it by the e-mailed link, the privacy
+    officer processes it, the job runs on the real queue, and the officer downloads the ZIP."""
+    import json
+    import zipfile
+    from urllib.parse import urlsplit
+
+    from rq import SimpleWorker
+
+    from app.extensions import db, get_queue, redis_connection
+    from app.models import Client, MailMessage, PrivacyRequest, RequestStatus
+
+    expect = _expect()
+    address = f"browser-{uuid.uuid4().hex[:8]}@example.org"
+    with app.app_context():
+        db.session.add(Client(dealer_id=dealer_ids["north-motors"], first_name="Bruna", last_name="Browser", email=address))
+        db.session.commit()
+        db.session.remove()
+
+    page.goto("/privacy/request")
+    page.locator('input[name="request_type"][value="access"]').check()
+    page.locator("#email").fill(address)
+    page.locator("#name").fill("Bruna Browser")
+    page.locator("#dealer").select_option(str(dealer_ids["north-motors"]))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send my request").click()
+    reference = page.locator(".reference").inner_text().strip()
+    assert reference.startswith("PR-")
+
+    with app.app_context():
+        request = db.session.scalars(select(PrivacyRequest).where(PrivacyRequest.reference == reference)).one()
+        assert request.status is RequestStatus.awaiting_verification
+        mail = db.session.scalars(
+            select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "verification")
+        ).one()
+        link = re.search(r"https?://\S+/privacy/request/verify/\S+", mail.body_text).group(0)
+        db.session.remove()
+    page.goto(urlsplit(link).path)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm my request").click()
+
+    login(page, "privacy")
+    page.goto(f"/privacyrequestview/list/?_flt_0_reference={reference}")
+    row = page.locator("table tr", has_text=reference)
+    expect(row).to_have_count(1)
+    with page.expect_navigation():
+        row.locator('a[href*="/privacyrequestview/show/"]').first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Process").click()
+
+    with app.app_context():
+        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+        assert db.session.get(PrivacyRequest, request.id).status is RequestStatus.completed
+        db.session.remove()
+
+    page.reload()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download export").click()
+    target = tmp_path / "export.zip"
+    download_info.value.save_as(target)
+    with zipfile.ZipFile(target) as package:
+        manifest = json.loads(package.read("manifest.json"))
+        clients = json.loads(package.read("clients.json"))
+    assert manifest["request"]["reference"] == reference
+    assert [c["email"] for c in clients] == [address]
+    page.reload()
+    expect(page.locator("body")).to_contain_text(re.compile("downloaded", re.IGNORECASE))
