@@ -137,6 +137,9 @@ class PrivacyRequest(Model):
             "subject_name": PLACEHOLDER,
             "details": PLACEHOLDER,
             "rectification_proposal": PLACEHOLDER,
+            # Free text the staff write; it may name the person.
+            "extension_reason": PLACEHOLDER,
+            "refusal_reason": PLACEHOLDER,
         },
         find=(BY_CONTACT,),
         email_column="subject_email",
