@@ -20,6 +20,7 @@ from app.models import (
     RequestType,
 )
 from app.privacy import requests
+from tests.privacy_support import reload, run_worker, user_id
 
 URL = "/api/v1/privacy_request/"
 
@@ -34,27 +35,6 @@ def file(db, *, dealer_id=None, request_type=RequestType.access, email=None) -> 
     )
     db.session.commit()
     return request
-
-
-def reload(db, pk: int) -> PrivacyRequest:
-    db.session.expire_all()
-    return db.session.get(PrivacyRequest, pk)
-
-
-def user_id(db, username: str) -> int:
-    from app.security import DealerUser
-
-    return db.session.scalar(select(DealerUser.id).where(DealerUser.username == username))
-
-
-def run_worker(app) -> None:
-    """Run the queued jobs the way a worker does: its own app context, its own session."""
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
 
 
 def count(db) -> int:

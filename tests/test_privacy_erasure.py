@@ -38,6 +38,7 @@ from app.privacy import erasure, processing, requests
 from app.privacy.queueing import enqueue_request, request_job_id
 from app.privacy.scan import scan_all_text_columns
 from app.privacy.subjects import mask
+from tests.privacy_support import user_id
 
 # -- factories -------------------------------------------------------------------------
 
@@ -71,10 +72,6 @@ def new_person(email: str | None = None) -> Person:
         first_name=f"Pia{tag}",
         last_name=f"Muster{tag}",
     )
-
-
-def user_id(db, username: str) -> int:
-    return db.session.scalar(select(DealerUser.id).where(DealerUser.username == username))
 
 
 def add_client(db, person: Person, dealer_id: int) -> Client:

@@ -39,6 +39,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy import export, processing, requests
 from app.privacy.links import DOWNLOAD, VERIFY, make_token
+from tests.privacy_support import run_worker, user_id
 
 DOWNLOAD_LINK = re.compile(r"/privacy/download/([A-Za-z0-9_.\-]+)")
 
@@ -51,22 +52,6 @@ def store(app, tmp_path, monkeypatch):
     """Each test gets its own file store."""
     monkeypatch.setitem(app.config, "DATA_DIR", str(tmp_path))
     return tmp_path
-
-
-def run_worker(app) -> None:
-    """Run the queued jobs the way a worker does: its own app context, its own session."""
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
-
-
-def user_id(db, username: str) -> int:
-    from app.security import DealerUser
-
-    return db.session.scalar(select(DealerUser.id).where(DealerUser.username == username))
 
 
 def phone() -> str:

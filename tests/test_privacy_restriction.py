@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.privacy import processing, requests, restriction
 from app.privacy.recipients import notify_recipients
-from app.security import DealerUser
+from tests.privacy_support import user_id
 
 A, B = "north-motors", "south-cars"
 A_ADMIN, A_STAFF = "north-motors-admin", "north-motors-staff"
@@ -109,10 +109,6 @@ def disclose(db, person: Person, recipient_email: str | None) -> Disclosure:
     db.session.add(disclosure)
     db.session.commit()
     return disclosure
-
-
-def user_id(db, username: str) -> int:
-    return db.session.scalar(select(DealerUser.id).where(DealerUser.username == username))
 
 
 def acting_user(db, dealer_id: int | None) -> int:

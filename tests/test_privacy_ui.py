@@ -21,6 +21,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy import requests
+from tests.privacy_support import reload, user_id
 
 LIST = "/privacyrequestview/list/"
 ADD = "/privacyrequestview/add"
@@ -47,17 +48,6 @@ def file(db, *, days_ago: float = 0, dealer_id=None, request_type=RequestType.ac
     )
     db.session.commit()
     return request
-
-
-def reload(db, pk: int) -> PrivacyRequest:
-    db.session.expire_all()
-    return db.session.get(PrivacyRequest, pk)
-
-
-def user_id(db, username: str) -> int:
-    from app.security import DealerUser
-
-    return db.session.scalar(select(DealerUser.id).where(DealerUser.username == username))
 
 
 def request_count(db) -> int:
