@@ -11,6 +11,7 @@ from flask_appbuilder.security.sqla.models import RegisterUser, User
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
+from app.domain.types import UTCDateTime
 from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
 
 ADMIN = "Admin"
@@ -29,6 +30,10 @@ class DealerUser(User):
 
     dealer_id = Column(Integer, ForeignKey("dealer.id", ondelete="SET NULL"), nullable=True, index=True)
     preferred_language = Column(String(5), nullable=True)
+    # Set when the account is switched off; anonymised ("Former user #id") after
+    # USER_ANONYMISE_AFTER_DAYS by the retention sweep.
+    deactivated_at = Column(UTCDateTime, nullable=True, index=True)
+    anonymised_at = Column(UTCDateTime, nullable=True)
     dealer = relationship("Dealer", foreign_keys=[dealer_id])
 
     # Strings, not lazy_gettext: this module is imported by path before Babel is set up;

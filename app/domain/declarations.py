@@ -19,6 +19,7 @@ KEEP = "keep"  # kept (with a reason in ``keep_reason``)
 BY_CONTACT = "contact"  # email/phone columns equal the subject's identifiers
 BY_CLIENT = "client"  # a foreign key to one of the subject's clients
 BY_REQUEST = "request"  # a foreign key to one of the subject's privacy requests
+BY_USER = "user"  # a foreign key to the user account(s) with the subject's e-mail
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class PrivacyDeclaration:
 
     ``personal`` maps each personal column to how it is erased. ``find`` lists the ways
     a subject's rows are found (``BY_CONTACT`` uses ``email_column``/``phone_column``,
-    ``BY_CLIENT`` uses ``client_column``, ``BY_REQUEST`` uses ``request_column``);
+    ``BY_CLIENT`` uses ``client_column``, ``BY_REQUEST`` uses ``request_column``, ``BY_USER`` uses ``user_column``);
     ``scope_column`` limits a dealer-scoped request to that dealer's rows (None: the
     relation used to find the rows already carries the scope); ``platform_only`` rows
     (accounts, dealer profiles) belong to whole-platform requests only. ``export_columns`` go into the portability
@@ -53,6 +54,7 @@ class PrivacyDeclaration:
     phone_column: str | None = None
     client_column: str | None = None
     request_column: str | None = None
+    user_column: str | None = None
     business_record_years: int | None = None
     record_date_column: str | None = None
     keep_reason: Any = None

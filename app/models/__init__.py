@@ -38,8 +38,13 @@ from app.models.privacy import (  # noqa: F401
     RequestType,
 )
 from app.models.mail import MailMessage  # noqa: F401
+from app.models.policy import PolicyVersion, SubProcessor  # noqa: F401
+from app.models.consent import ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord  # noqa: F401
+from app.models.usage import PageView  # noqa: F401
+from app.models.lifecycle import RetentionEvent  # noqa: F401
+from app.models.breach import Breach, BreachDealerNotice, BreachStatus  # noqa: F401
 
-INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry)
+INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry, ConsentRecord, RetentionEvent)
 
 
 def _before_flush(session, flush_context, instances) -> None:

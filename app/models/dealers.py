@@ -6,7 +6,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import relationship, validates
 
 from app.domain import DomainError
@@ -37,10 +37,21 @@ class Dealer(TimestampMixin, Model):
     phone = Column(String(20))
     email = Column(String(254))
     website = Column(String(300))
-    record_visitor_ip = Column(Boolean, nullable=False, default=True)
+    # Privacy by default (GDPR Art. 25): visitors' IP addresses are stored only when the
+    # dealer switches this on (inquiries, consent records, usage log).
+    record_visitor_ip = Column(Boolean, nullable=False, default=False, server_default=false())
+    inquiry_retention_months = Column(Integer, nullable=False, default=24, server_default="24")
+    timezone = Column(String(64), nullable=False, default="Europe/Berlin", server_default="Europe/Berlin")
     default_currency = Column(String(3), nullable=False, default="EUR")
     status = Column(Enum(DealerStatus, native_enum=False, length=20), nullable=False, default=DealerStatus.active)
     terminated_at = Column(UTCDateTime)
+    termination_reason = Column(String(500))
+    # Day 30 after termination: account and profile data deleted (then account_deleted_at).
+    account_deletion_due_at = Column(UTCDateTime, index=True)
+    account_deleted_at = Column(UTCDateTime)
+    # 3 years after termination: the kept business records are erased too.
+    records_erasure_due_at = Column(UTCDateTime, index=True)
+    records_erased_at = Column(UTCDateTime)
 
     social_links = relationship("DealerSocialLink", back_populates="dealer", cascade="all, delete-orphan")
 

@@ -22,6 +22,8 @@ class RequestType(enum.Enum):
     erasure = "erasure"
     restriction = "restriction"
     objection = "objection"
+    # A dealer's whole account (the data export tool, GDPR Art. 20 and 28(3)(g)).
+    account_export = "account_export"
 
 
 class RequestStatus(enum.Enum):

@@ -35,6 +35,10 @@ NEUTRAL_COLUMNS = {
     "rectification_change.table_name": "the name of a table",
     "rectification_change.column_name": "the name of a column",
     "erasure_ledger.subject_key": "a keyed hash, not reversible without the ledger key",
+    "sub_processor.name": "the name of a company",
+    "policy_version.body": "the text of the privacy policy",
+    "breach.subject_categories": "kinds of people affected, never the people",
+    "dealer.termination_reason": "why a business ended its contract",
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from app.domain.declarations import BY_CLIENT, BY_CONTACT, BY_REQUEST
+from app.domain.declarations import BY_CLIENT, BY_CONTACT, BY_REQUEST, BY_USER
 from app.privacy.registry import Entry
 
 
@@ -77,6 +77,15 @@ def request_ids(session: Session, subject: Subject) -> list[int]:
     return list(session.scalars(query))
 
 
+def user_ids(session: Session, subject: Subject) -> list[int]:
+    """The user accounts signed up with the subject's e-mail (usage data hangs off them)."""
+    from app.security import DealerUser
+
+    if not subject.emails:
+        return []
+    return list(session.scalars(select(DealerUser.id).where(DealerUser.email.in_(subject.emails))))
+
+
 def _contact_clause(model, email_column: str | None, phone_column: str | None, subject: Subject):
     clauses = []
     if email_column and subject.emails:
@@ -100,6 +109,8 @@ def rows_of(entry: Entry, subject: Subject, session: Session, clients: list[int]
     if BY_REQUEST in d.find:
         ids = request_ids(session, subject) if requests is None else requests
         clauses.append(getattr(model, d.request_column).in_(ids))
+    if BY_USER in d.find:
+        clauses.append(getattr(model, d.user_column).in_(user_ids(session, subject)))
     query = select(model).where(or_(*clauses) if clauses else false())
     if subject.dealer_id is not None and d.scope_column:
         query = query.where(getattr(model, d.scope_column) == subject.dealer_id)
