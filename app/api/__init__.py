@@ -61,12 +61,14 @@ class DealerApi(ModelRestApi):
         "email",
         "website",
         "record_visitor_ip",
+        "inquiry_retention_months",
+        "timezone",
         "default_currency",
     ]
     list_columns = ["id", "status", "created_at"] + _profile
     show_columns = list_columns
     add_columns = _profile
-    edit_columns = _profile + ["status"]
+    edit_columns = _profile
 
 
 class CarApi(TenantModelRestApi):

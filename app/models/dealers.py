@@ -105,6 +105,21 @@ class Dealer(TimestampMixin, Model):
     def _country(self, key, value):
         return normalise_country(value)
 
+    @validates("inquiry_retention_months")
+    def _retention(self, key, value):
+        if value is None or isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
+            raise DomainError(_l("Keep inquiries for 1 to 120 months."), "inquiry_retention_months")
+        return value
+
+    @validates("timezone")
+    def _timezone(self, key, value):
+        from zoneinfo import available_timezones
+
+        value = (value or "").strip()
+        if value not in available_timezones():
+            raise DomainError(_l("Choose a time zone such as Europe/Berlin or Europe/Kyiv."), "timezone")
+        return value
+
     @validates("default_currency")
     def _currency(self, key, value):
         return normalise_currency(value)

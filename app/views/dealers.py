@@ -26,7 +26,7 @@ _PROFILE = [
     "email",
     "website",
 ]
-_SETTINGS = ["record_visitor_ip", "default_currency"]
+_SETTINGS = ["record_visitor_ip", "inquiry_retention_months", "timezone", "default_currency"]
 
 
 class DealerSocialLinkView(TenantModelView):
@@ -47,7 +47,7 @@ class DealerModelView(PermittedRelatedViewsMixin, OptionalCheckboxesMixin, Model
     list_columns = ["business_name", "slug", "city", "country", "status", "created_at"]
     search_columns = ["business_name", "legal_name", "slug", "city", "country", "status"]
     add_columns = ["slug"] + _PROFILE + _SETTINGS
-    edit_columns = add_columns + ["status"]
+    edit_columns = add_columns  # termination goes through its own action, never a status edit
     show_fieldsets = [
         (_l("Profile"), {"fields": ["slug"] + _PROFILE}),
         (_l("Settings"), {"fields": _SETTINGS + ["status", "terminated_at"]}),

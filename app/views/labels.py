@@ -96,6 +96,8 @@ DEALER_LABELS = {
     "website": _l("Website"),
     "record_visitor_ip": _l("Record visitors' IP addresses"),
     "default_currency": _l("Default currency"),
+    "inquiry_retention_months": _l("Keep inquiries for (months)"),
+    "timezone": _l("Time zone"),
     "status": _l("Status"),
     "terminated_at": _l("Terminated"),
     "platform": _l("Platform"),
