@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app run
 STAMP := $(VENV)/.installed
+# Message catalogues: translations/<lang>/LC_MESSAGES/messages.po; the .mo files are built.
+CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+# The same keywords as app/catalogues.py KEYWORDS (tests/test_translations.py checks).
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean translations
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +18,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)  ## web + worker + cron on SQLite and embedded Redis (Ctrl-C stops all)
+run: $(STAMP) $(COMPILED)  ## web + worker + cron on SQLite and embedded Redis (Ctrl-C stops all)
 	$(FLASK) forecourt init
 	@if $(FLASK) forecourt is-empty; then $(FLASK) forecourt demo; fi
 	$(BIN)/python run.py
 
-test: $(STAMP)  ## the whole suite (browser tests need Debian's chromium)
+test: $(STAMP) $(COMPILED)  ## the whole suite (browser tests need Debian's chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## speed figures, printed (never asserted)
 	$(BIN)/python -m bench.list_views
 	$(BIN)/python -m bench.export_memory
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --domain=messages --locale=$* --input-file=$< --output-file=$@
+
+translations: $(STAMP)  ## after changing strings: extract, update every catalogue, compile
+	$(BIN)/pybabel extract --mapping-file=translations/babel.cfg $(BABEL_KEYWORDS) \
+		--add-comments=Translators: --project=Forecourt --copyright-holder=Forecourt \
+		--sort-by-file --output-file=translations/messages.pot .
+	$(BIN)/pybabel update --input-file=translations/messages.pot --output-dir=translations \
+		--domain=messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --directory=translations --domain=messages --statistics
 
 lint: $(STAMP)
 	$(BIN)/ruff check app jobs tests config.py run.py

@@ -14,6 +14,7 @@ from flask_appbuilder.const import AUTH_DB
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+TRANSLATIONS_DIR = BASE_DIR / "translations"
 
 DEFAULT_SECRET_KEY = "forecourt-development-secret-not-for-production"
 DEMO_PASSWORD = "demo-password"
@@ -24,6 +25,23 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def discover_languages(directory: Path, source: str = "en") -> dict[str, dict[str, str]]:
+    """One language per catalogue in ``translations/<code>/LC_MESSAGES/messages.po``, the
+    source language first: adding a language is adding its catalogue."""
+    from babel import Locale
+    from babel.core import get_global
+
+    codes = sorted(p.parent.parent.name for p in directory.glob("*/LC_MESSAGES/messages.po"))
+    languages = {}
+    for code in [source] + [c for c in codes if c != source]:
+        locale = Locale.parse(code)
+        name = locale.get_display_name(code) or code
+        region = locale.territory or get_global("likely_subtags").get(code, "").rsplit("_", 1)[-1]
+        flag = "gb" if code == "en" else region.lower()
+        languages[code] = {"flag": flag, "name": name[:1].upper() + name[1:]}
+    return languages
 
 
 def _database_url(default: str) -> str:
@@ -62,12 +80,13 @@ class Config:
     FAB_PASSWORD_COMPLEXITY_ENABLED = False
     APP_THEME = ""
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
-    LANGUAGES = {
-        "en": {"flag": "gb", "name": "English"},
-        "uk": {"flag": "ua", "name": "Українська"},
-        "de": {"flag": "de", "name": "Deutsch"},
-    }
+    # Ours only, absolute: FAB's BabelManager puts its own translations in front
+    # ("<flask_appbuilder>/translations;<ours>"), and ours, merged last, win.
+    BABEL_TRANSLATION_DIRECTORIES = str(TRANSLATIONS_DIR)
+    LANGUAGES = discover_languages(TRANSLATIONS_DIR)  # en, then every catalogue
+    # Dates and times are shown in the dealer's time zone (Dealer.timezone); internal
+    # staff and anonymous visitors see this one.
+    DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "UTC")
 
     # Login throttling (FAB's Flask-Limiter, on the HTML and the API login).
     AUTH_RATE_LIMITED = True
@@ -93,6 +112,8 @@ class Config:
     PRIVACY_VERIFICATION_TTL = timedelta(hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", "48")))
     PRIVACY_EXPORT_TTL = timedelta(days=int(os.environ.get("PRIVACY_EXPORT_TTL_DAYS", "7")))
     PRIVACY_REQUEST_RATE_LIMIT = os.environ.get("PRIVACY_REQUEST_RATE_LIMIT", "5 per hour")
+    # Posts per visitor (a keyed hash of the IP) on a dealer's inquiry and withdrawal pages.
+    INQUIRY_RATE_LIMIT = os.environ.get("INQUIRY_RATE_LIMIT", "10 per hour")
     PRIVACY_BATCH_SIZE = int(os.environ.get("PRIVACY_BATCH_SIZE", "500"))
     # Seconds to pause between erasure batches, to spare a busy database.
     PRIVACY_BATCH_PAUSE = float(os.environ.get("PRIVACY_BATCH_PAUSE", "0"))
@@ -102,6 +123,18 @@ class Config:
     SUPERVISORY_AUTHORITY = os.environ.get(
         "SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work"
     )
+    # Days between publishing a material privacy-policy change and its effective date.
+    POLICY_NOTICE_DAYS = int(os.environ.get("POLICY_NOTICE_DAYS", "14"))
+    # Retention sweeps (app/privacy/retention.py): page views; the erasure ledger is kept
+    # as long as backups persist, so that a restore can re-apply erasures.
+    USAGE_LOG_RETENTION_DAYS = int(os.environ.get("USAGE_LOG_RETENTION_DAYS", "90"))
+    ERASURE_LEDGER_RETENTION_DAYS = int(os.environ.get("ERASURE_LEDGER_RETENTION_DAYS", "90"))
+    # Account lifecycle (app/privacy/accounts.py): a terminated dealer's account and profile
+    # data go after ACCOUNT_DELETION_AFTER_DAYS, its business records after
+    # BUSINESS_RECORD_YEARS; a deactivated user is anonymised after USER_ANONYMISE_AFTER_DAYS.
+    ACCOUNT_DELETION_AFTER_DAYS = int(os.environ.get("ACCOUNT_DELETION_AFTER_DAYS", "30"))
+    BUSINESS_RECORD_YEARS = int(os.environ.get("BUSINESS_RECORD_YEARS", "3"))
+    USER_ANONYMISE_AFTER_DAYS = int(os.environ.get("USER_ANONYMISE_AFTER_DAYS", "30"))
 
     # Mail: unset MAIL_SERVER keeps messages in the outbox only (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
@@ -124,6 +157,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     AUTH_RATE_LIMIT = "1000 per minute"
     PRIVACY_REQUEST_RATE_LIMIT = "1000 per minute"  # tests file many; the limit has its own test
+    INQUIRY_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None
 
 

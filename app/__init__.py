@@ -20,10 +20,12 @@ def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] 
     check_production_config(app)
     register_logging(app)
     register_extensions(app)
+    register_languages(app)
     with app.app_context():
         register_views(app)
     register_blueprints(app)
     register_security_headers(app)
+    register_usage_log(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -57,13 +59,22 @@ def register_extensions(app: Flask) -> None:
         appbuilder.init_app(app, db.session)
 
 
+def register_languages(app: Flask) -> None:
+    """Language (user preference, switcher, Accept-Language) and time zone of each request."""
+    from app import i18n
+
+    i18n.init_app(app)
+
+
 def register_views(app: Flask) -> None:
     """Add the CRUD views, the REST APIs and the menu."""
     from app.api import register_apis
+    from app.localised import localise_views
     from app.views import register_model_views
 
     register_model_views(app.extensions["appbuilder"])
     register_apis(app.extensions["appbuilder"])
+    localise_views(app.extensions["appbuilder"])  # last: every view is added by now
 
 
 def register_blueprints(app: Flask) -> None:
@@ -80,6 +91,13 @@ def register_security_headers(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
+def register_usage_log(app: Flask) -> None:
+    """Log each HTML page a signed-in user opens (usage data, kept 90 days)."""
+    from app.usage_log import install_usage_log
+
+    install_usage_log(app)
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Error pages that never show a stack trace or personal data."""
     from app.errors import register_error_pages
@@ -88,12 +106,17 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Locale-aware money and date filters for templates."""
+    """Locale-aware money, number, date, time and enum-label filters for templates."""
     from app.domain import formatting
+    from app.domain.enum_labels import enum_label
 
     app.jinja_env.filters["money"] = formatting.format_money
     app.jinja_env.filters["localdatetime"] = formatting.format_datetime
     app.jinja_env.filters["localdate"] = formatting.format_date
+    app.jinja_env.filters["localtime"] = formatting.format_time
+    app.jinja_env.filters["number"] = formatting.format_number
+    app.jinja_env.filters["ago"] = formatting.format_relative
+    app.jinja_env.filters["label"] = enum_label
 
 
 def register_commands(app: Flask) -> None:

@@ -25,6 +25,13 @@ def init_command() -> None:
     sm = current_app.appbuilder.sm
     counts = sync_roles(current_app.appbuilder)
     click.echo("schema up to date; roles: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    from app.extensions import db
+    from app.privacy.policy import ensure_first_version
+
+    first = ensure_first_version(db.session)  # a fresh install has a privacy policy at once
+    db.session.commit()
+    if first is not None:
+        click.echo(f"privacy policy version {first.version} published")
     if not current_app.config.get("DEMO_DATA_ALLOWED", True):
         weak = demo_password_in_use(sm.get_all_users())
         if weak:
@@ -101,6 +108,29 @@ def replay_erasures_command(since) -> None:
     except DomainError as exc:
         raise click.ClickException(str(exc.message))
     click.echo("replayed: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@forecourt.command("retention")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="YYYY-MM-DD (start of that day, UTC) or an ISO date-time; default now.")
+@click.option("--dry-run", is_flag=True, help="Only count what the sweeps would do; change nothing.")
+@click.option("--only", "only", multiple=True, metavar="NAME", help="Run only this sweep (repeatable).")
+@with_appcontext
+def retention_command(as_of, dry_run, only) -> None:
+    """Run the retention sweeps (daily and hourly) as of a date; print what they did."""
+    from app.domain import DomainError
+    from app.privacy import retention
+
+    try:
+        when = retention.parse_as_of(as_of)
+        chosen = [s.name for s in retention.select_sweeps(list(only) or None)]
+    except DomainError as exc:
+        raise click.BadParameter(str(exc.message), param_hint="--as-of" if exc.field == "as_of" else "--only")
+    try:
+        results = retention.run_sweeps(chosen, as_of=when, dry_run=dry_run)
+    except retention.SweepsFailed as exc:
+        click.echo(retention.report(exc.results, when, dry_run))
+        raise click.ClickException(str(exc))
+    click.echo(retention.report(results, when, dry_run))
 
 
 @forecourt.command("worker")

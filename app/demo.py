@@ -173,6 +173,38 @@ def _add_stock(dealer: Dealer, rng: random.Random, cars: int, clients: int, inqu
     return {"cars": cars, "clients": clients, "inquiries": inquiries, "sales": min(sales, len(sellable))}
 
 
+# Realistic EU sub-processors for the public list (one removed, to show that section).
+DEMO_SUBPROCESSORS = [
+    {"name": "Hetzner Online GmbH", "purpose": "Hosting: servers, database and file storage",
+     "location": "Germany (EU)", "since": date(2024, 1, 15), "website": "https://www.hetzner.com"},
+    {"name": "Brevo SAS", "purpose": "E-mail delivery of notices and announcements",
+     "location": "France (EU)", "since": date(2024, 3, 1), "website": "https://www.brevo.com"},
+    {"name": "Scaleway SAS", "purpose": "Encrypted backups (kept up to 90 days)",
+     "location": "France (EU)", "since": date(2024, 1, 15), "website": "https://www.scaleway.com"},
+    {"name": "OVH SAS", "purpose": "E-mail delivery (replaced by Brevo)",
+     "location": "France (EU)", "since": date(2023, 6, 1), "website": "https://www.ovhcloud.com", "removed_days_ago": 60},
+]
+
+
+def _add_demo_subprocessors() -> int:
+    """The demo's sub-processors, marked as announced long ago (no e-mails are sent)."""
+    from app.models import SubProcessor
+    from app.models.base import utcnow
+
+    now = utcnow()
+    added = 0
+    for spec in DEMO_SUBPROCESSORS:
+        spec = dict(spec)
+        removed_days_ago = spec.pop("removed_days_ago", None)
+        if db.session.scalar(select(SubProcessor.id).where(SubProcessor.name == spec["name"])) is not None:
+            continue
+        removed_on = (now - timedelta(days=removed_days_ago)).date() if removed_days_ago else None
+        db.session.add(SubProcessor(**spec, removed_on=removed_on, notified_at=now))
+        added += 1
+    db.session.commit()
+    return added
+
+
 def load_demo() -> dict:
     """The contract's demo dealers and users plus realistic stock; safe to run twice."""
     rng = random.Random(20261121)
@@ -199,6 +231,7 @@ def load_demo() -> dict:
             create_user(username, DEMO_PASSWORD, f"{username}@forecourt.example", role, slug,
                         first_name=username.split("-")[0].title(), last_name=role)
             created["users"] += 1
+    created["sub_processors"] = _add_demo_subprocessors()
     return created
 
 

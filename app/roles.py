@@ -40,6 +40,8 @@ DEALER_WORK = {
     "Inquiries": ALL,
     "Sales": ALL,
     "Disclosures": ALL,
+    "ConsentRecordView": ("can_list", "can_show"),  # the consent ledger, read-only
+    "Consent ledger": ALL,
 }
 
 # Privacy requests: every tenant for the privacy officer, the own dealer for a dealer
@@ -57,6 +59,18 @@ USER_ADMIN = {
     "List Users": ALL,
 }
 
+# The privacy policy's versions (drafts, publishing) and the sub-processor list; Staff
+# reaches the Privacy menu only for the sub-processors.
+POLICY_VERSIONS = {
+    "PolicyVersionView": ALL,
+    "Privacy policy": ALL,
+}
+SUBPROCESSORS = {
+    "SubProcessorView": ALL,
+    "Sub-processors": ALL,
+    "Privacy": ALL,
+}
+
 ROLE_GRANTS: dict[str, dict[str, object]] = {
     DEALER_STAFF: {**SIGNED_IN, **DEALER_WORK},
     DEALER_ADMIN: {
@@ -66,6 +80,8 @@ ROLE_GRANTS: dict[str, dict[str, object]] = {
         "CarCostApi": ALL,
         "Costs": ALL,
         "DealerProfileView": ALL,
+        "AccountView": ALL,
+        "Account": ALL,
         "DealerSocialLinkView": ALL,
         "Dealership": ALL,
         "Dealer profile": ALL,
@@ -80,6 +96,9 @@ ROLE_GRANTS: dict[str, dict[str, object]] = {
         "Accounts": ALL,
         "Dealers": ALL,
         **USER_ADMIN,
+        **SUBPROCESSORS,
+        "UsageLogView": ("can_list", "can_show"),
+        "Usage log": ALL,
     },
     PRIVACY_OFFICER: {
         **SIGNED_IN,
@@ -88,10 +107,18 @@ ROLE_GRANTS: dict[str, dict[str, object]] = {
         "Accounts": ALL,
         "Dealers": ALL,
         **PRIVACY_REQUESTS,
+        **POLICY_VERSIONS,
+        **SUBPROCESSORS,
         "RecordOfProcessingView": ALL,
         "Record of processing": ALL,
         "MailOutboxView": ("can_list", "can_show"),
         "Mail outbox": ALL,
+        "RetentionEventView": ("can_list", "can_show"),
+        "Retention log": ALL,
+        "BreachView": ALL,
+        "Breach register": ALL,
+        "ConsentRecordView": ("can_list", "can_show"),
+        "All consent records": ALL,
     },
 }
 

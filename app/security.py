@@ -11,8 +11,9 @@ from flask_appbuilder.security.sqla.models import RegisterUser, User
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
-from app.domain.types import UTCDateTime
 from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
+from app.domain.languages import N_
+from app.domain.types import UTCDateTime
 
 ADMIN = "Admin"
 STAFF = "Staff"
@@ -36,16 +37,17 @@ class DealerUser(User):
     anonymised_at = Column(UTCDateTime, nullable=True)
     dealer = relationship("Dealer", foreign_keys=[dealer_id])
 
-    # Strings, not lazy_gettext: this module is imported by path before Babel is set up;
-    # app.privacy.registry translates declaration texts when it renders them.
+    # Plain strings, not lazy_gettext: this module is imported by path before Babel is set
+    # up; N_ marks them for extraction, and the record of processing and the export
+    # summary translate them when they render them.
     __privacy__ = PrivacyDeclaration(
         category="accounts",
-        title="User accounts",
-        purpose="Signing in and working in Forecourt for your dealership",
-        legal_basis="Contract (GDPR Art. 6(1)(b))",
-        recipients="Your dealership's administrators; Forecourt's staff",
-        retention="Until the account is deleted; deactivated accounts are anonymised after 30 days",
-        source="You, or your dealership's administrator",
+        title=N_("User accounts"),
+        purpose=N_("Signing in and working in Forecourt for your dealership"),
+        legal_basis=N_("Contract (GDPR Art. 6(1)(b))"),
+        recipients=N_("Your dealership's administrators; Forecourt's staff"),
+        retention=N_("Until the account is deleted; deactivated accounts are anonymised after 30 days"),
+        source=N_("You, or your dealership's administrator"),
         personal={
             "first_name": PLACEHOLDER,
             "last_name": PLACEHOLDER,
@@ -58,7 +60,7 @@ class DealerUser(User):
         scope_column=None,
         platform_only=True,
         export_columns=("username", "first_name", "last_name", "email", "created_on", "last_login", "login_count"),
-        keep_reason="Records the user created stay linked to an anonymised account",
+        keep_reason=N_("Records the user created stay linked to an anonymised account"),
         not_personal={"preferred_language": "a setting"},
     )
 
@@ -67,12 +69,12 @@ class DealerUser(User):
 # silently start holding people's data.
 RegisterUser.__privacy__ = PrivacyDeclaration(
     category="registrations",
-    title="Pending registrations",
-    purpose="Self-registration (switched off)",
-    legal_basis="Contract (GDPR Art. 6(1)(b))",
-    recipients="Nobody",
-    retention="Not collected",
-    source="You",
+    title=N_("Pending registrations"),
+    purpose=N_("Self-registration (switched off)"),
+    legal_basis=N_("Contract (GDPR Art. 6(1)(b))"),
+    recipients=N_("Nobody"),
+    retention=N_("Not collected"),
+    source=N_("You"),
     personal={"first_name": DELETE, "last_name": DELETE, "username": DELETE, "email": DELETE, "password": DELETE},
     find=(BY_CONTACT,),
     email_column="email",
@@ -86,7 +88,9 @@ class ForecourtSecurityManager(SecurityManager):
     user_model = DealerUser
 
     def register_views(self) -> None:
+        from app.views.profile import ForecourtUserInfoEditView
         from app.views.users import ForecourtUserDBModelView
 
         self.userdbmodelview = ForecourtUserDBModelView
+        self.userinfoeditview = ForecourtUserInfoEditView
         super().register_views()

@@ -31,12 +31,14 @@ def build_cron(app: Flask) -> CronScheduler:
     """Exactly one cron process enqueues the periodic jobs; workers run them."""
     from jobs.housekeeping import clean_job_registries
     from jobs.mail import resend_unsent
-    from jobs.privacy import delete_expired_exports, reconcile_privacy_requests
+    from jobs.retention import run_daily_sweeps, run_hourly_sweeps
 
     cron = CronScheduler(connection=redis_connection(), name="forecourt-cron")
     cron.register(clean_job_registries, queue_name="default", cron="17 * * * *", name="clean-job-registries")
-    cron.register(reconcile_privacy_requests, queue_name="default", cron="7 * * * *", name="reconcile-privacy-requests")
-    cron.register(delete_expired_exports, queue_name="default", cron="40 3 * * *", name="delete-expired-exports")
+    # The retention sweeps (app/privacy/retention.py); hourly: deadline reminders and the
+    # reconciler of lost privacy-request jobs.
+    cron.register(run_hourly_sweeps, queue_name="default", cron="7 * * * *", name="retention-hourly", job_timeout=1800)
+    cron.register(run_daily_sweeps, queue_name="default", cron="40 3 * * *", name="retention-daily", job_timeout=4 * 3600)
     cron.register(resend_unsent, queue_name="default", cron="27 * * * *", name="resend-unsent-mail")
     return cron
 

@@ -27,7 +27,7 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for key in ("_login_user", "user", "csrf_token", "_jwt_extended_jwt_user", "_jwt_extended_jwt"):
+            for key in ("_login_user", "user", "csrf_token", "_jwt_extended_jwt_user", "_jwt_extended_jwt", "_flask_babel"):
                 g.pop(key, None)
         return super().open(*args, **kwargs)
 
@@ -45,6 +45,9 @@ def _reset_database(app) -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    from app.catalogues import compile_catalogues
+
+    compile_catalogues()  # like `make test`: a fresh clone has no .mo files
     overrides = {
         "EMBEDDED_REDIS_PATH": str(tmp_path_factory.mktemp("redis") / "redis.db"),
         "DATA_DIR": str(tmp_path_factory.mktemp("data")),

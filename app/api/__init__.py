@@ -3,6 +3,7 @@ inquiry, sale."""
 
 from __future__ import annotations
 
+from flask import request
 from flask_appbuilder import AppBuilder, ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
@@ -122,6 +123,7 @@ class ClientApi(TenantModelRestApi):
 
     def validate(self, item):
         check_marketing_consent(item)
+        db.session.info["consent_source"] = request.path  # a consent change is recorded with the path
 
 
 class InquiryApi(TenantModelRestApi):

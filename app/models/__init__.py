@@ -52,14 +52,18 @@ def _before_flush(session, flush_context, instances) -> None:
     from app.domain.inventory import record_car_history
     from app.domain.sales import apply_sales_to_cars
     from app.domain.tenancy import check_tenant_references
+    from app.privacy.accounts import track_user_deactivation
+    from app.privacy.policy import check_published_versions
 
     for obj in session.dirty:
         if isinstance(obj, INSERT_ONLY) and session.is_modified(obj):
             raise RuntimeError(f"{type(obj).__name__} rows are insert-only")
+    check_published_versions(session)  # a published privacy policy never changes
     for obj in session.new:
         apply_scalar_defaults(obj)
     apply_sales_to_cars(session)
     record_car_history(session, session.info.get("acting_user_id"))
+    track_user_deactivation(session)
     for obj in list(session.new) + list(session.dirty):
         if hasattr(type(obj), "dealer_id") and not isinstance(obj, DealerUser):
             check_tenant_references(obj, session)
@@ -72,6 +76,9 @@ def _before_flush(session, flush_context, instances) -> None:
                 flag_possible_duplicates(session, obj)
         if isinstance(obj, Client):
             check_marketing_consent(obj)
+    from app.privacy.consent import record_marketing_changes
+
+    record_marketing_changes(session)  # every change of marketing consent is in the ledger
 
 
 def register_model_events() -> None:
@@ -79,8 +86,11 @@ def register_model_events() -> None:
     from app.extensions import db
 
     from app.privacy.notices import enqueue_after_commit, forget_after_rollback
+    from app.privacy.queueing import enqueue_pending, forget_pending
 
     if not event.contains(db.session, "before_flush", _before_flush):
         event.listen(db.session, "before_flush", _before_flush)
         event.listen(db.session, "after_commit", enqueue_after_commit)
         event.listen(db.session, "after_soft_rollback", forget_after_rollback)
+        event.listen(db.session, "after_commit", enqueue_pending)
+        event.listen(db.session, "after_soft_rollback", forget_pending)

@@ -212,7 +212,7 @@ def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders:
     if entry.table == "privacy_request":
         return _pseudonymise_request(row)
     if entry.table == "ab_user":
-        return _anonymise_user(row)
+        return anonymise_user_row(row, now)
     if entry.table == "mail_message":
         return _scrub_message(row, now)
     if _is_business_record(entry):
@@ -240,9 +240,15 @@ def _pseudonymise_request(request: PrivacyRequest) -> bool:
     return True
 
 
-def _anonymise_user(user) -> bool:
+def anonymise_user_row(user, now: datetime | None = None) -> bool:
+    """"Former user #id": the one implementation for erasures and the retention of
+    deactivated accounts. Rows the user created keep pointing at the account."""
     if user.username == f"former-user-{user.id}" and not user.active:
+        if user.anonymised_at is None:
+            user.anonymised_at = now or utcnow()
+            return True
         return False
+    user.anonymised_at = now or utcnow()
     user.first_name = "Former"
     user.last_name = f"user #{user.id}"
     user.username = f"former-user-{user.id}"

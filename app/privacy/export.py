@@ -8,6 +8,11 @@ stays flat however much there is. The ZIP is written to a temporary file under
 ``<DATA_DIR>/exports/`` and renamed when complete: a failed job leaves no partial file and
 the request stays in progress for the retry.
 
+The same writer makes a dealer's account package (``account_export``, the "data export
+tool"): one JSON and one CSV file per table that has a ``dealer_id`` column, plus the
+dealer row and its users, all columns but passwords, rows restricted at a person's request
+(GDPR Art. 18) left out and counted.
+
 ``export_path`` on the request is relative to ``DATA_DIR``, so the file store can be
 mounted elsewhere on another machine.
 """
@@ -21,6 +26,7 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 import zipfile
@@ -32,16 +38,17 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.domain import DomainError
 from app.extensions import db
-from app.models import PrivacyRequest, RequestStatus, RequestType
+from app.i18n import dealer_timezone, force_timezone
+from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
 from app.privacy import notices, progress, requests
 from app.privacy.links import DOWNLOAD, make_token, public_url
-from app.privacy.registry import Entry, entries
+from app.privacy.registry import Entry, entries, entry_for, mapped_models
 from app.privacy.subjects import Subject, client_ids, request_ids, rows_of
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,11 @@ PHASE = "exporting"
 # Spreadsheets run cells starting with these as formulas (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PART_SUFFIX = ".zip.part"
+EXPORT_TYPES = (RequestType.access, RequestType.portability, RequestType.account_export)
+# Never written into any package, whatever table they are in.
+SECRET_COLUMNS = re.compile(r"password|secret|token|api_key", re.IGNORECASE)
+# The account package starts with these tables; the rest follow by name.
+ACCOUNT_FIRST = ("dealer", "ab_user")
 STALE_SECONDS = 24 * 3600
 
 
@@ -67,6 +79,19 @@ class ExportUnavailable(DomainError):
         )
         super().__init__(message)
         self.expired = expired
+
+
+@dataclass
+class _Part:
+    """One category (subject export) or table (account export) of the package."""
+
+    name: str
+    model: type
+    query: Any
+    columns: tuple[str, ...]
+    total: int
+    entry: Entry | None = None
+    left_out: int = 0  # rows restricted at a person's request, not exported
 
 
 @dataclass
@@ -134,12 +159,13 @@ def _remove(path: Path | None) -> bool:
 
 
 def run_export(request_id: int) -> str:
-    """Build the package of an access or portability request in progress, then complete it."""
+    """Build the package of an access, portability or account export request in
+    progress, then complete it."""
     session = db.session
     request = session.get(PrivacyRequest, request_id)
     if request is None or request.status is not RequestStatus.in_progress:
         return "nothing to do"
-    if request.request_type not in (RequestType.access, RequestType.portability):
+    if request.request_type not in EXPORT_TYPES:
         return "not an export"
     directory = export_dir()
     _remove_leftovers(directory, request_id)
@@ -170,24 +196,18 @@ def run_export(request_id: int) -> str:
 def _write_package(session: Session, request: PrivacyRequest, raw, directory: Path) -> tuple[list[PackedFile], dict[str, int]]:
     """Write every file into the ZIP; returns the manifest entries and rows per category."""
     batch_size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE", 500)))
-    subject = Subject.of(request)
-    clients, own_requests = client_ids(session, subject), request_ids(session, subject)
-    plan = []
-    for entry in entries():
-        query = rows_of(entry, subject, session, clients=clients, requests=own_requests)
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        if total:
-            plan.append((entry, query, total))
-    tracker = _Progress(session, request, sum(total for _, _, total in plan))
+    is_account = request.request_type is RequestType.account_export
+    plan = _account_parts(session, request) if is_account else _subject_parts(session, request)
+    tracker = _Progress(session, request, sum(part.total for part in plan))
     files: list[PackedFile] = []
     counts: dict[str, int] = {}
     generated_at = utcnow()
     with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for entry, query, _ in plan:
-            json_file, csv_file = _write_category(session, archive, entry, query, batch_size, tracker, directory)
+        for part in plan:
+            json_file, csv_file = _write_category(session, archive, part, batch_size, tracker, directory)
             files += [json_file, csv_file]
-            counts[entry.category] = json_file.rows or 0
-        summary = _render_summary(request, [(entry, counts[entry.category]) for entry, _, _ in plan], generated_at)
+            counts[part.name] = json_file.rows or 0
+        summary = _render_summary(request, plan, counts, generated_at, export_expiry(request, generated_at))
         files.append(_write_bytes(archive, "summary.html", summary.encode("utf-8")))
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -195,8 +215,81 @@ def _write_package(session: Session, request: PrivacyRequest, raw, directory: Pa
             "generated_at": _iso(generated_at),
             "files": [f.as_manifest() for f in files],
         }
+        if is_account:
+            manifest["dealer_id"] = request.dealer_id
+            manifest["restricted_rows_left_out"] = {part.name: part.left_out for part in plan if part.left_out}
         _write_bytes(archive, "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
     return files, counts
+
+
+def _count(session: Session, query) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _subject_parts(session: Session, request: PrivacyRequest) -> list[_Part]:
+    """Access/portability: per registered category, the subject's rows and export columns."""
+    subject = Subject.of(request)
+    clients, own_requests = client_ids(session, subject), request_ids(session, subject)
+    plan = []
+    for entry in entries():
+        query = rows_of(entry, subject, session, clients=clients, requests=own_requests)
+        total = _count(session, query)
+        if total:
+            plan.append(_Part(entry.category, entry.model, query, entry.declaration.export_columns, total, entry))
+    return plan
+
+
+def account_tables() -> list[type]:
+    """The models of a dealer's account: the dealer, then every mapped table with a
+    ``dealer_id`` column (one model per table: the most derived, e.g. ``DealerUser``)."""
+    by_table: dict[str, type] = {}
+    for model in mapped_models():
+        table = model.__table__
+        if table.name != "dealer" and "dealer_id" not in table.c:
+            continue
+        known = by_table.get(table.name)
+        if known is None or issubclass(model, known):
+            by_table[table.name] = model
+    first = [by_table[name] for name in ACCOUNT_FIRST if name in by_table]
+    return first + [model for name, model in sorted(by_table.items()) if name not in ACCOUNT_FIRST]
+
+
+def _account_parts(session: Session, request: PrivacyRequest) -> list[_Part]:
+    """The dealer's account: all columns but secrets; restricted rows left out, counted."""
+    dealer_id = request.dealer_id
+    if dealer_id is None:
+        raise DomainError(_l("An account export belongs to one dealer."))
+    plan = []
+    for model in account_tables():
+        scope = model.id == dealer_id if model is Dealer else model.dealer_id == dealer_id
+        query = select(model).where(scope)
+        left_out = 0
+        if "restricted_at" in model.__table__.c:
+            left_out = _count(session, select(model).where(scope, model.restricted_at.is_not(None)))
+            query = query.where(model.restricted_at.is_(None))
+        query = query.order_by(*model.__table__.primary_key.columns)
+        total = _count(session, query)
+        if total or left_out:
+            plan.append(_Part(model.__tablename__, model, query, _plain_columns(model), total, entry_for(model), left_out))
+    return plan
+
+
+def _plain_columns(model: type) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(model).column_attrs if not SECRET_COLUMNS.search(attr.columns[0].name))
+
+
+def export_expiry(request: PrivacyRequest, now: datetime) -> datetime:
+    """When the package and its link expire: ``PRIVACY_EXPORT_TTL`` after it is made; the
+    account package of a terminated dealer on the day its account data are deleted."""
+    dealer = request.dealer
+    if (
+        request.request_type is RequestType.account_export
+        and dealer is not None
+        and dealer.status is DealerStatus.terminated
+        and dealer.account_deletion_due_at is not None
+    ):
+        return dealer.account_deletion_due_at
+    return now + current_app.config["PRIVACY_EXPORT_TTL"]
 
 
 class _Progress:
@@ -221,10 +314,10 @@ class _Progress:
         self._saved_at = time.monotonic()
 
 
-def _write_category(session, archive, entry: Entry, query, batch_size: int, tracker: _Progress, directory: Path) -> tuple[PackedFile, PackedFile]:
+def _write_category(session, archive, part: _Part, batch_size: int, tracker: _Progress, directory: Path) -> tuple[PackedFile, PackedFile]:
     """``<category>.json`` streamed into the ZIP, ``<category>.csv`` through a temp file."""
-    columns = entry.declaration.export_columns
-    json_name, csv_name = f"{entry.category}.json", f"{entry.category}.csv"
+    columns = part.columns
+    json_name, csv_name = f"{part.name}.json", f"{part.name}.csv"
     rows = 0
     with tempfile.TemporaryFile(dir=directory) as csv_tmp:
         csv_out = _HashingWriter(csv_tmp)
@@ -233,7 +326,7 @@ def _write_category(session, archive, entry: Entry, query, batch_size: int, trac
         with archive.open(json_name, "w", force_zip64=True) as json_stream:
             json_out = _HashingWriter(json_stream)
             json_out.write(b"[")
-            for batch in _batches(session, entry, query, batch_size):
+            for batch in _batches(session, part, batch_size):
                 records = [[_value(row, name) for name in columns] for row in batch]
                 json_out.write(_json_chunk(columns, records, first=rows == 0))
                 csv_out.write(_csv_line([[_csv_cell(v) for v in record] for record in records]))
@@ -250,14 +343,14 @@ def _write_category(session, archive, entry: Entry, query, batch_size: int, trac
     )
 
 
-def _batches(session: Session, entry: Entry, query, batch_size: int):
+def _batches(session: Session, part: _Part, batch_size: int):
     """Keyset batches of ORM rows (committing between batches is safe, unlike a cursor)."""
-    (pk,) = entry.model.__table__.primary_key.columns
-    key = getattr(entry.model, pk.key)
-    options = _eager_options(entry)
+    (pk,) = part.model.__table__.primary_key.columns
+    key = getattr(part.model, pk.key)
+    options = _eager_options(part)
     last = None
     while True:
-        page = query if last is None else query.where(key > last)
+        page = part.query if last is None else part.query.where(key > last)
         batch = session.scalars(page.options(*options).limit(batch_size)).unique().all()
         if not batch:
             return
@@ -267,11 +360,11 @@ def _batches(session: Session, entry: Entry, query, batch_size: int):
             return
 
 
-def _eager_options(entry: Entry) -> list:
+def _eager_options(part: _Part) -> list:
     """Load the relations that dotted export columns follow (``car.make``) with the rows."""
     options = []
-    for relation in {name.split(".")[0] for name in entry.declaration.export_columns if "." in name}:
-        options.append(joinedload(getattr(entry.model, relation)))
+    for relation in {name.split(".")[0] for name in part.columns if "." in name}:
+        options.append(joinedload(getattr(part.model, relation)))
     return options
 
 
@@ -357,9 +450,14 @@ def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int
     request.export_sha256 = sha256
     request.export_size = size
     request.export_created_at = now
-    request.export_expires_at = now + current_app.config["PRIVACY_EXPORT_TTL"]
+    request.export_expires_at = export_expiry(request, now)
     requests.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
-    notices.queue_notice(session, "completed", request=request, download_url=download_url(request), expires_at=request.export_expires_at)
+    if request.request_type is RequestType.account_export:
+        from app.privacy.accounts import notify_export_ready
+
+        notify_export_ready(session, request, download_url(request))
+    else:
+        notices.queue_notice(session, "completed", request=request, download_url=download_url(request), expires_at=request.export_expires_at)
 
 
 # -- the summary (GDPR Art. 15(1)) -----------------------------------------------------
@@ -372,9 +470,12 @@ def _text(value: Any) -> str:
     return gettext(value) if isinstance(value, str) and value else str(value)
 
 
-def _render_summary(request: PrivacyRequest, categories: list[tuple[Entry, int]], generated_at: datetime) -> str:
+def _render_summary(request: PrivacyRequest, plan: list[_Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime) -> str:
+    if request.request_type is RequestType.account_export:
+        return _render_account_summary(request, plan, counts, generated_at, expires_at)
     config = current_app.config
-    with force_locale(request.language or "en"):
+    categories = [(part.entry, counts[part.name]) for part in plan]
+    with force_locale(request.language or "en"), force_timezone(dealer_timezone(request.dealer)):
         items = [
             {
                 "category": entry.category,
@@ -405,8 +506,41 @@ def _render_summary(request: PrivacyRequest, categories: list[tuple[Entry, int]]
             received_on=format_date(request.received_at, "long"),
             due_on=format_date(request.due_at, "long"),
             original_due_on=format_date(request.original_due_at, "long") if request.original_due_at else None,
-            expires_on=format_date(generated_at + config["PRIVACY_EXPORT_TTL"], "long"),
+            expires_on=format_date(expires_at, "long"),
             request_type=request.request_type.value,
+        )
+
+
+def _render_account_summary(request: PrivacyRequest, plan: list[_Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime) -> str:
+    """What is in a dealer's account package, and what happens to the account next."""
+    dealer = request.dealer
+    terminated = dealer is not None and dealer.status is DealerStatus.terminated
+    with force_locale(request.language or "en"):
+        tables = [
+            {
+                "table": part.name,
+                "title": _text(part.entry.declaration.title) if part.entry is not None else part.name.replace("_", " "),
+                "rows": counts[part.name],
+                "left_out": part.left_out,
+                "files": [f"{part.name}.json", f"{part.name}.csv"],
+            }
+            for part in plan
+        ]
+        return render_template(
+            "privacy/account_export_summary.html",
+            request=request,
+            dealer=dealer,
+            language=request.language or "en",
+            tables=tables,
+            total_rows=sum(item["rows"] for item in tables),
+            left_out=sum(item["left_out"] for item in tables),
+            officer_email=current_app.config["PRIVACY_OFFICER_EMAIL"],
+            generated_at=format_datetime(generated_at, "long"),
+            expires_on=format_date(expires_at, "long"),
+            terminated=terminated,
+            terminated_on=format_date(dealer.terminated_at, "long") if terminated and dealer.terminated_at else None,
+            deletion_on=format_date(dealer.account_deletion_due_at, "long") if terminated and dealer.account_deletion_due_at else None,
+            erasure_on=format_date(dealer.records_erasure_due_at, "long") if terminated and dealer.records_erasure_due_at else None,
         )
 
 
@@ -429,19 +563,26 @@ def open_export(session: Session, request: PrivacyRequest, actor_id: int | None 
 
 
 def delete_expired_exports(now: datetime | None = None) -> int:
-    """Delete packages whose link has expired (cron, daily); returns how many. Idempotent."""
-    now = now or utcnow()
-    session = db.session
-    ids = session.scalars(
-        select(PrivacyRequest.id).where(PrivacyRequest.export_path.is_not(None), PrivacyRequest.export_expires_at <= now)
-    ).all()
-    for request_id in ids:
-        _delete_export(session, session.get(PrivacyRequest, request_id), "expired", now)
-        session.commit()
-    _delete_orphans(session, now)
-    if ids:
+    """Delete packages whose link has expired; returns how many. Idempotent."""
+    return sweep_expired_exports(db.session, now or utcnow())["expired"]
+
+
+def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool = False) -> dict[str, int]:
+    """The retention sweep of export files: packages whose link expired by ``as_of``
+    (one commit each) and stale files no request points at. ``dry_run`` only counts.
+    Returns ``{"expired": n, "orphaned": m}``."""
+    query = select(PrivacyRequest.id).where(PrivacyRequest.export_path.is_not(None), PrivacyRequest.export_expires_at <= as_of)
+    ids = session.scalars(query.order_by(PrivacyRequest.id)).all()
+    if not dry_run:
+        for request_id in ids:
+            _delete_export(session, session.get(PrivacyRequest, request_id), "expired", as_of)
+            session.commit()
+    # A file's age is a fact of the real clock: a later as_of must not make a file that a
+    # running job has just written look stale.
+    orphans = _delete_orphans(session, min(as_of, utcnow()), dry_run=dry_run)
+    if ids and not dry_run:
         log.info("deleted %d expired export(s)", len(ids))
-    return len(ids)
+    return {"expired": len(ids), "orphaned": orphans}
 
 
 def delete_exports_of(session: Session, request_ids: list[int] | tuple[int, ...], reason: str = "erasure", actor_id: int | None = None) -> int:
@@ -464,15 +605,17 @@ def _delete_export(session: Session, request: PrivacyRequest, reason: str, now: 
     requests.record_event(session, request, "export_deleted", actor_id=actor_id, at=now, reason=reason)
 
 
-def _delete_orphans(session: Session, now: datetime) -> None:
-    """Files no request points at, left by a job killed between rename and commit."""
+def _delete_orphans(session: Session, now: datetime, dry_run: bool = False) -> int:
+    """Files no request points at, left by a job killed between rename and commit; how many."""
     directory = data_dir() / EXPORT_DIR
     if not directory.is_dir():
-        return
+        return 0
     known = set(session.scalars(select(PrivacyRequest.export_path).where(PrivacyRequest.export_path.is_not(None))))
     session.rollback()
     cutoff = now.timestamp() - STALE_SECONDS
+    count = 0
     for path in directory.iterdir():
         relative = path.relative_to(data_dir()).as_posix()
         if path.is_file() and relative not in known and path.stat().st_mtime < cutoff:
-            _remove(path)
+            count += 1 if dry_run else int(_remove(path))
+    return count

@@ -89,6 +89,10 @@ def _email(message: MailMessage, sender: str) -> EmailMessage:
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = make_msgid(idstring=f"mail-{message.id}")
     email["Auto-Submitted"] = "auto-generated"
+    from app.privacy.consent import list_unsubscribe_headers
+
+    for name, value in list_unsubscribe_headers(message).items():  # marketing: one-click unsubscribe
+        email[name] = value
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")

@@ -11,6 +11,7 @@ from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from app.i18n import dealer_timezone, force_timezone
 from app.models import MailMessage, PrivacyRequest
 
 
@@ -27,7 +28,10 @@ def queue_notice(
     """Render ``mail/<kind>.txt`` (and ``.html`` when it exists) into a new outbox row."""
     language = language or (request.language if request is not None else "en")
     to = to or (request.subject_email if request is not None else None)
-    with force_locale(language):
+    context.setdefault("mail_language", language)
+    # Dates in the time zone of the dealer the mail is about, if any.
+    timezone = dealer_timezone(request.dealer if request is not None else context.get("dealer"))
+    with force_locale(language), force_timezone(timezone):
         subject = render_template(f"mail/{kind}.subject.txt", request=request, **context).strip()
         body_text = render_template(f"mail/{kind}.txt", request=request, **context)
         body_html = _optional_html(kind, request=request, **context)

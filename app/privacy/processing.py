@@ -55,6 +55,7 @@ def _handlers():
     return {
         RequestType.access: export.run_export,
         RequestType.portability: export.run_export,
+        RequestType.account_export: export.run_export,
         RequestType.erasure: erasure.run_erasure,
         RequestType.restriction: restriction.run_restriction,
         RequestType.objection: restriction.run_objection,
@@ -62,8 +63,9 @@ def _handlers():
     }
 
 
-def reconcile() -> int:
-    """Re-enqueue every request in progress that has no live job; returns how many."""
+def reconcile(dry_run: bool = False) -> int:
+    """Re-enqueue every request in progress that has no live job; returns how many
+    (``dry_run``: how many it would)."""
     from app.privacy.queueing import _existing, enqueue_request, is_live, request_job_id
 
     ids = db.session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)).all()
@@ -71,7 +73,9 @@ def reconcile() -> int:
     count = 0
     for request_id in ids:
         if not is_live(_existing(request_job_id(request_id))):
-            enqueue_request(request_id)
+            if not dry_run:
+                enqueue_request(request_id)
             count += 1
-    log.info("reconciler re-enqueued %d privacy request(s)", count)
+    if not dry_run:
+        log.info("reconciler re-enqueued %d privacy request(s)", count)
     return count

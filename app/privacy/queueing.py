@@ -75,3 +75,27 @@ def job_meta(request_id: int) -> dict:
     if job is None:
         return {}
     return {"status": job.get_status(refresh=True), **(job.get_meta(refresh=True) or {})}
+
+
+# -- after the commit -------------------------------------------------------------------
+
+PENDING_KEY = "privacy_requests_to_enqueue"
+
+
+def enqueue_after_commit(session, request_id: int) -> None:
+    """Domain code asks for a request's job; it is enqueued once ``session`` commits
+    (``enqueue_pending``), never before the row exists for the worker."""
+    session.info.setdefault(PENDING_KEY, []).append(request_id)
+
+
+def enqueue_pending(session) -> None:
+    """Session ``after_commit`` hook. Redis away: the reconciler (cron) queues them later."""
+    for request_id in dict.fromkeys(session.info.pop(PENDING_KEY, [])):
+        try:
+            enqueue_request(request_id)
+        except Exception:
+            log.exception("could not enqueue privacy request %s; the reconciler will", request_id)
+
+
+def forget_pending(session, *args) -> None:
+    session.info.pop(PENDING_KEY, None)

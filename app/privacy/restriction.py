@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy import notices, progress, requests
+from app.privacy.consent import record_objection
 from app.privacy.recipients import notify_recipients
 from app.privacy.registry import Entry, entries, entry_for
 from app.privacy.subjects import Subject, client_ids, rows_of
@@ -153,11 +154,7 @@ def run_objection(request_id: int) -> str:
     try:
         now = utcnow()
         clients = session.scalars(rows_of(entry_for(Client), Subject.of(request), session)).all()
-        withdrawn = sum(1 for c in clients if c.marketing_consent)
-        for client in clients:
-            client.marketing_consent = False
-            if client.marketing_objected_at is None:
-                client.marketing_objected_at = now
+        withdrawn = record_objection(session, clients, source=f"privacy_request:{request.reference}", now=now)
         progress.report(request, "objection", len(clients), len(clients))
         requests.record_event(session, request, "marketing_objection_recorded", at=now, clients=len(clients), consents_withdrawn=withdrawn)
         requests.complete(session, request, now=now, clients=len(clients))

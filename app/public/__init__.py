@@ -19,5 +19,7 @@ def healthz():
 
 from app.public import (  # noqa: F401  (modules that register their routes)
     downloads,  # /privacy/download/<token>
+    inquiry,  # /d/<slug>/inquiry, /d/<slug>/unsubscribe/<token>, /d/<slug>/marketing
+    policy,  # /privacy (the policy, every published version) and /privacy/subprocessors
     privacy_request,  # /privacy/request and its confirmation link
 )

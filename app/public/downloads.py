@@ -8,6 +8,8 @@ says so and nothing more.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, current_app, g, render_template, send_file
 from flask_babel import gettext as _
 
@@ -49,7 +51,7 @@ def download_response(request: PrivacyRequest, actor_id: int | None = None, acto
 def download_export(token: str):
     """The link from the "completed" e-mail."""
     try:
-        request_id, bound_to = read_token(DOWNLOAD, token, max_age=current_app.config["PRIVACY_EXPORT_TTL"])
+        request_id, bound_to = read_token(DOWNLOAD, token, max_age=_link_life())
     except LinkError as exc:
         return _unavailable(expired=exc.expired)
     request = db.session.get(PrivacyRequest, request_id)
@@ -59,6 +61,13 @@ def download_export(token: str):
         return download_response(request, actor_label="requester")
     except ExportUnavailable as exc:
         return _unavailable(expired=exc.expired)
+
+
+def _link_life() -> timedelta:
+    """The longest a package lives: a terminated account's until its deletion day. The
+    package's own ``export_expires_at`` is checked on every download as well."""
+    config = current_app.config
+    return max(config["PRIVACY_EXPORT_TTL"], timedelta(days=int(config.get("ACCOUNT_DELETION_AFTER_DAYS", 30))))
 
 
 def _unavailable(expired: bool):

@@ -18,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale, get_locale
@@ -26,6 +27,7 @@ from sqlalchemy import select
 
 from app.domain import DomainError
 from app.extensions import db
+from app.i18n import SESSION_KEY
 from app.models import (
     Dealer,
     DealerStatus,
@@ -177,5 +179,7 @@ def _verify(token: str):
 
 def _page_language(privacy_request: PrivacyRequest) -> str:
     """The language the person filed in, unless they switch it on the page."""
-    chosen = request.args.get("_l_")
-    return chosen if chosen in current_app.config["LANGUAGES"] else privacy_request.language
+    for chosen in (request.args.get("_l_"), session.get(SESSION_KEY)):
+        if chosen in current_app.config["LANGUAGES"]:
+            return chosen
+    return privacy_request.language

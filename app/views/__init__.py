@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from app.views.account import AccountView
 from app.views.clients import ClientModelView
+from app.views.consent import ConsentRecordView
 from app.views.dealers import DealerModelView, DealerProfileView, DealerSocialLinkView
 from app.views.disclosures import DisclosureModelView
 from app.views.inquiries import InquiryModelView
@@ -17,8 +19,12 @@ from app.views.inventory import (
     CarStatusChangeView,
 )
 from app.views.mail import MailOutboxView
+from app.views.policy import PolicyVersionView, SubProcessorView
 from app.views.privacy import PrivacyRequestView, RecordOfProcessingView
+from app.views.retention import RetentionEventView
 from app.views.sales import SaleModelView
+from app.views.breaches import BreachView
+from app.views.usage import UsageLogView
 
 # Views every dealer-facing role works with (see app.roles for who gets what).
 DEALER_DATA_VIEWS = (CarModelView, ClientModelView, InquiryModelView, SaleModelView)
@@ -31,10 +37,19 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(InquiryModelView, "Inquiries", label=_l("Inquiries"), icon="fa-envelope", category="Customers")
     appbuilder.add_view(SaleModelView, "Sales", label=_l("Sales"), icon="fa-handshake-o", category="Customers")
     appbuilder.add_view(DisclosureModelView, "Disclosures", label=_l("Disclosures"), icon="fa-share", category="Customers")
+    appbuilder.add_view(ConsentRecordView, "Consent ledger", label=_l("Consent ledger"), icon="fa-check-square-o", category="Customers")
+    # The same read-only view for the privacy officer, under Privacy (every dealer's records).
+    appbuilder.add_link("All consent records", href="ConsentRecordView.list", label=_l("Consent ledger"), icon="fa-check-square-o", category="Privacy")
     appbuilder.add_view(DealerProfileView, "Dealer profile", label=_l("Dealer profile"), icon="fa-building", category="Dealership", category_label=_l("Dealership"))
+    appbuilder.add_view(AccountView, "Account", label=_l("Account"), icon="fa-archive", category="Dealership")
     appbuilder.add_view(DealerModelView, "Dealers", label=_l("Dealers"), icon="fa-building", category="Accounts", category_label=_l("Accounts"))
     appbuilder.add_view(PrivacyRequestView, "Privacy requests", label=_l("Privacy requests"), icon="fa-user-secret", category="Privacy", category_label=_l("Privacy"))
     appbuilder.add_view(RecordOfProcessingView, "Record of processing", label=_l("Record of processing"), icon="fa-book", category="Privacy")
     appbuilder.add_view(MailOutboxView, "Mail outbox", label=_l("Mail outbox"), icon="fa-envelope-o", category="Privacy")
+    appbuilder.add_view(PolicyVersionView, "Privacy policy", label=_l("Privacy policy"), icon="fa-file-text-o", category="Privacy")
+    appbuilder.add_view(SubProcessorView, "Sub-processors", label=_l("Sub-processors"), icon="fa-cloud", category="Privacy")
+    appbuilder.add_view(RetentionEventView, "Retention log", label=_l("Retention log"), icon="fa-history", category="Privacy")
+    appbuilder.add_view(BreachView, "Breach register", label=_l("Breach register"), icon="fa-exclamation-triangle", category="Privacy")
+    appbuilder.add_view(UsageLogView, "Usage log", label=_l("Usage log"), icon="fa-line-chart", category="Accounts")
     for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView):
         appbuilder.add_view_no_menu(view)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.domain.clients import check_marketing_consent
+from app.extensions import db
 from app.models import Client
 from app.tenancy import TenantModelView
+from app.views.consent import ConsentRecordView
 from app.views.disclosures import DisclosureModelView
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CLIENT_LABELS
@@ -20,7 +23,7 @@ class ClientModelView(TenantModelView):
     show_title = _l("Client")
     add_title = _l("Add a client")
     edit_title = _l("Edit client")
-    related_views = [InquiryModelView, SaleModelView, DisclosureModelView]
+    related_views = [InquiryModelView, SaleModelView, DisclosureModelView, ConsentRecordView]
     list_columns = ["full_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
     search_columns = ["first_name", "last_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
     _fields = [
@@ -50,3 +53,4 @@ class ClientModelView(TenantModelView):
 
     def validate(self, item):
         check_marketing_consent(item)
+        db.session.info["consent_source"] = request.path  # a consent change is recorded with the page

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.forms import OptionalCheckboxesMixin
 from app.models import Dealer, DealerSocialLink
 from app.tenancy import PermittedRelatedViewsMixin, TenantModelView, current_user
+from app.views.account import DealerTerminationMixin
 from app.views.inventory import CarModelView
-from app.forms import OptionalCheckboxesMixin
 from app.views.labels import DEALER_LABELS
-from flask_appbuilder import ModelView
 
 _PROFILE = [
     "business_name",
@@ -38,8 +39,8 @@ class DealerSocialLinkView(TenantModelView):
     label_columns = DEALER_LABELS
 
 
-class DealerModelView(PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
-    """Every dealer account: Staff and Admin."""
+class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
+    """Every dealer account: Staff and Admin (who terminate it from its page)."""
 
     datamodel = SQLAInterface(Dealer)
     list_title = _l("Dealers")

@@ -7,13 +7,14 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.domain.formatting import format_datetime
 from app.domain.inventory import set_published, validate_car
 from app.extensions import db
+from app.forms import ValidVin, currency_field, money_field
 from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
 from app.tenancy import TenantModelView
-from app.forms import ValidVin, currency_field, money_field
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CAR_LABELS
 
@@ -148,7 +149,7 @@ class CarModelView(TenantModelView):
         cars = items if isinstance(items, list) else [items]
         changed, refused = set_published(cars, published)
         db.session.commit()
-        flash(_("%(n)s car(s) updated.", n=changed), "success")
+        flash(ngettext("%(num)d car updated.", "%(num)d cars updated.", changed), "success")
         if refused:
             flash(_("Sold or archived cars are not published: %(cars)s", cars=", ".join(refused)), "warning")
         self.update_redirect()

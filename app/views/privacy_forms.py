@@ -34,7 +34,10 @@ REQUEST_TYPE_LABELS = {
     RequestType.erasure: _l("Erasure (Art. 17)"),
     RequestType.restriction: _l("Restriction (Art. 18)"),
     RequestType.objection: _l("Objection to marketing (Art. 21)"),
+    RequestType.account_export: _l("Account export (data export tool)"),
 }
+# Filed from the dealer's Account page, never on behalf of a person.
+FILED_FOR_PEOPLE = [t for t in REQUEST_TYPE_LABELS if t is not RequestType.account_export]
 STATUS_LABELS = {
     RequestStatus.received: _l("Received"),
     RequestStatus.awaiting_verification: _l("Awaiting verification"),
@@ -52,7 +55,7 @@ class FileRequestForm(FlaskForm):
     """A request filed by the privacy officer or, for its clients, a dealer admin."""
 
     request_type = SelectField(
-        _l("Type"), choices=[(t.value, label) for t, label in REQUEST_TYPE_LABELS.items()], validators=[InputRequired()]
+        _l("Type"), choices=[(t.value, REQUEST_TYPE_LABELS[t]) for t in FILED_FOR_PEOPLE], validators=[InputRequired()]
     )
     dealer = SelectField(
         _l("Scope"),
@@ -132,6 +135,8 @@ def file_on_behalf(
     A dealer user's request is scoped to its dealer, whatever was chosen; a client must be
     one of that dealer's and fills in the identifiers left empty. The caller commits.
     """
+    if request_type in (RequestType.account_export, RequestType.account_export.value):
+        raise DomainError(_l("An account export is requested on the Account page of the dealership."), "request_type")
     if dealer_id is not None:
         if chosen_dealer_id is not None and chosen_dealer_id != dealer_id:
             raise DomainError(_l("Choose a dealership from the list."), "dealer")

@@ -6,12 +6,18 @@ from flask import abort
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from app.domain import DomainError
+from app.i18n import language_name
 from app.security import ADMIN, DEALER_ROLES, INTERNAL_ROLES
-from app.tenancy import TenantActionsMixin, current_dealer_id, current_user, tenant_filters
+from app.tenancy import (
+    TenantActionsMixin,
+    current_dealer_id,
+    current_user,
+    tenant_filters,
+)
+from app.views.profile import language_field
 
 
 def assignable_role_names() -> list[str]:
@@ -25,9 +31,7 @@ def assignable_role_names() -> list[str]:
     return list(DEALER_ROLES)
 
 
-_LANGUAGE = SelectField(
-    _l("Language"), choices=[("", "—"), ("en", "English"), ("uk", "Українська"), ("de", "Deutsch")], default=""
-)
+_LANGUAGE = language_field()
 
 
 class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
@@ -42,6 +46,15 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     add_form_query_rel_fields = {"roles": [["name", FilterInFunction, assignable_role_names]], "dealer": tenant_filters("id")}
     edit_form_query_rel_fields = add_form_query_rel_fields
     label_columns = {"dealer": _l("Dealer"), "preferred_language": _l("Language")}
+    formatters_columns = {"preferred_language": language_name}
+    # The user's own page ("Profile") shows their language too.
+    user_show_fieldsets = [
+        *UserDBModelView.user_show_fieldsets[:-1],
+        (
+            UserDBModelView.user_show_fieldsets[-1][0],
+            {**UserDBModelView.user_show_fieldsets[-1][1], "fields": [*UserDBModelView.user_show_fieldsets[-1][1]["fields"], "preferred_language"]},
+        ),
+    ]
     # Groups are left out (a group could carry any role), so roles alone are required.
     validators_columns = {"roles": [DataRequired()]}
 

@@ -1,0 +1,172 @@
+"""What people read for stored enum values (car status, fuel, inquiry status …).
+
+The database and the API keep the machine value (``in_preparation``); lists, show pages,
+forms, mails and summaries show the label, translated in the active locale. Each label
+has a context (``pgettext``) because one English word takes different forms in other
+languages ("New" inquiry / "New" car is "Нове" / "Новий" in Ukrainian).
+
+Keyed by the enum's class name so this module needs no model import; a test checks that
+every enum column of every model has a label for each of its values.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_pgettext
+from flask_babel.speaklater import LazyString
+
+LABELS: dict[str, dict[str, LazyString]] = {
+    "CarStatus": {
+        "acquired": lazy_pgettext("car status", "Acquired"),
+        "in_preparation": lazy_pgettext("car status", "In preparation"),
+        "available": lazy_pgettext("car status", "Available"),
+        "reserved": lazy_pgettext("car status", "Reserved"),
+        "sold": lazy_pgettext("car status", "Sold"),
+        "archived": lazy_pgettext("car status", "Archived"),
+    },
+    "Condition": {
+        "new": lazy_pgettext("car condition", "New"),
+        "used": lazy_pgettext("car condition", "Used"),
+    },
+    "MileageUnit": {
+        "km": lazy_pgettext("mileage unit", "km"),
+        "mi": lazy_pgettext("mileage unit", "mi"),
+    },
+    "Fuel": {
+        "petrol": lazy_pgettext("fuel", "Petrol"),
+        "diesel": lazy_pgettext("fuel", "Diesel"),
+        "hybrid": lazy_pgettext("fuel", "Hybrid"),
+        "plug_in_hybrid": lazy_pgettext("fuel", "Plug-in hybrid"),
+        "electric": lazy_pgettext("fuel", "Electric"),
+        "lpg": lazy_pgettext("fuel", "LPG"),
+        "other": lazy_pgettext("fuel", "Other"),
+    },
+    "Transmission": {
+        "manual": lazy_pgettext("transmission", "Manual"),
+        "automatic": lazy_pgettext("transmission", "Automatic"),
+    },
+    "BodyType": {
+        "hatchback": lazy_pgettext("body type", "Hatchback"),
+        "sedan": lazy_pgettext("body type", "Sedan"),
+        "estate": lazy_pgettext("body type", "Estate"),
+        "suv": lazy_pgettext("body type", "SUV"),
+        "coupe": lazy_pgettext("body type", "Coupé"),
+        "convertible": lazy_pgettext("body type", "Convertible"),
+        "van": lazy_pgettext("body type", "Van"),
+        "pickup": lazy_pgettext("body type", "Pickup"),
+        "other": lazy_pgettext("body type", "Other"),
+    },
+    "CostKind": {
+        "purchase": lazy_pgettext("cost kind", "Purchase"),
+        "reconditioning": lazy_pgettext("cost kind", "Reconditioning"),
+        "transport": lazy_pgettext("cost kind", "Transport"),
+        "fees": lazy_pgettext("cost kind", "Fees"),
+        "other": lazy_pgettext("cost kind", "Other"),
+    },
+    "ClientSource": {
+        "walk_in": lazy_pgettext("client source", "Walk-in"),
+        "phone": lazy_pgettext("client source", "Phone"),
+        "website": lazy_pgettext("client source", "Website"),
+        "marketplace": lazy_pgettext("client source", "Marketplace"),
+        "referral": lazy_pgettext("client source", "Referral"),
+        "other": lazy_pgettext("client source", "Other"),
+    },
+    "InquiryStatus": {
+        "new": lazy_pgettext("inquiry status", "New"),
+        "contacted": lazy_pgettext("inquiry status", "Contacted"),
+        "appointment": lazy_pgettext("inquiry status", "Appointment"),
+        "negotiating": lazy_pgettext("inquiry status", "Negotiating"),
+        "won": lazy_pgettext("inquiry status", "Won"),
+        "lost": lazy_pgettext("inquiry status", "Lost"),
+    },
+    "InquirySource": {
+        "website": lazy_pgettext("inquiry source", "Website"),
+        "phone": lazy_pgettext("inquiry source", "Phone"),
+        "email": lazy_pgettext("inquiry source", "E-mail"),
+        "walk_in": lazy_pgettext("inquiry source", "Walk-in"),
+        "marketplace": lazy_pgettext("inquiry source", "Marketplace"),
+        "other": lazy_pgettext("inquiry source", "Other"),
+    },
+    "SaleStatus": {
+        "draft": lazy_pgettext("sale status", "Draft"),
+        "sold": lazy_pgettext("sale status", "Sold"),
+        "voided": lazy_pgettext("sale status", "Voided"),
+    },
+    "DealerStatus": {
+        "active": lazy_pgettext("dealer status", "Active"),
+        "terminated": lazy_pgettext("dealer status", "Terminated"),
+    },
+    "RequestType": {
+        "access": lazy_pgettext("privacy request type", "Access"),
+        "portability": lazy_pgettext("privacy request type", "Data portability"),
+        "rectification": lazy_pgettext("privacy request type", "Rectification"),
+        "erasure": lazy_pgettext("privacy request type", "Erasure"),
+        "restriction": lazy_pgettext("privacy request type", "Restriction of processing"),
+        "objection": lazy_pgettext("privacy request type", "Objection"),
+        "account_export": lazy_pgettext("privacy request type", "Account export"),
+    },
+    "RequestStatus": {
+        "received": lazy_pgettext("privacy request status", "Received"),
+        "awaiting_verification": lazy_pgettext("privacy request status", "Awaiting verification"),
+        "verified": lazy_pgettext("privacy request status", "Verified"),
+        "in_progress": lazy_pgettext("privacy request status", "In progress"),
+        "completed": lazy_pgettext("privacy request status", "Completed"),
+        "refused": lazy_pgettext("privacy request status", "Refused"),
+        "cancelled": lazy_pgettext("privacy request status", "Cancelled"),
+    },
+    "RequestChannel": {
+        "public_form": lazy_pgettext("privacy request channel", "Public form"),
+        "officer": lazy_pgettext("privacy request channel", "Privacy officer"),
+        "dealer_admin": lazy_pgettext("privacy request channel", "Dealer administrator"),
+    },
+    "BreachStatus": {
+        "open": lazy_pgettext("breach status", "Open"),
+        "notified": lazy_pgettext("breach status", "Authority notified"),
+        "not_notifiable": lazy_pgettext("breach status", "Not notifiable"),
+        "closed": lazy_pgettext("breach status", "Closed"),
+    },
+    "ConsentPurpose": {
+        "privacy_notice": lazy_pgettext("consent purpose", "Privacy notice"),
+        "marketing": lazy_pgettext("consent purpose", "Marketing"),
+    },
+    "ConsentAction": {
+        "acknowledged": lazy_pgettext("consent action", "Acknowledged"),
+        "given": lazy_pgettext("consent action", "Given"),
+        "withdrawn": lazy_pgettext("consent action", "Withdrawn"),
+    },
+    "ConsentMethod": {
+        "inquiry_form": lazy_pgettext("consent method", "Inquiry form"),
+        "unsubscribe_link": lazy_pgettext("consent method", "Unsubscribe link"),
+        "public_page": lazy_pgettext("consent method", "Public page"),
+        "staff": lazy_pgettext("consent method", "Recorded by staff"),
+        "objection": lazy_pgettext("consent method", "Objection"),
+    },
+}
+
+
+def enum_label(value: enum.Enum | None) -> str:
+    """The translated label of an enum member ("" for None); an enum without labels
+    shows its value in words, which the enum-labels test reports."""
+    if value is None:
+        return ""
+    label = LABELS.get(type(value).__name__, {}).get(value.value)
+    return str(label) if label is not None else str(value.value).replace("_", " ")
+
+
+def label_of_value(enum_class: type[enum.Enum], raw: object) -> str:
+    """The label for a stored value, member or member name (FAB lists hand over ``.value``)."""
+    if raw is None or raw == "":
+        return ""
+    if isinstance(raw, enum_class):
+        return enum_label(raw)
+    try:
+        return enum_label(enum_class(raw))
+    except ValueError:
+        member = enum_class.__members__.get(str(raw))
+        return enum_label(member) if member is not None else str(raw)
+
+
+def choices(enum_class: type[enum.Enum]) -> list[tuple[str, str]]:
+    """(member name, translated label) for every member, in declaration order."""
+    return [(member.name, enum_label(member)) for member in enum_class]

@@ -1,0 +1,73 @@
+"""Which language a person sees, and their saved preference; no HTTP in here.
+
+The order (issue 5): a signed-in user's saved preference, then the language chosen in the
+switcher, then the browser's ``Accept-Language``, then the default (English).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from app.domain import DomainError
+
+DEFAULT_LANGUAGE = "en"
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for extraction only; it is translated where it is shown.
+
+    For plain strings that live where Babel is not set up yet (e.g. the privacy
+    declarations in ``app.security``, imported by path) and FAB's own messages.
+    """
+    return text
+
+
+def choose_language(
+    *,
+    supported: Collection[str],
+    saved: str | None = None,
+    chosen: str | None = None,
+    accepted: Iterable[str] = (),
+    default: str = DEFAULT_LANGUAGE,
+) -> str:
+    """The first supported of: the saved preference, the switcher's choice, the browser's
+    languages (best first, e.g. ``["de-AT", "de", "en"]``), the default."""
+    for candidate in (saved, chosen):
+        if candidate in supported:
+            return candidate
+    for tag in accepted:
+        code = normalise_tag(tag)
+        if code in supported:
+            return code
+        base = code.split("_")[0]
+        if base in supported:
+            return base
+    return default
+
+
+def normalise_tag(tag: str | None) -> str:
+    """``"de-AT"`` → ``"de_AT"``, ``"UK"`` → ``"uk"``: the form catalogues are named in."""
+    parts = (tag or "").strip().replace("-", "_").split("_")
+    return "_".join([parts[0].lower(), *(p.upper() for p in parts[1:])]) if parts[0] else ""
+
+
+def check_language(language: str | None, supported: Collection[str]) -> str | None:
+    """A preference to save: a supported code, or None for "no preference"."""
+    if language in (None, ""):
+        return None
+    if language not in supported:
+        raise DomainError(_l("Choose one of the offered languages."), "preferred_language")
+    return language
+
+
+def save_preferred_language(session: Session, user_id: int, language: str | None, supported: Collection[str]) -> None:
+    """Remember ``language`` as the user's preference (the caller commits)."""
+    from app.security import DealerUser
+
+    user = session.get(DealerUser, user_id)
+    if user is None:
+        return
+    user.preferred_language = check_language(language, supported)

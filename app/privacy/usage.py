@@ -1,0 +1,113 @@
+"""The usage log: one row per HTML page a signed-in user opens (usage and technical data).
+
+A page view is cheap: one INSERT, whose IP address is decided inside the statement by the
+dealer's ``record_visitor_ip`` setting (internal staff have no dealer: never stored), plus at
+most one UPDATE that sets the previous view's ``duration_ms``. The previous view of the same
+browser session is handed in as a ``ViewMark`` (the web layer keeps it in the session), so
+no lookup is needed. Rows are exported and erased through the privacy registry (``PageView``'s
+declaration, found by user) and deleted after 90 days by the retention sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import String, case, insert, literal, null, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Dealer, PageView
+from app.models.base import utcnow
+
+DURATION_CAP = timedelta(minutes=30)
+PATH_MAX = 500
+FEATURE_MAX = 120
+USER_AGENT_MAX = 300
+IP_MAX = 45
+
+
+@dataclass(frozen=True)
+class ViewMark:
+    """The last page view of a browser session: the next view sets its duration."""
+
+    user_id: int
+    view_id: int
+    viewed_at: datetime
+
+    def to_session(self) -> list:
+        """A JSON-safe form for the (signed) session cookie."""
+        return [self.user_id, self.view_id, self.viewed_at.timestamp()]
+
+    @classmethod
+    def from_session(cls, value: object) -> ViewMark | None:
+        """The mark stored by ``to_session``; None for anything else."""
+        try:
+            user_id, view_id, timestamp = value  # type: ignore[misc]
+            return cls(int(user_id), int(view_id), datetime.fromtimestamp(float(timestamp), tz=UTC))
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
+
+
+def duration_ms(viewed_at: datetime, next_viewed_at: datetime) -> int | None:
+    """Milliseconds from one view to the next, capped at ``DURATION_CAP``; None when the
+    clocks disagree (the next view seems earlier)."""
+    delta = next_viewed_at - viewed_at
+    if delta < timedelta(0):
+        return None
+    return int(min(delta, DURATION_CAP) / timedelta(milliseconds=1))
+
+
+def record_page_view(
+    session: Session,
+    user_id: int,
+    dealer_id: int | None,
+    path: str,
+    feature: str | None,
+    user_agent: str | None,
+    ip: str | None,
+    now: datetime | None = None,
+    previous: ViewMark | None = None,
+) -> ViewMark:
+    """Log one page view of a signed-in user and close the previous view of the same
+    session (``previous``, when it is this user's). The caller commits."""
+    now = now or utcnow()
+    if previous is not None and previous.user_id == user_id:
+        close_view(session, previous, now)
+    result = session.execute(
+        insert(PageView).values(
+            user_id=user_id,
+            dealer_id=dealer_id,
+            path=_cut(path.split("?", 1)[0], PATH_MAX) or "/",
+            feature=_cut(feature, FEATURE_MAX),
+            viewed_at=now,
+            user_agent=_cut(user_agent, USER_AGENT_MAX),
+            ip_address=_ip_if_recorded(dealer_id, ip),
+        )
+    )
+    return ViewMark(user_id, int(result.inserted_primary_key[0]), now)
+
+
+def close_view(session: Session, previous: ViewMark, now: datetime) -> bool:
+    """Set the previous view's duration, once; True when a row was updated."""
+    ms = duration_ms(previous.viewed_at, now)
+    if ms is None:
+        return False
+    result = session.execute(
+        update(PageView)
+        .where(PageView.id == previous.view_id, PageView.user_id == previous.user_id, PageView.duration_ms.is_(None))
+        .values(duration_ms=ms)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _ip_if_recorded(dealer_id: int | None, ip: str | None):
+    """The IP only when the user's dealer records IPs: decided by the INSERT itself."""
+    if dealer_id is None or not ip:
+        return None
+    allowed = case((Dealer.record_visitor_ip.is_(True), literal(_cut(ip, IP_MAX), String)), else_=null())
+    return select(allowed).where(Dealer.id == dealer_id).scalar_subquery()
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    return value[:length] if value else None

@@ -1,0 +1,205 @@
+"""A dealer's public pages: the inquiry form with its consents, and withdrawing marketing
+consent (the one-click link of every marketing e-mail and the withdrawal page).
+
+Rules live in ``app.privacy.inquiries`` and ``app.privacy.consent``. The visitor's IP
+address is handed to them, which keep it only when the dealer records IPs; rate limits
+count a keyed hash of it, never the address itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import weakref
+from functools import wraps
+
+from flask import abort, current_app, make_response, render_template, request
+from sqlalchemy import select
+
+from app.domain import DomainError
+from app.extensions import csrf, db
+from app.models import ConsentMethod, Dealer
+from app.privacy import consent, inquiries
+from app.privacy.links import LinkError
+from app.privacy.policy import current_version
+from app.public import public_bp
+from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm
+
+log = logging.getLogger(__name__)
+
+PRIVACY_POLICY_PATH = "/privacy"
+
+
+def visitor_key() -> str:
+    """The rate-limit key of a visitor: a keyed hash of the IP, so that the limiter's
+    storage (and its log line on a breach) never holds the address."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    address = (request.remote_addr or "").encode()
+    return "visitor-" + hmac.new(secret, b"rate-limit\0" + address, hashlib.sha256).hexdigest()[:32]
+
+
+def rate_limited(config_key: str):
+    """Limit POSTs with the app's limiter by ``visitor_key``; the limit is read from the
+    config on every request and attached to the view on its first call, per limiter."""
+
+    def decorate(view):
+        bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        lock = threading.Lock()  # registering the limit twice would count every hit twice
+
+        def limit() -> str:
+            return current_app.config[config_key]
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            limiter = current_app.appbuilder.sm.limiter
+            with lock:
+                limited = bound.get(limiter)
+                if limited is None:
+                    limited = bound[limiter] = limiter.limit(limit, key_func=visitor_key, methods=["POST"])(view)
+            return limited(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _dealer_or_404(slug: str) -> Dealer:
+    dealer = inquiries.public_dealer(db.session, slug)
+    if dealer is None:
+        abort(404)
+    return dealer
+
+
+def _any_dealer_or_404(slug: str) -> Dealer:
+    """Withdrawing stays possible while a terminated dealer's records exist."""
+    dealer = db.session.scalars(select(Dealer).where(Dealer.slug == slug.strip().lower())).first()
+    if dealer is None:
+        abort(404)
+    return dealer
+
+
+def _car_or_404(dealer: Dealer):
+    raw = request.args.get("car")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        abort(404)
+    car = inquiries.published_car(db.session, dealer, int(raw))
+    if car is None:
+        abort(404)
+    return car
+
+
+def _attach(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and field is not getattr(form, "csrf_token", None):
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+@public_bp.route("/d/<slug>/inquiry", methods=["GET", "POST"])
+@rate_limited("INQUIRY_RATE_LIMIT")
+def dealer_inquiry(slug: str):
+    """The inquiry form; both consent checkboxes start unticked."""
+    dealer = _dealer_or_404(slug)
+    car = _car_or_404(dealer)
+    form = InquiryForm()
+    if form.validate_on_submit():
+        try:
+            received = inquiries.receive_inquiry(
+                db.session,
+                dealer,
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                message=form.message.data,
+                privacy_notice_acknowledged=bool(form.privacy_notice.data),
+                marketing_consent=bool(form.marketing.data),
+                source=request.path,
+                car=car,
+                ip_address=request.remote_addr,
+                user_agent=request.user_agent.string,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _attach(form, error)
+            return _inquiry_page(form, dealer, car), 422
+        log.info("inquiry %s received for dealer %s", received.inquiry.id, dealer.id)
+        return render_template(
+            "public/inquiry_sent.html", dealer=dealer, marketing_recorded=received.marketing_recorded
+        )
+    status = 422 if request.method == "POST" else 200
+    return _inquiry_page(form, dealer, car), status
+
+
+def _inquiry_page(form: InquiryForm, dealer: Dealer, car) -> str:
+    return render_template(
+        "public/inquiry_form.html",
+        form=form,
+        dealer=dealer,
+        car=car,
+        policy=current_version(db.session),
+        privacy_url=PRIVACY_POLICY_PATH,
+    )
+
+
+@public_bp.route("/d/<slug>/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the protection: mail clients POST it (RFC 8058) without a form
+def dealer_unsubscribe(slug: str, token: str):
+    """GET shows one button and changes nothing (link scanners GET); POST withdraws."""
+    try:
+        dealer_id, email_key, kind = consent.read_unsubscribe_token(token)
+    except LinkError:
+        abort(404)
+    dealer = db.session.get(Dealer, dealer_id)
+    if dealer is None or dealer.slug != slug:
+        abort(404)
+    done = False
+    if request.method == "POST":
+        clients = consent.clients_for_token(db.session, dealer.id, email_key)
+        consent.withdraw(
+            db.session,
+            dealer,
+            clients,
+            method=ConsentMethod.unsubscribe_link,
+            source=f"email:{kind}",
+            ip_address=request.remote_addr,
+        )
+        db.session.commit()
+        log.info("marketing consent withdrawn by link for %d client(s) of dealer %s", len(clients), dealer.id)
+        done = True
+    response = make_response(render_template("public/unsubscribe.html", dealer=dealer, done=done))
+    response.headers["X-Robots-Tag"] = "noindex"  # the URL is a secret
+    return response
+
+
+@public_bp.route("/d/<slug>/marketing", methods=["GET", "POST"])
+@rate_limited("INQUIRY_RATE_LIMIT")
+def dealer_marketing(slug: str):
+    """Withdraw marketing consent by e-mail address in one submit; the answer is the same
+    whether or not the dealer knows the address."""
+    dealer = _any_dealer_or_404(slug)
+    form = MarketingWithdrawalForm()
+    if form.validate_on_submit():
+        try:
+            count = consent.withdraw_by_email(
+                db.session,
+                dealer,
+                form.email.data,
+                method=ConsentMethod.public_page,
+                source=request.path,
+                ip_address=request.remote_addr,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _attach(form, error)
+            return render_template("public/marketing_withdrawal.html", form=form, dealer=dealer, done=False), 422
+        log.info("marketing consent withdrawn on the public page for %d client(s) of dealer %s", count, dealer.id)
+        return render_template("public/marketing_withdrawal.html", form=None, dealer=dealer, done=True)
+    status = 422 if request.method == "POST" else 200
+    return render_template("public/marketing_withdrawal.html", form=form, dealer=dealer, done=False), status

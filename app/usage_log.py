@@ -1,0 +1,81 @@
+"""The web side of the usage log: after each successful HTML page of a signed-in user,
+hand the page view to ``app.privacy.usage`` (thin; the rules live there).
+
+Only GET pages (2xx, ``text/html``) count: never static files, the REST API, JSON (the
+status the progress bars poll), the health check or anonymous pages. The view is written in
+its own short transaction, so the page's session is never committed by accident, and a
+failure is logged (without personal data) and never breaks the response. The last view of
+the browser session is kept in the (signed) session cookie: the next view sets its duration.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request, session
+from flask_login import current_user, user_logged_in, user_logged_out
+from sqlalchemy.orm import Session
+
+from app.privacy.usage import ViewMark, record_page_view
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "_pv"
+SKIPPED_PREFIXES = ("/api/", "/static/", "/healthz")
+
+
+def install_usage_log(app: Flask) -> None:
+    app.after_request(log_page_view)
+    # A new sign-in starts a new session of page views: the last one stays open-ended.
+    user_logged_in.connect(_forget_mark, app)
+    user_logged_out.connect(_forget_mark, app)
+
+
+def is_logged_page(response: Response) -> bool:
+    """A page a person looked at, as opposed to an asset, an API answer or an error."""
+    endpoint = request.endpoint or ""
+    return (
+        request.method == "GET"
+        and 200 <= response.status_code < 300
+        and response.mimetype == "text/html"
+        and bool(endpoint)
+        and endpoint != "static"
+        and not endpoint.endswith(".static")
+        and not request.path.startswith(SKIPPED_PREFIXES)
+    )
+
+
+def log_page_view(response: Response) -> Response:
+    if not is_logged_page(response):
+        return response
+    try:
+        user = current_user._get_current_object()
+        if not getattr(user, "is_authenticated", False):
+            return response
+        mark = _record(user)
+        session[SESSION_KEY] = mark.to_session()
+    except Exception as exc:  # noqa: BLE001 - the log must never cost the user their page
+        log.warning("page view not recorded for %s: %s", request.endpoint, type(exc).__name__)
+    return response
+
+
+def _record(user) -> ViewMark:
+    from app.extensions import db
+
+    with Session(db.engine) as own:
+        mark = record_page_view(
+            own,
+            user_id=user.id,
+            dealer_id=getattr(user, "dealer_id", None),
+            path=request.path,
+            feature=request.endpoint,
+            user_agent=request.headers.get("User-Agent"),
+            ip=request.remote_addr,
+            previous=ViewMark.from_session(session.get(SESSION_KEY)),
+        )
+        own.commit()
+    return mark
+
+
+def _forget_mark(sender, **extra) -> None:
+    session.pop(SESSION_KEY, None)

@@ -1,0 +1,78 @@
+"""The consent ledger, read-only for everyone: the privacy officer sees every dealer's
+records, a dealer's users their own (``TenantModelView``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.domain.formatting import format_datetime
+from app.models import ConsentRecord
+from app.tenancy import TenantModelView
+
+CONSENT_LABELS = {
+    "recorded_at": _l("Recorded"),
+    "dealer": _l("Dealer"),
+    "client": _l("Client"),
+    "inquiry": _l("Inquiry"),
+    "email": _l("E-mail"),
+    "purpose": _l("Purpose"),
+    "action": _l("Action"),
+    "policy_version": _l("Privacy notice version"),
+    "method": _l("Method"),
+    "source": _l("Source"),
+    "ip_address": _l("IP address"),
+    "recorded_by": _l("Recorded by"),
+}
+
+PURPOSE_LABELS = {"privacy_notice": _l("Privacy notice"), "marketing": _l("Marketing")}
+ACTION_LABELS = {"acknowledged": _l("Acknowledged"), "given": _l("Given"), "withdrawn": _l("Withdrawn")}
+METHOD_LABELS = {
+    "inquiry_form": _l("Inquiry form"),
+    "unsubscribe_link": _l("Link in an e-mail"),
+    "public_page": _l("Public withdrawal page"),
+    "staff": _l("Recorded by staff"),
+    "objection": _l("Objection"),
+}
+
+
+def _label(labels: dict):
+    def show(value) -> str:
+        key = getattr(value, "value", value)
+        return str(labels.get(key, key or ""))
+
+    return show
+
+
+class ConsentRecordView(TenantModelView):
+    datamodel = SQLAInterface(ConsentRecord)
+    route_base = "/consentledger"
+    base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]
+    base_order = ("recorded_at", "desc")
+    list_title = _l("Consent ledger")
+    show_title = _l("Consent record")
+    list_columns: ClassVar[list[str]] = ["recorded_at", "dealer", "client", "email", "purpose", "action", "method", "policy_version"]
+    show_columns: ClassVar[list[str]] = [
+        "recorded_at",
+        "dealer",
+        "client",
+        "inquiry",
+        "email",
+        "purpose",
+        "action",
+        "policy_version",
+        "method",
+        "source",
+        "ip_address",
+        "recorded_by",
+    ]
+    search_columns: ClassVar[list[str]] = ["recorded_at", "dealer", "client", "email", "purpose", "action", "method", "source", "policy_version"]
+    label_columns: ClassVar[dict] = CONSENT_LABELS
+    formatters_columns: ClassVar[dict] = {
+        "recorded_at": format_datetime,
+        "purpose": _label(PURPOSE_LABELS),
+        "action": _label(ACTION_LABELS),
+        "method": _label(METHOD_LABELS),
+    }

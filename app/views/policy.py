@@ -1,0 +1,325 @@
+"""The privacy policy's versions (drafts, the Publish step) and the sub-processor list.
+
+Thin: the rules live in ``app.privacy.policy`` and ``app.privacy.subprocessors``; a
+published version is refused there and again at flush time, whatever this view does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import ClassVar
+
+from flask import abort, flash, redirect, url_for
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import BooleanField, DateTimeLocalField, IntegerField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from app.domain import DomainError
+from app.domain.formatting import format_date, format_datetime
+from app.domain.policy_text import render_policy
+from app.extensions import db
+from app.forms import OptionalCheckboxesMixin
+from app.models import PolicyVersion, SubProcessor
+from app.models.base import utcnow
+from app.privacy import policy, subprocessors
+from app.tenancy import current_user
+
+POLICY_LABELS = {
+    "version": _l("Version"),
+    "title": _l("Title"),
+    "summary": _l("Summary of changes"),
+    "body": _l("Text"),
+    "material": _l("Material change"),
+    "state": _l("State"),
+    "published_at": _l("Published"),
+    "effective_at": _l("Takes effect"),
+    "notified_at": _l("Users notified"),
+    "published_by": _l("Published by"),
+    "created_at": _l("Created"),
+}
+POLICY_DESCRIPTIONS = {
+    "summary": _l("What changes, in a few sentences: the announcement e-mail and the banner show it."),
+    "body": _l(
+        "Plain text. Blank lines separate paragraphs; a line “# Title {#anchor}” starts a section; "
+        "lines starting with “- ” form a list. Web addresses, pages such as /privacy/request and "
+        "e-mail addresses become links."
+    ),
+    "material": _l(
+        "A material change is announced to every user by e-mail and takes effect at least 14 days later. "
+        "A typo fix is not material."
+    ),
+}
+SUBPROCESSOR_LABELS = {
+    "name": _l("Company"),
+    "purpose": _l("Purpose"),
+    "location": _l("Location"),
+    "since": _l("Since"),
+    "website": _l("Website"),
+    "removed_on": _l("Removed on"),
+    "notified_at": _l("Dealer admins notified"),
+    "created_at": _l("Created"),
+}
+SUBPROCESSOR_DESCRIPTIONS = {
+    "purpose": _l("For example: hosting, e-mail delivery."),
+    "location": _l("Where the data is processed, for example: Germany (EU)."),
+    "since": _l("May be up to 180 days ahead, to announce a company before it starts."),
+    "removed_on": _l("Set this when the company stops processing data for us; the public list keeps it for a year."),
+}
+
+
+def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    if item.published_at is None:
+        return str(_l("Draft"))
+    if item.effective_at > now:
+        return str(_l("Published, takes effect later"))
+    current = policy.current_version(db.session, now)
+    return str(_l("In force")) if current is not None and current.id == item.id else str(_l("Earlier version"))
+
+
+class PolicyVersionInterface(SQLAInterface):
+    """The list's derived "state" column."""
+
+    def _get_attr_value(self, item, col):
+        if col == "state":
+            return policy_state(item)
+        return super()._get_attr_value(item, col)
+
+
+def _yes_no(value) -> str:
+    return str(_l("Yes")) if value else str(_l("No"))
+
+
+def _preformatted(text: str | None) -> Markup:
+    return Markup('<div class="policy-summary">{}</div>').format(text or "")
+
+
+class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
+    """Drafts are edited here; "Publish" fixes a version for good (its own form)."""
+
+    datamodel = PolicyVersionInterface(PolicyVersion)
+    route_base = "/policyversions"
+    list_title = _l("Privacy policy versions")
+    show_title = _l("Privacy policy version")
+    add_title = _l("New policy version (draft)")
+    edit_title = _l("Edit draft")
+    show_template = "policy/show.html"
+    publish_template = "policy/publish.html"
+    exclude_route_methods: ClassVar[set[str]] = {"download", "action", "action_post"}
+    list_columns: ClassVar[list[str]] = ["version", "title", "state", "material", "published_at", "effective_at", "notified_at"]
+    show_columns: ClassVar[list[str]] = ["version", "title", "state", "material", "summary", "published_at", "effective_at", "notified_at", "published_by"]
+    add_columns: ClassVar[list[str]] = ["version", "title", "summary", "material", "body"]
+    edit_columns = add_columns
+    search_columns: ClassVar[list[str]] = ["version", "title", "material", "published_at", "effective_at"]
+    order_columns: ClassVar[list[str]] = ["version", "published_at", "effective_at"]
+    base_order = ("version", "desc")
+    label_columns = POLICY_LABELS
+    description_columns = POLICY_DESCRIPTIONS
+    formatters_columns: ClassVar[dict] = {
+        "published_at": format_datetime,
+        "effective_at": format_datetime,
+        "notified_at": format_datetime,
+        "material": _yes_no,
+        "summary": _preformatted,
+    }
+    add_form_extra_fields: ClassVar[dict] = {
+        "version": IntegerField(
+            _l("Version"),
+            validators=[Optional(), NumberRange(min=1)],
+            description=_l("Leave empty for the next number."),
+        )
+    }
+    edit_form_extra_fields: ClassVar[dict] = {
+        "version": IntegerField(_l("Version"), validators=[NumberRange(min=1)])
+    }
+
+    # ------------------------------------------------------------------ drafts
+
+    def pre_add(self, item):
+        if item.version is None:
+            item.version = policy.next_version_number(db.session)
+        item.published_at = None
+        self._guarded(policy.check_draft, item)
+
+    def pre_update(self, item):
+        self._guarded(policy.check_draft, item)
+
+    def pre_delete(self, item):
+        self._guarded(policy.check_deletable, item)
+
+    @staticmethod
+    def _guarded(check, item):
+        try:
+            check(db.session, item)
+        except DomainError:
+            db.session.rollback()  # nothing of a refused form stays in the session
+            raise
+
+    def _item(self, pk) -> PolicyVersion:
+        try:
+            item = db.session.get(PolicyVersion, int(pk))
+        except (TypeError, ValueError):
+            item = None
+        if item is None:
+            abort(404)
+        return item
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        item = self._item(pk)
+        widgets = self._show(item.id)
+        return self.render_template(
+            self.show_template,
+            pk=item.id,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            item=item,
+            body_html=render_policy(item.body),
+        )
+
+    # ------------------------------------------------------------------ publishing
+
+    @expose("/publish/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("publish")
+    def publish(self, pk):
+        item = self._item(pk)
+        if item.published_at is not None:
+            flash(_("Version %(number)s is published already.", number=item.version), "warning")
+            return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        form = PublishForm(material=item.material, effective_at=earliest_effective_date())
+        status = 200
+        if form.validate_on_submit():
+            effective_at = form.effective_at.data
+            try:
+                publication = policy.publish(
+                    db.session,
+                    item.id,
+                    effective_at=effective_at.replace(tzinfo=timezone.utc) if effective_at else None,
+                    material=bool(form.material.data),
+                    actor_id=getattr(current_user(), "id", None),
+                )
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                _show_error(form, exc)
+                item = self._item(pk)
+                status = 422
+            else:
+                published = publication.version
+                if published.material:
+                    flash(
+                        _(
+                            "Version %(number)s is published; it takes effect on %(date)s. %(count)s users are being notified.",
+                            number=published.version,
+                            date=format_datetime(published.effective_at),
+                            count=publication.notified,
+                        ),
+                        "success",
+                    )
+                else:
+                    flash(_("Version %(number)s is published and not announced.", number=published.version), "success")
+                return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        elif form.is_submitted():
+            status = 422
+        return self.render_template(
+            self.publish_template,
+            title=_("Publish version %(number)s", number=item.version),
+            item=item,
+            form=form,
+            notice_days=policy.notice_days(),
+        ), status
+
+
+def earliest_effective_date(now: datetime | None = None) -> datetime:
+    """The first midnight (UTC) that gives a material change its full notice period."""
+    now = now or utcnow()
+    earliest = now + timedelta(days=policy.notice_days())
+    day = earliest.date() if earliest.time() == time(0) else earliest.date() + timedelta(days=1)
+    return datetime.combine(day, time(0))
+
+
+class PublishForm(FlaskForm):
+    material = BooleanField(_l("Material change"), description=POLICY_DESCRIPTIONS["material"])
+    effective_at = DateTimeLocalField(
+        _l("Takes effect on (UTC)"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()],
+        description=_l("Leave empty for a change that is not material to apply it at once."),
+    )
+
+
+def _show_error(form, exc: DomainError) -> None:
+    if exc.field and exc.field in form:
+        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
+    flash(str(exc.message), "danger")
+
+
+# ---------------------------------------------------------------------- sub-processors
+
+
+class SinceInRange:
+    """The start date's rule, next to the field (the domain checks it again)."""
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        if field.data > utcnow().date() + timedelta(days=subprocessors.MAX_DAYS_AHEAD):
+            raise ValidationError(
+                _("The start date can be at most %(days)s days ahead.", days=subprocessors.MAX_DAYS_AHEAD)
+            )
+
+
+class SubProcessorView(ModelView):
+    """The public list of sub-processors; adding one tells every dealer admin."""
+
+    datamodel = SQLAInterface(SubProcessor)
+    route_base = "/subprocessors"
+    list_title = _l("Sub-processors")
+    show_title = _l("Sub-processor")
+    add_title = _l("Add a sub-processor")
+    edit_title = _l("Edit sub-processor")
+    # Never deleted: a removal date keeps the public record of who processed data.
+    base_permissions: ClassVar[list[str]] = ["can_list", "can_show", "can_add", "can_edit"]
+    exclude_route_methods: ClassVar[set[str]] = {"delete", "download", "action", "action_post"}
+    list_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "removed_on", "notified_at"]
+    show_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "website", "removed_on", "notified_at", "created_at"]
+    add_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "website"]
+    edit_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "website", "removed_on"]
+    search_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "removed_on"]
+    base_order = ("name", "asc")
+    label_columns = SUBPROCESSOR_LABELS
+    description_columns = SUBPROCESSOR_DESCRIPTIONS
+    validators_columns: ClassVar[dict] = {"since": [SinceInRange()]}
+    formatters_columns: ClassVar[dict] = {
+        "since": format_date,
+        "removed_on": format_date,
+        "notified_at": format_datetime,
+        "created_at": format_datetime,
+    }
+
+    def pre_add(self, item):
+        self._guarded(item)
+
+    def pre_update(self, item):
+        self._guarded(item)
+
+    def post_add(self, item):
+        subprocessors.notify_added(db.session, item)
+        db.session.commit()
+
+    @staticmethod
+    def _guarded(item):
+        try:
+            subprocessors.check_subprocessor(item)
+        except DomainError:
+            db.session.rollback()
+            raise

@@ -1,0 +1,589 @@
+"""A dealer account's end (termination, the account export, day 30, 3 years) and the
+anonymisation of deactivated users — with a frozen clock passed as ``now``/``as_of``,
+through the real queue and HTTP. Every test makes its own dealer: the demo dealers stay."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select
+
+from app.domain import DomainError
+from app.domain.vin import build_vin
+from app.models import (
+    Car,
+    CarCost,
+    CarStatus,
+    Client,
+    ConsentAction,
+    ConsentMethod,
+    ConsentPurpose,
+    ConsentRecord,
+    Dealer,
+    DealerSocialLink,
+    DealerStatus,
+    Disclosure,
+    Inquiry,
+    MailMessage,
+    PageView,
+    PrivacyRequest,
+    RequestStatus,
+    RequestType,
+    RetentionEvent,
+    Sale,
+    SaleStatus,
+)
+from app.models.base import utcnow
+from app.privacy import accounts
+from app.privacy.export import export_file
+from app.security import DealerUser
+from config import DEMO_PASSWORD
+from tests.privacy_support import run_worker, user_id
+
+DAY = timedelta(days=1)
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@dataclass
+class Account:
+    dealer_id: int
+    slug: str
+    admin: str
+    staff: str
+    admin_id: int
+    staff_id: int
+    car_id: int
+    client_id: int
+    restricted_client_id: int
+    sale_id: int
+
+
+def make_account(db, language: str = "de") -> Account:
+    """A dealer with a profile, two users and one of every kind of row; committed."""
+    from app.accounts import create_user
+
+    tag = uid()
+    dealer = Dealer(
+        slug=f"acct-{tag}", business_name=f"Acct Cars {tag}", legal_name=f"Acct Cars {tag} GmbH",
+        address_line1="Hauptstr. 1", city="Berlin", postal_code="10115", country="DE",
+        phone=f"+49 30 {random.randrange(10_000_000, 99_999_999)}", email=f"office-{tag}@acct.example",
+        website="https://acct.example",
+    )
+    db.session.add(dealer)
+    db.session.commit()
+    admin = create_user(f"acct-admin-{tag}", DEMO_PASSWORD, f"admin-{tag}@acct.example", "DealerAdmin", dealer.slug, language=language)
+    staff = create_user(f"acct-staff-{tag}", DEMO_PASSWORD, f"staff-{tag}@acct.example", "DealerStaff", dealer.slug)
+    car = Car(
+        dealer=dealer, stock_number=f"A-{tag}", vin=build_vin("WVW", "ZZZAU", 2020, "W", random.randrange(1, 999_999)),
+        make="Volkswagen", model="Golf", year=2020, mileage=1000, currency="EUR", status=CarStatus.available,
+        asking_price_minor=1_500_000,
+    )
+    client = Client(dealer=dealer, first_name="Pat", last_name=f"Buyer-{tag}", email=f"pat-{tag}@example.org", assigned_user_id=staff.id)
+    hidden = Client(dealer=dealer, first_name="Res", last_name=f"Tricted-{tag}", email=f"res-{tag}@example.org", restricted_at=utcnow())
+    inquiry = Inquiry(dealer=dealer, client=client, car=car, name="Pat Buyer", email=client.email, message="Still there?", assigned_user_id=staff.id)
+    sale = Sale(dealer=dealer, deal_number=f"D-{tag}", car=car, buyer=client, salesperson_id=admin.id, price_minor=1_400_000, currency="EUR", status=SaleStatus.draft)
+    db.session.add_all([car, client, hidden, inquiry, sale])
+    db.session.flush()
+    db.session.add_all([
+        CarCost(dealer=dealer, car=car, amount_minor=900_000, currency="EUR"),
+        DealerSocialLink(dealer=dealer, platform="instagram", url=f"https://instagram.example/{tag}"),
+        ConsentRecord(dealer=dealer, client=client, email=client.email, purpose=ConsentPurpose.marketing,
+                      action=ConsentAction.given, method=ConsentMethod.staff, source="/test"),
+        Disclosure(dealer=dealer, client_id=client.id, recipient="Bank", purpose="Car finance", disclosed_on=date.today()),
+        PageView(user_id=admin.id, dealer_id=dealer.id, path="/carmodelview/list/", user_agent="test"),
+        PageView(user_id=staff.id, dealer_id=dealer.id, path="/clientmodelview/list/", user_agent="test"),
+    ])
+    db.session.commit()
+    return Account(dealer.id, dealer.slug, admin.username, staff.username, admin.id, staff.id, car.id, client.id, hidden.id, sale.id)
+
+
+def rows(db, model, **where) -> int:
+    query = select(func.count()).select_from(model)
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    return db.session.scalar(query)
+
+
+def snapshot(db, a: Account) -> dict:
+    db.session.expire_all()
+    dealer = db.session.get(Dealer, a.dealer_id)
+    return {
+        "dealer": (dealer.business_name, dealer.slug, dealer.email, dealer.phone, dealer.account_deleted_at, dealer.records_erased_at),
+        "users": [(u.username, u.email, u.anonymised_at) for u in db.session.scalars(select(DealerUser).where(DealerUser.dealer_id == a.dealer_id))],
+        **{m.__tablename__: rows(db, m, dealer_id=a.dealer_id) for m in (Car, CarCost, Client, Sale, Inquiry, ConsentRecord, Disclosure, DealerSocialLink, PageView)},
+        "restricted": rows(db, Client, dealer_id=a.dealer_id) - db.session.scalar(
+            select(func.count()).select_from(Client).where(Client.dealer_id == a.dealer_id, Client.restricted_at.is_(None))
+        ),
+    }
+
+
+def events(db, dealer_id: int, kind: str) -> list[RetentionEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(RetentionEvent).where(RetentionEvent.dealer_id == dealer_id, RetentionEvent.kind == kind)))
+
+
+def mails(db, kind: str, to: str) -> list[MailMessage]:
+    return list(db.session.scalars(select(MailMessage).where(MailMessage.kind == kind, MailMessage.to_address == to)))
+
+
+def terminate(db, a: Account, now, actor: int | None = None, reason: str | None = None) -> RetentionEvent:
+    event = accounts.terminate_dealer(db.session, a.dealer_id, actor if actor is not None else a.admin_id, reason, now=now)
+    db.session.commit()
+    return event
+
+
+def link_path(url: str) -> str:
+    return url[url.index("/privacy/download/"):]
+
+
+def zip_of(db, request_id: int) -> zipfile.ZipFile:
+    db.session.expire_all()
+    request = db.session.get(PrivacyRequest, request_id)
+    return zipfile.ZipFile(io.BytesIO(export_file(request).read_bytes()))
+
+
+@pytest.fixture(scope="module")
+def officer_admin(app):
+    """An Admin who is also the privacy officer: the only one who sees restricted rows."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        username = f"acct-officer-{uid()}"
+        sm.add_user(username, "Olga", "Officer", f"{username}@forecourt.example", [sm.find_role("Admin"), sm.find_role("PrivacyOfficer")], password=DEMO_PASSWORD)
+    return username
+
+
+# -- termination --------------------------------------------------------------------------------
+
+
+def test_termination_deactivates_every_user_at_once_and_cannot_be_repeated(app, db, login):
+    a = make_account(db)
+    now = utcnow().replace(microsecond=0)
+    event = terminate(db, a, now, reason="Closing the business")
+
+    db.session.expire_all()
+    dealer = db.session.get(Dealer, a.dealer_id)
+    assert dealer.status is DealerStatus.terminated and dealer.terminated_at == now
+    assert dealer.account_deletion_due_at == now + timedelta(days=30)
+    assert dealer.records_erasure_due_at == now + relativedelta(years=3)
+    for uid_ in (a.admin_id, a.staff_id):
+        user = db.session.get(DealerUser, uid_)
+        assert user.active is False and user.deactivated_at == now
+    assert event.kind == "account_terminated" and event.summary["ab_user"] == {"deactivated": 2}
+    assert event.certificate["requested_by"] == "dealer_admin"
+    [notice] = mails(db, "account_terminated", db.session.get(DealerUser, a.admin_id).email)
+    assert notice.language == "de"
+    assert dealer.business_name in notice.body_text
+    export = accounts.export_in_progress(db.session, a.dealer_id)
+    assert export is not None and export.request_type is RequestType.account_export and export.status is RequestStatus.in_progress
+
+    with pytest.raises(DomainError):
+        accounts.terminate_dealer(db.session, a.dealer_id, a.admin_id, None, now=now + DAY)
+    db.session.rollback()
+    user = db.session.get(DealerUser, a.staff_id)
+    user.active = True
+    with pytest.raises(DomainError):
+        db.session.commit()
+    db.session.rollback()
+
+    browser = login(None)
+    browser.username = a.admin
+    browser.login()
+    assert browser.get("/account/").status_code == 302  # the login failed: not signed in
+    run_worker(app)
+
+
+def test_a_deactivation_is_stamped_and_cleared_by_the_flush_rule(db):
+    a = make_account(db)
+    user = db.session.get(DealerUser, a.staff_id)
+    user.active = False
+    db.session.commit()
+    assert db.session.get(DealerUser, a.staff_id).deactivated_at is not None
+    user = db.session.get(DealerUser, a.staff_id)
+    user.active = True
+    db.session.commit()
+    assert db.session.get(DealerUser, a.staff_id).deactivated_at is None
+
+
+# -- the account export -------------------------------------------------------------------------
+
+
+def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, db):
+    a = make_account(db)
+    request = accounts.request_account_export(db.session, a.dealer_id, a.admin_id)
+    db.session.commit()
+    with pytest.raises(DomainError):  # one at a time
+        accounts.request_account_export(db.session, a.dealer_id, a.admin_id)
+    db.session.rollback()
+    run_worker(app)
+
+    db.session.expire_all()
+    request = db.session.get(PrivacyRequest, request.id)
+    assert request.status is RequestStatus.completed and request.export_path
+    assert request.export_expires_at - request.export_created_at == app.config["PRIVACY_EXPORT_TTL"]
+    archive = zip_of(db, request.id)
+    names = set(archive.namelist())
+    for table in ("dealer", "ab_user", "car", "car_cost", "client", "inquiry", "sale", "consent_record", "disclosure",
+                  "dealer_social_link", "page_view", "privacy_request", "car_price_change", "car_status_change"):
+        assert {f"{table}.json", f"{table}.csv"} <= names, table
+    assert {"manifest.json", "summary.html"} <= names
+
+    data = {name[:-5]: json.loads(archive.read(name)) for name in names if name.endswith(".json") and name != "manifest.json"}
+    assert [row["id"] for row in data["dealer"]] == [a.dealer_id]
+    assert {row["id"] for row in data["ab_user"]} == {a.admin_id, a.staff_id}
+    for table, records in data.items():
+        if table != "dealer":
+            assert records and all(row["dealer_id"] == a.dealer_id for row in records), table
+    assert all("password" not in row for row in data["ab_user"])
+    everything = b"".join(archive.read(name) for name in names)
+    assert b"pbkdf2:" not in everything and b"scrypt:" not in everything
+    assert {row["id"] for row in data["client"]} == {a.client_id}  # the restricted one is left out
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["request"]["type"] == "account_export" and manifest["dealer_id"] == a.dealer_id
+    assert manifest["restricted_rows_left_out"] == {"client": 1}
+    import hashlib
+
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["name"])).hexdigest() == entry["sha256"]
+    summary = archive.read("summary.html").decode()
+    assert db.session.get(Dealer, a.dealer_id).business_name in summary and request.reference in summary
+    csv_text = archive.read("car.csv").decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("id,") and "Golf" in csv_text
+
+    admin_email = db.session.get(DealerUser, a.admin_id).email
+    [ready] = mails(db, "account_export_ready", admin_email)
+    assert ready.language == "de" and "/privacy/download/" in ready.body_text
+
+
+# -- termination to day 30 ---------------------------------------------------------------------
+
+
+def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30_and_not_after(app, db):
+    a = make_account(db, language="en")
+    now = utcnow() - timedelta(days=29)  # terminated 29 days ago: one day left
+    terminate(db, a, now)
+    run_worker(app)
+
+    db.session.expire_all()
+    dealer = db.session.get(Dealer, a.dealer_id)
+    [request] = accounts.account_exports(db.session, a.dealer_id)
+    assert request.status is RequestStatus.completed
+    assert request.export_expires_at == dealer.account_deletion_due_at  # not 7 days
+    admin = db.session.get(DealerUser, a.admin_id)
+    assert admin.active is False
+    [ready] = mails(db, "account_export_ready", admin.email)
+    url = re.search(r"http\S+/privacy/download/\S+", ready.body_text).group(0)
+
+    anonymous = app.test_client()
+    response = anonymous.get(link_path(url))
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "dealer.json" in zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+
+    accounts.delete_account(db.session, a.dealer_id, dealer.account_deletion_due_at)
+    db.session.commit()
+    assert anonymous.get(link_path(url)).status_code == 410
+
+    # A dealer terminated 31 days ago whose day 30 has not been swept: the link is dead too.
+    late = make_account(db, language="en")
+    terminate(db, late, utcnow() - timedelta(days=31))
+    run_worker(app)
+    db.session.expire_all()
+    late_admin = db.session.get(DealerUser, late.admin_id)
+    [ready] = mails(db, "account_export_ready", late_admin.email)
+    url = re.search(r"http\S+/privacy/download/\S+", ready.body_text).group(0)
+    assert anonymous.get(link_path(url)).status_code == 410
+
+
+def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_business_records_restricted(app, db, login, officer_admin):
+    a = make_account(db)
+    t0 = utcnow()
+    terminate(db, a, t0)
+    run_worker(app)
+    before = snapshot(db, a)
+
+    day29 = t0 + timedelta(days=29)
+    assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, day29)
+    with pytest.raises(DomainError):
+        accounts.delete_account(db.session, a.dealer_id, day29)
+    db.session.rollback()
+    assert snapshot(db, a) == before
+
+    day30 = t0 + timedelta(days=30)
+    assert a.dealer_id in accounts.accounts_due_for_deletion(db.session, day30)
+    dry = accounts.delete_account(db.session, a.dealer_id, day30, dry_run=True)
+    db.session.commit()
+    assert snapshot(db, a) == before and events(db, a.dealer_id, "account_deleted") == []
+    applied = accounts.delete_account(db.session, a.dealer_id, day30)
+    db.session.commit()
+    assert applied == dry
+    assert applied["dealer"] == {"anonymised": 1} and applied["ab_user"] == {"anonymised": 2}
+    assert applied["inquiry"] == {"deleted": 1} and applied["consent_record"] == {"deleted": 1}
+    assert applied["disclosure"] == {"deleted": 1} and applied["dealer_social_link"] == {"deleted": 1}
+    assert applied["page_view"] == {"deleted": 2} and applied["export_file"] == {"deleted": 1}
+    assert applied["client"] == {"restricted": 1} and applied["sale"] == {"restricted": 1}
+
+    db.session.expire_all()
+    dealer = db.session.get(Dealer, a.dealer_id)
+    assert dealer.business_name == f"Terminated dealer #{a.dealer_id}" and dealer.slug == f"terminated-{a.dealer_id}"
+    assert all(getattr(dealer, c) is None for c in accounts.PROFILE_COLUMNS)
+    assert dealer.account_deleted_at == day30
+    for pk in (a.admin_id, a.staff_id):
+        user = db.session.get(DealerUser, pk)
+        assert f"{user.first_name} {user.last_name}" == f"Former user #{pk}" and user.email.endswith("@invalid")
+    after = snapshot(db, a)
+    assert [after[t] for t in ("inquiry", "consent_record", "disclosure", "dealer_social_link", "page_view")] == [0] * 5
+    assert [after[t] for t in ("car", "car_cost", "client", "sale")] == [before[t] for t in ("car", "car_cost", "client", "sale")]
+    assert after["restricted"] == after["client"]
+    sale = db.session.get(Sale, a.sale_id)
+    assert sale.restricted_at is not None and sale.salesperson_id == a.admin_id  # still linked
+    assert db.session.get(Client, a.client_id).assigned_user_id == a.staff_id
+    [event] = events(db, a.dealer_id, "account_deleted")
+    assert event.summary == applied and event.certificate["verification"]["passed"] is True
+    assert event.certificate["verification"]["users_not_anonymised"] == 0
+    for message in db.session.scalars(select(MailMessage).where(MailMessage.kind.in_(["account_terminated", "account_export_ready"]))):
+        assert message.to_address is None or not message.to_address.endswith("acct.example") or message.scrub_after_send
+
+    # Hidden from everyone but the privacy officer.
+    assert login("admin").get(f"/clientmodelview/show/{a.client_id}").status_code == 404
+    assert login("admin").get(f"/salemodelview/show/{a.sale_id}").status_code == 404
+    assert login(officer_admin).get(f"/clientmodelview/show/{a.client_id}").status_code == 200
+
+    # Idempotent: nothing is due any more, and running it again changes nothing.
+    assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, day30 + DAY)
+    assert accounts.delete_account(db.session, a.dealer_id, day30 + DAY) == {}
+    db.session.commit()
+    assert snapshot(db, a) == after and len(events(db, a.dealer_id, "account_deleted")) == 1
+
+
+def test_business_records_stay_until_three_years_and_are_then_erased(app, db):
+    a = make_account(db)
+    t0 = utcnow()
+    terminate(db, a, t0)
+    run_worker(app)
+    accounts.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
+    db.session.commit()
+    kept = snapshot(db, a)
+    requests_before = rows(db, PrivacyRequest, dealer_id=a.dealer_id)
+
+    almost = t0 + relativedelta(years=3) - DAY
+    assert a.dealer_id not in accounts.records_due_for_erasure(db.session, almost)
+    with pytest.raises(DomainError):
+        accounts.erase_business_records(db.session, a.dealer_id, almost)
+    db.session.rollback()
+    assert snapshot(db, a) == kept and kept["car"] == 1 and kept["sale"] == 1
+
+    three_years = t0 + relativedelta(years=3)
+    assert a.dealer_id in accounts.records_due_for_erasure(db.session, three_years)
+    dry = accounts.erase_business_records(db.session, a.dealer_id, three_years, dry_run=True)
+    db.session.commit()
+    assert snapshot(db, a) == kept
+    applied = accounts.erase_business_records(db.session, a.dealer_id, three_years)
+    db.session.commit()
+    assert applied == dry
+    assert applied["car"] == {"deleted": 1} and applied["client"] == {"deleted": 2} and applied["sale"] == {"deleted": 1}
+    assert applied["car_cost"] == {"deleted": 1}
+
+    gone = snapshot(db, a)
+    assert all(gone[m.__tablename__] == 0 for m in (Car, CarCost, Client, Sale, Inquiry, ConsentRecord, Disclosure, DealerSocialLink, PageView))
+    dealer = db.session.get(Dealer, a.dealer_id)
+    assert dealer is not None and dealer.records_erased_at == three_years  # the tombstone stays
+    assert rows(db, PrivacyRequest, dealer_id=a.dealer_id) == requests_before  # their own retention
+    assert len(gone["users"]) == 2 and all(u[2] is not None for u in gone["users"])
+    [event] = events(db, a.dealer_id, "business_records_erased")
+    assert event.summary == applied and event.certificate["verification"]["passed"] is True
+
+    assert a.dealer_id not in accounts.records_due_for_erasure(db.session, three_years + DAY)
+    assert accounts.erase_business_records(db.session, a.dealer_id, three_years + DAY) == {}
+    db.session.commit()
+    assert len(events(db, a.dealer_id, "business_records_erased")) == 1
+
+
+def test_three_years_without_a_day_30_run_erase_everything_in_one_step(app, db):
+    a = make_account(db)
+    t0 = utcnow()
+    terminate(db, a, t0)
+    run_worker(app)
+    three_years = t0 + relativedelta(years=3)
+    assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, three_years)
+    assert a.dealer_id in accounts.records_due_for_erasure(db.session, three_years)
+    dry = accounts.erase_business_records(db.session, a.dealer_id, three_years, dry_run=True)
+    db.session.commit()
+    applied = accounts.erase_business_records(db.session, a.dealer_id, three_years)
+    db.session.commit()
+    assert applied == dry
+    assert applied["dealer"] == {"anonymised": 1} and applied["ab_user"] == {"anonymised": 2}
+    assert applied["inquiry"] == {"deleted": 1} and applied["car"] == {"deleted": 1}
+    dealer = db.session.get(Dealer, a.dealer_id)
+    assert dealer.account_deleted_at == dealer.records_erased_at == three_years
+    assert dealer.email is None and rows(db, Car, dealer_id=a.dealer_id) == 0
+
+
+# -- deactivated users --------------------------------------------------------------------------
+
+
+def test_a_deactivated_user_is_anonymised_after_30_days_and_not_before(db):
+    a = make_account(db)
+    staff = db.session.get(DealerUser, a.staff_id)
+    staff.active = False
+    db.session.commit()
+    deactivated = db.session.get(DealerUser, a.staff_id).deactivated_at
+    internal = db.session.get(DealerUser, user_id(db, "staff"))
+    assert internal.dealer_id is None
+
+    day29 = deactivated + timedelta(days=29)
+    assert a.staff_id not in accounts.users_due_for_anonymisation(db.session, day29)
+    with pytest.raises(DomainError):
+        accounts.anonymise_user(db.session, a.staff_id, day29)
+    db.session.rollback()
+    assert a.admin_id not in accounts.users_due_for_anonymisation(db.session, deactivated + timedelta(days=300))  # active
+
+    day30 = deactivated + timedelta(days=30)
+    assert a.staff_id in accounts.users_due_for_anonymisation(db.session, day30)
+    dry = accounts.anonymise_user(db.session, a.staff_id, day30, dry_run=True)
+    db.session.commit()
+    assert db.session.get(DealerUser, a.staff_id).anonymised_at is None
+    applied = accounts.anonymise_user(db.session, a.staff_id, day30)
+    db.session.commit()
+    assert applied == dry == {"page_view": {"deleted": 1}, "ab_user": {"anonymised": 1}}
+
+    db.session.expire_all()
+    user = db.session.get(DealerUser, a.staff_id)
+    assert (user.first_name, user.last_name, user.username) == ("Former", f"user #{a.staff_id}", f"former-user-{a.staff_id}")
+    assert user.anonymised_at == day30 and user.active is False
+    assert rows(db, PageView, user_id=a.staff_id) == 0
+    client = db.session.get(Client, a.client_id)
+    assert client.assigned_user_id == a.staff_id  # records they created stay linked
+    assert db.session.scalar(select(Inquiry.assigned_user_id).where(Inquiry.client_id == a.client_id)) == a.staff_id
+    [event] = db.session.scalars(select(RetentionEvent).where(RetentionEvent.kind == "user_anonymised", RetentionEvent.user_id == a.staff_id)).all()
+    assert event.summary == applied and event.dealer_id == a.dealer_id and event.certificate["verification"]["passed"]
+
+    assert a.staff_id not in accounts.users_due_for_anonymisation(db.session, day30 + DAY)
+    assert accounts.anonymise_user(db.session, a.staff_id, day30 + DAY) == {}
+
+
+def test_internal_users_are_anonymised_too_and_a_terminated_dealers_users_wait_for_its_account(db):
+    from app.accounts import create_user
+
+    tag = uid()
+    internal = create_user(f"acct-internal-{tag}", DEMO_PASSWORD, f"internal-{tag}@forecourt.example", "Staff")
+    internal.active = False
+    db.session.commit()
+    deactivated = db.session.get(DealerUser, internal.id).deactivated_at
+    assert internal.id in accounts.users_due_for_anonymisation(db.session, deactivated + timedelta(days=30))
+
+    a = make_account(db)
+    t0 = utcnow()
+    terminate(db, a, t0)
+    due = accounts.users_due_for_anonymisation(db.session, t0 + timedelta(days=60))
+    assert a.admin_id not in due and a.staff_id not in due  # delete_account anonymises them
+    accounts.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
+    db.session.commit()
+    due = accounts.users_due_for_anonymisation(db.session, t0 + timedelta(days=60))
+    assert a.admin_id not in due and a.staff_id not in due  # done
+
+
+# -- HTTP ---------------------------------------------------------------------------------------
+
+
+def test_dealer_admin_exports_the_account_from_the_account_page(app, db, login):
+    a = make_account(db)
+    browser = login(a.admin)
+    page = browser.get("/account/")
+    assert page.status_code == 200 and a.slug in page.get_data(as_text=True)
+    response = browser.post_form("/account/export", {}, form_url="/account/")
+    assert response.status_code == 302
+    [request] = accounts.account_exports(db.session, a.dealer_id)
+    html = browser.get("/account/").get_data(as_text=True)
+    assert 'data-status="in_progress"' in html and f"/account/status/{request.id}" in html
+    assert "privacy-progress.js" in html
+    assert browser.get(f"/account/status/{request.id}").json["status"] == "in_progress"
+
+    run_worker(app)
+    html = browser.get("/account/").get_data(as_text=True)
+    assert f"/account/download/{request.id}" in html
+    download = browser.get(f"/account/download/{request.id}")
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    assert "dealer.json" in zipfile.ZipFile(io.BytesIO(download.data)).namelist()
+
+    other = login("north-motors-admin")
+    assert other.get(f"/account/download/{request.id}").status_code == 404
+    assert other.get(f"/account/status/{request.id}").status_code == 404
+    assert a.slug not in other.get("/account/").get_data(as_text=True)
+    assert login(a.staff).get("/account/").status_code == 302  # DealerStaff: no access
+
+
+def test_dealer_admin_terminates_by_typing_the_slug_and_is_signed_out(app, db, login):
+    a = make_account(db)
+    browser = login(a.admin)
+    wrong = browser.post_form("/account/terminate", {"slug": "not-the-slug"}, form_url="/account/")
+    assert wrong.status_code == 422 and "Type the slug exactly" in wrong.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Dealer, a.dealer_id).status is DealerStatus.active
+    assert db.session.get(DealerUser, a.staff_id).active is True
+
+    done = browser.post_form("/account/terminate", {"slug": a.slug, "reason": "Retiring"}, form_url="/account/")
+    assert done.status_code == 302 and "/login" in done.headers["Location"]
+    db.session.expire_all()
+    assert db.session.get(Dealer, a.dealer_id).status is DealerStatus.terminated
+    assert db.session.get(DealerUser, a.admin_id).active is False
+    assert browser.get("/account/").status_code == 302  # signed out
+    assert browser.login().status_code == 302 and browser.get("/account/").status_code == 302  # and cannot sign in
+    [event] = events(db, a.dealer_id, "account_terminated")
+    assert event.actor_id == a.admin_id
+    run_worker(app)
+
+
+def test_another_dealers_admin_cannot_terminate_the_account(db, login, dealer_ids):
+    a = make_account(db)
+    other = login("south-cars-admin")
+    wrong = other.post_form("/account/terminate", {"slug": a.slug}, form_url="/account/")
+    assert wrong.status_code == 422
+    denied = other.post_form(f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug, "terminate-reason": "x"}, form_url="/account/")
+    assert denied.status_code in (302, 403, 404)
+    db.session.expire_all()
+    assert db.session.get(Dealer, a.dealer_id).status is DealerStatus.active
+    assert db.session.get(Dealer, dealer_ids["south-cars"]).status is DealerStatus.active
+
+
+def test_staff_terminates_from_the_dealer_page_and_sees_the_events(app, db, login):
+    a = make_account(db)
+    staff = login("staff")
+    show = f"/dealermodelview/show/{a.dealer_id}"
+    html = staff.get(show).get_data(as_text=True)
+    assert "dealer-terminate-form" in html and "Nothing has happened to this account yet" in html
+    no_reason = staff.post_form(f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug}, form_url=show)
+    assert no_reason.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Dealer, a.dealer_id).status is DealerStatus.active
+
+    done = staff.post_form(f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug, "terminate-reason": "Unpaid invoices"}, form_url=show)
+    assert done.status_code == 302
+    db.session.expire_all()
+    dealer = db.session.get(Dealer, a.dealer_id)
+    assert dealer.status is DealerStatus.terminated and dealer.termination_reason == "Unpaid invoices"
+    assert db.session.get(DealerUser, a.admin_id).active is False
+    [event] = events(db, a.dealer_id, "account_terminated")
+    assert event.actor_id == user_id(db, "staff") and event.certificate["requested_by"] == "staff"
+    [request] = accounts.account_exports(db.session, a.dealer_id)
+    assert request.subject_email == db.session.get(DealerUser, a.admin_id).email  # for the dealer, not for staff
+    [notice] = mails(db, "account_terminated", request.subject_email)
+    assert "Unpaid invoices" in notice.body_text
+
+    html = staff.get(show).get_data(as_text=True)
+    assert "dealer-account-event-account_terminated" in html and "dealer-terminate-form" not in html
+    officer = login("privacy")
+    html = officer.get(show).get_data(as_text=True)
+    assert "dealer-account-event-account_terminated" in html and "dealer-terminate-form" not in html
+    run_worker(app)
