@@ -14,6 +14,7 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
+from flask_appbuilder.baseviews import BaseCRUDView
 from flask_appbuilder.fields import EnumField
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import types as sa_types
@@ -99,10 +100,23 @@ def localise_view(view: Any) -> None:
     view.formatters_columns = formatters
     for form_class in (getattr(view, "add_form", None), getattr(view, "edit_form", None), getattr(view, "search_form", None)):
         translate_enum_fields(form_class)
+    _translate_default_titles(view)
     view.localised = True
 
 
+# FAB's words for a view that names no title of its own ("Show Car Cost" is English only).
+_DEFAULT_TITLES = {"show_title": _l("Show record"), "add_title": _l("Add a new record"), "edit_title": _l("Edit record")}
+
+
+def _translate_default_titles(view: Any) -> None:
+    for attr, title in _DEFAULT_TITLES.items():
+        if isinstance(getattr(view, attr, None), str):  # FAB's generated default, not a lazy string
+            setattr(view, attr, title)
+
+
 def localise_views(appbuilder: Any) -> None:
-    """Every registered view (related views are the same instances)."""
+    """Every registered CRUD view (related views are the same instances); not the REST
+    APIs, whose output stays machine-readable."""
     for view in appbuilder.baseviews:
-        localise_view(view)
+        if isinstance(view, BaseCRUDView):
+            localise_view(view)

@@ -40,7 +40,9 @@ def versions(db):
     yield created
     db.session.rollback()
     for pk in created:
-        db.session.execute(text("DELETE FROM policy_version WHERE id = :id"), {"id": pk})
+        db.session.execute(
+            text("DELETE FROM policy_version WHERE id = :id"), {"id": pk}
+        )
     db.session.commit()
 
 
@@ -51,9 +53,16 @@ def people(app, db):
 
     tag = uuid.uuid4().hex[:6]
     made = {}
-    for key, language in (("de", "de"), ("uk", "uk"), ("inactive", None), ("deactivated", None)):
+    for key, language in (
+        ("de", "de"),
+        ("uk", "uk"),
+        ("inactive", None),
+        ("deactivated", None),
+    ):
         name = f"policy-{key}-{tag}"
-        made[key] = create_user(name, "a-long-password", f"{name}@example.org", "Staff", language=language).id
+        made[key] = create_user(
+            name, "a-long-password", f"{name}@example.org", "Staff", language=language
+        ).id
     db.session.get(DealerUser, made["inactive"]).active = False
     db.session.get(DealerUser, made["deactivated"]).deactivated_at = utcnow()
     db.session.commit()
@@ -64,11 +73,15 @@ def people(app, db):
     db.session.commit()
 
 
-def draft(db, versions, *, material: bool = True, number: int | None = None, **fields) -> PolicyVersion:
+def draft(
+    db, versions, *, material: bool = True, number: int | None = None, **fields
+) -> PolicyVersion:
     version = PolicyVersion(
         version=number or policy.next_version_number(db.session),
         title=fields.pop("title", "Privacy policy"),
-        summary=fields.pop("summary", "We now also keep a log of sign-ins for 90 days."),
+        summary=fields.pop(
+            "summary", "We now also keep a log of sign-ins for 90 days."
+        ),
         body=fields.pop("body", "# Cookies {#cookies}\n\nOnly essential cookies."),
         material=material,
         **fields,
@@ -87,14 +100,22 @@ def last_mail_id(db) -> int:
 
 def mails_since(db, mail_id: int, kind: str) -> list[MailMessage]:
     db.session.expire_all()
-    return list(db.session.scalars(select(MailMessage).where(MailMessage.id > mail_id, MailMessage.kind == kind)))
+    return list(
+        db.session.scalars(
+            select(MailMessage).where(
+                MailMessage.id > mail_id, MailMessage.kind == kind
+            )
+        )
+    )
 
 
 def active_emails(db) -> set[str]:
     return set(
         db.session.scalars(
             select(DealerUser.email).where(
-                DealerUser.active.is_(True), DealerUser.deactivated_at.is_(None), DealerUser.anonymised_at.is_(None)
+                DealerUser.active.is_(True),
+                DealerUser.deactivated_at.is_(None),
+                DealerUser.anonymised_at.is_(None),
             )
         )
     )
@@ -116,18 +137,41 @@ def test_init_creates_version_1_exactly_once(app, db):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == before
-    assert db.session.scalar(select(func.count()).select_from(PolicyVersion).where(PolicyVersion.version == 1)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(PolicyVersion)
+            .where(PolicyVersion.version == 1)
+        )
+        == 1
+    )
     first = policy.published_version(db.session, 1)
-    assert first.effective_at <= utcnow() and not first.material and first.notified_at is None
+    assert (
+        first.effective_at <= utcnow()
+        and not first.material
+        and first.notified_at is None
+    )
     assert policy.ensure_first_version(db.session) is None
 
 
 def test_version_1_states_what_the_service_promises(app, db):
     body = policy.published_version(db.session, 1).body
     for promise in (
-        "/privacy/request", "30 days", "3 years", "90 days", "24 months", "under 16", "European Union",
-        "/privacy/subprocessors", "supervisory authority", app.config["PRIVACY_OFFICER_EMAIL"],
-        "{#cookies}", "only essential cookies", "language preference", "portability", "restrict",
+        "/privacy/request",
+        "30 days",
+        "3 years",
+        "90 days",
+        "24 months",
+        "under 16",
+        "European Union",
+        "/privacy/subprocessors",
+        "supervisory authority",
+        app.config["PRIVACY_OFFICER_EMAIL"],
+        "{#cookies}",
+        "only essential cookies",
+        "language preference",
+        "portability",
+        "restrict",
     ):
         assert promise in body, promise
     html = render_policy(body)
@@ -138,27 +182,51 @@ def test_version_1_states_what_the_service_promises(app, db):
 # ---------------------------------------------------------------------- publishing
 
 
-def test_a_material_change_with_13_days_notice_is_refused_and_changes_nothing(app, db, versions):
+def test_a_material_change_with_13_days_notice_is_refused_and_changes_nothing(
+    app, db, versions
+):
     version = draft(db, versions)
     mail_id = last_mail_id(db)
     now = utcnow()
-    for effective_at in (now + timedelta(days=13), now + timedelta(days=14) - timedelta(seconds=1), None, now - timedelta(days=1)):
+    for effective_at in (
+        now + timedelta(days=13),
+        now + timedelta(days=14) - timedelta(seconds=1),
+        None,
+        now - timedelta(days=1),
+    ):
         with pytest.raises(DomainError):
-            policy.publish(db.session, version.id, effective_at=effective_at, material=True, now=now)
+            policy.publish(
+                db.session,
+                version.id,
+                effective_at=effective_at,
+                material=True,
+                now=now,
+            )
         db.session.rollback()
     stored = reloaded(db, version.id)
-    assert (stored.published_at, stored.effective_at, stored.notified_at) == (None, None, None)
+    assert (stored.published_at, stored.effective_at, stored.notified_at) == (
+        None,
+        None,
+        None,
+    )
     assert stored.material is True
     assert mails_since(db, mail_id, "policy_changed") == []
 
 
-def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_language(app, db, versions, people):
+def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_language(
+    app, db, versions, people
+):
     version = draft(db, versions)
     mail_id = last_mail_id(db)
     now = utcnow()
     effective_at = now + timedelta(days=14)
     publication = policy.publish(
-        db.session, version.id, effective_at=effective_at, material=True, actor_id=user_id(db, "privacy"), now=now
+        db.session,
+        version.id,
+        effective_at=effective_at,
+        material=True,
+        actor_id=user_id(db, "privacy"),
+        now=now,
     )
     db.session.commit()
 
@@ -167,7 +235,9 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
     recipients = {m.to_address for m in mails}
     assert recipients == active_emails(db)
     assert len(mails) == len(recipients), "one message per user"
-    assert people["inactive"] not in recipients and people["deactivated"] not in recipients
+    assert (
+        people["inactive"] not in recipients and people["deactivated"] not in recipients
+    )
     by_address = {m.to_address: m for m in mails}
     assert by_address[people["de"]].language == "de"
     assert by_address[people["uk"]].language == "uk"
@@ -179,20 +249,32 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
         assert f"/privacy?version={version.version}" in message.body_text
 
     stored = reloaded(db, version.id)
-    assert stored.published_at == now and stored.effective_at == effective_at and stored.notified_at == now
-    assert policy.announce(db.session, stored, now=now + timedelta(hours=1)) == 0, "announced once only"
+    assert (
+        stored.published_at == now
+        and stored.effective_at == effective_at
+        and stored.notified_at == now
+    )
+    assert policy.announce(db.session, stored, now=now + timedelta(hours=1)) == 0, (
+        "announced once only"
+    )
     db.session.commit()
     assert len(mails_since(db, mail_id, "policy_changed")) == len(mails)
 
     run_worker(app)  # the real queue sends them
-    assert all(m.sent_at is not None for m in mails_since(db, mail_id, "policy_changed"))
+    assert all(
+        m.sent_at is not None for m in mails_since(db, mail_id, "policy_changed")
+    )
 
 
-def test_a_change_that_is_not_material_takes_effect_at_once_unannounced(app, db, versions):
+def test_a_change_that_is_not_material_takes_effect_at_once_unannounced(
+    app, db, versions
+):
     version = draft(db, versions, material=False, summary="Typo fixed.")
     mail_id = last_mail_id(db)
     now = utcnow()
-    publication = policy.publish(db.session, version.id, effective_at=None, material=False, now=now)
+    publication = policy.publish(
+        db.session, version.id, effective_at=None, material=False, now=now
+    )
     db.session.commit()
     assert publication.notified == 0
     assert reloaded(db, version.id).effective_at == now
@@ -205,14 +287,28 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     lower = draft(db, versions)
     higher = draft(db, versions)
     now = utcnow()
-    policy.publish(db.session, higher.id, effective_at=now + timedelta(days=20), material=True, now=now)
+    policy.publish(
+        db.session,
+        higher.id,
+        effective_at=now + timedelta(days=20),
+        material=True,
+        now=now,
+    )
     db.session.commit()
     with pytest.raises(DomainError):
-        policy.publish(db.session, lower.id, effective_at=now + timedelta(days=30), material=True, now=now)
+        policy.publish(
+            db.session,
+            lower.id,
+            effective_at=now + timedelta(days=30),
+            material=True,
+            now=now,
+        )
     db.session.rollback()
     with pytest.raises(DomainError):  # a typo fix cannot overtake the announced change
         newest = draft(db, versions, material=False)
-        policy.publish(db.session, newest.id, effective_at=None, material=False, now=now)
+        policy.publish(
+            db.session, newest.id, effective_at=None, material=False, now=now
+        )
     db.session.rollback()
     renumbered = PolicyVersion(version=higher.version, title="x", body="y")
     with pytest.raises(DomainError):
@@ -220,15 +316,22 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     assert reloaded(db, lower.id).published_at is None
 
 
-def test_the_public_page_switches_to_the_new_version_on_its_effective_date(app, db, versions):
+def test_the_public_page_switches_to_the_new_version_on_its_effective_date(
+    app, db, versions
+):
     now = utcnow()
     previous = policy.current_version(db.session, now)
     version = draft(db, versions, title="Privacy policy 2027")
     effective_at = now + timedelta(days=15)
-    policy.publish(db.session, version.id, effective_at=effective_at, material=True, now=now)
+    policy.publish(
+        db.session, version.id, effective_at=effective_at, material=True, now=now
+    )
     db.session.commit()
 
-    assert policy.current_version(db.session, effective_at - timedelta(seconds=1)).id == previous.id
+    assert (
+        policy.current_version(db.session, effective_at - timedelta(seconds=1)).id
+        == previous.id
+    )
     assert policy.current_version(db.session, effective_at).id == version.id
     assert policy.upcoming_version(db.session, now).id == version.id
 
@@ -238,7 +341,10 @@ def test_the_public_page_switches_to_the_new_version_on_its_effective_date(app, 
     assert f'href="/privacy?version={version.version}"' in page
     assert "policy-upcoming" in page
     upcoming = client.get(f"/privacy?version={version.version}").get_data(as_text=True)
-    assert "Privacy policy 2027" in upcoming and f"Version {version.version}, takes effect on" in upcoming
+    assert (
+        "Privacy policy 2027" in upcoming
+        and f"Version {version.version}, takes effect on" in upcoming
+    )
 
 
 def test_drafts_are_never_public(app, db, versions):
@@ -272,20 +378,43 @@ def test_a_published_version_can_never_be_edited_or_deleted(app, db, login):
     officer = login("privacy")
     pk = policy.published_version(db.session, 1).id
     edit = f"/policyversions/edit/{pk}"
-    officer.post_form(edit, {"version": "1", "title": "Changed", "summary": "", "body": "Changed", "material": "y"})
+    officer.post_form(
+        edit,
+        {
+            "version": "1",
+            "title": "Changed",
+            "summary": "",
+            "body": "Changed",
+            "material": "y",
+        },
+        form_url=LIST,
+    )
+    assert officer.get(edit).status_code == 302, "a published version has no edit form"
     officer.post_form(f"/policyversions/delete/{pk}", {}, form_url=LIST)
     stored = reloaded(db, pk)
     assert stored is not None and stored.body == original and stored.title != "Changed"
-    page = officer.get(f"/policyversions/publish/{pk}", follow_redirects=True).get_data(as_text=True)
+    page = officer.get(f"/policyversions/publish/{pk}", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "is published already" in page
 
 
 def test_the_policy_text_cannot_inject_html(app, db, versions, login):
-    html = render_policy('<script>alert(1)</script>\n\n# <b>Title</b> {#x}\n\n- <img src=x onerror=alert(1)>')
+    html = render_policy(
+        "<script>alert(1)</script>\n\n# <b>Title</b> {#x}\n\n- <img src=x onerror=alert(1)>"
+    )
     assert "<script>" not in html and "<b>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
-    version = draft(db, versions, body='Hello <script>alert("x")</script> see https://example.org/a?b=1&c="2"')
-    page = login("privacy").get(f"/policyversions/show/{version.id}").get_data(as_text=True)
+    version = draft(
+        db,
+        versions,
+        body='Hello <script>alert("x")</script> see https://example.org/a?b=1&c="2"',
+    )
+    page = (
+        login("privacy")
+        .get(f"/policyversions/show/{version.id}")
+        .get_data(as_text=True)
+    )
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;" in page
 
@@ -298,17 +427,28 @@ def test_the_officer_drafts_and_publishes_through_the_view(app, db, versions, lo
     mail_id = last_mail_id(db)
     number = policy.next_version_number(db.session)
     response = officer.post_form(
-        ADD, {"version": "", "title": "Privacy policy (2027)", "summary": "New: usage log.", "body": "Text.", "material": "y"}
+        ADD,
+        {
+            "version": "",
+            "title": "Privacy policy (2027)",
+            "summary": "New: usage log.",
+            "body": "Text.",
+            "material": "y",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
-    created = db.session.scalars(select(PolicyVersion).where(PolicyVersion.version == number)).one()
+    created = db.session.scalars(
+        select(PolicyVersion).where(PolicyVersion.version == number)
+    ).one()
     versions.append(created.id)
     assert created.published_at is None
 
     publish = f"/policyversions/publish/{created.id}"
     form = officer.get(publish)
-    assert form.status_code == 200 and 'name="effective_at"' in form.get_data(as_text=True)
+    assert form.status_code == 200 and 'name="effective_at"' in form.get_data(
+        as_text=True
+    )
     too_soon = (utcnow() + timedelta(days=13)).strftime("%Y-%m-%dT%H:%M")
     refused = officer.post_form(publish, {"material": "y", "effective_at": too_soon})
     assert refused.status_code == 422
@@ -322,29 +462,44 @@ def test_the_officer_drafts_and_publishes_through_the_view(app, db, versions, lo
     stored = reloaded(db, created.id)
     assert stored.published_at is not None and stored.notified_at is not None
     assert stored.published_by_id == user_id(db, "privacy")
-    assert {m.to_address for m in mails_since(db, mail_id, "policy_changed")} == active_emails(db)
+    assert {
+        m.to_address for m in mails_since(db, mail_id, "policy_changed")
+    } == active_emails(db)
     run_worker(app)
 
 
-def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_it_takes_effect(app, db, versions, login):
+def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_it_takes_effect(
+    app, db, versions, login
+):
     now = utcnow()
     version = draft(db, versions, summary="Usage data is now kept for 60 days.")
     effective_at = now + timedelta(days=14, hours=1)
-    policy.publish(db.session, version.id, effective_at=effective_at, material=True, now=now)
+    policy.publish(
+        db.session, version.id, effective_at=effective_at, material=True, now=now
+    )
     db.session.commit()
     run_worker(app)
 
     link = f'href="/privacy?version={version.version}"'
-    for username, page in (("staff", "/"), ("north-motors-staff", "/carmodelview/list/"), ("privacy", LIST)):
+    for username, page in (
+        ("staff", "/"),
+        ("north-motors-staff", "/carmodelview/list/"),
+        ("privacy", LIST),
+    ):
         html = login(username).get(page).get_data(as_text=True)
         assert "policy-banner" in html and link in html, username
         assert "Usage data is now kept for 60 days." in html
     anonymous = app.test_client().get("/login/").get_data(as_text=True)
     assert "policy-banner" not in anonymous
 
-    assert policy.announced_version(db.session, effective_at - timedelta(minutes=1)).id == version.id
+    assert (
+        policy.announced_version(db.session, effective_at - timedelta(minutes=1)).id
+        == version.id
+    )
     assert policy.announced_version(db.session, effective_at) is None
-    assert policy.announced_version(db.session, now - timedelta(minutes=1)) is None, "not before publication"
+    assert policy.announced_version(db.session, now - timedelta(minutes=1)) is None, (
+        "not before publication"
+    )
 
 
 @pytest.mark.parametrize(
@@ -357,7 +512,9 @@ def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_i
         ("north-motors-staff", set()),
     ],
 )
-def test_who_manages_the_policy_and_the_sub_processors(app, db, login, versions, username, allowed):
+def test_who_manages_the_policy_and_the_sub_processors(
+    app, db, login, versions, username, allowed
+):
     browser = login(username)
     for url in (LIST, ADD, SP_LIST, SP_ADD):
         status = browser.get(url).status_code
@@ -365,7 +522,11 @@ def test_who_manages_the_policy_and_the_sub_processors(app, db, login, versions,
     if username.startswith("north-motors"):
         version = draft(db, versions)
         future = (utcnow() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
-        response = browser.post_form(f"/policyversions/publish/{version.id}", {"material": "y", "effective_at": future}, form_url="/carmodelview/add")
+        response = browser.post_form(
+            f"/policyversions/publish/{version.id}",
+            {"material": "y", "effective_at": future},
+            form_url="/carmodelview/add",
+        )
         assert response.status_code in (302, 403)
         assert reloaded(db, version.id).published_at is None
 
@@ -395,7 +556,9 @@ def test_the_policy_and_sub_processor_pages_render_for_anonymous_visitors(app, d
 def subprocessor_rows(db):
     yield
     db.session.rollback()
-    db.session.execute(text("DELETE FROM sub_processor WHERE name LIKE 'Test Processor %'"))
+    db.session.execute(
+        text("DELETE FROM sub_processor WHERE name LIKE 'Test Processor %'")
+    )
     db.session.commit()
 
 
@@ -414,27 +577,45 @@ def dealer_admin_emails(db) -> set[str]:
     )
 
 
-def test_adding_a_sub_processor_mails_every_dealer_admin(app, db, login, subprocessor_rows):
+def test_adding_a_sub_processor_mails_every_dealer_admin(
+    app, db, login, subprocessor_rows
+):
     mail_id = last_mail_id(db)
     name = f"Test Processor {uuid.uuid4().hex[:6]}"
     response = login("staff").post_form(
         SP_ADD,
-        {"name": name, "purpose": "Error tracking", "location": "Finland (EU)",
-         "since": date.today().isoformat(), "website": "https://example.org"},
+        {
+            "name": name,
+            "purpose": "Error tracking",
+            "location": "Finland (EU)",
+            "since": date.today().isoformat(),
+            "website": "https://example.org",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
-    row = db.session.scalars(select(SubProcessor).where(SubProcessor.name == name)).one()
+    row = db.session.scalars(
+        select(SubProcessor).where(SubProcessor.name == name)
+    ).one()
     assert row.notified_at is not None
 
     mails = mails_since(db, mail_id, "subprocessor_added")
     assert {m.to_address for m in mails} == dealer_admin_emails(db)
-    assert {"north-motors-admin@forecourt.example", "south-cars-admin@forecourt.example"} <= {m.to_address for m in mails}
-    assert all(name in m.subject and "/privacy/subprocessors" in m.body_text for m in mails)
+    assert {
+        "north-motors-admin@forecourt.example",
+        "south-cars-admin@forecourt.example",
+    } <= {m.to_address for m in mails}
+    assert all(
+        name in m.subject and "/privacy/subprocessors" in m.body_text for m in mails
+    )
     assert subprocessors.notify_added(db.session, row) == 0, "told once only"
     run_worker(app)
-    assert all(m.sent_at is not None for m in mails_since(db, mail_id, "subprocessor_added"))
-    assert name in app.test_client().get("/privacy/subprocessors").get_data(as_text=True)
+    assert all(
+        m.sent_at is not None for m in mails_since(db, mail_id, "subprocessor_added")
+    )
+    assert name in app.test_client().get("/privacy/subprocessors").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -446,11 +627,18 @@ def test_adding_a_sub_processor_mails_every_dealer_admin(app, db, login, subproc
         {"website": "javascript:alert(1)"},
     ],
 )
-def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(app, db, login, subprocessor_rows, fields):
+def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(
+    app, db, login, subprocessor_rows, fields
+):
     mail_id = last_mail_id(db)
     before = db.session.scalar(select(func.count()).select_from(SubProcessor))
-    data = {"name": "Test Processor invalid", "purpose": "Analytics", "location": "Ireland (EU)",
-            "since": date.today().isoformat(), "website": ""}
+    data = {
+        "name": "Test Processor invalid",
+        "purpose": "Analytics",
+        "location": "Ireland (EU)",
+        "since": date.today().isoformat(),
+        "website": "",
+    }
     data.update(fields)
     login("privacy").post_form(SP_ADD, data)
     db.session.expire_all()
@@ -460,7 +648,9 @@ def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(app, db, login, 
 
 def test_sub_processor_rules():
     today = date(2026, 5, 1)
-    ok = SubProcessor(name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today)
+    ok = SubProcessor(
+        name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today
+    )
     subprocessors.check_subprocessor(ok, today)
     assert ok.name == "Hosting Co"
     for change, field in (
@@ -469,9 +659,32 @@ def test_sub_processor_rules():
         ({"removed_on": today - timedelta(days=1)}, "removed_on"),
         ({"website": "ftp://example.org"}, "website"),
     ):
-        item = SubProcessor(name="Co", purpose="Hosting", location="Germany (EU)", since=today)
+        item = SubProcessor(
+            name="Co", purpose="Hosting", location="Germany (EU)", since=today
+        )
         for key, value in change.items():
             setattr(item, key, value)
         with pytest.raises(DomainError) as error:
             subprocessors.check_subprocessor(item, today)
         assert error.value.field == field
+
+
+def test_a_draft_can_be_edited_and_deleted(app, db, versions, login):
+    officer = login("privacy")
+    version = draft(db, versions, title="First try")
+    response = officer.post_form(
+        f"/policyversions/edit/{version.id}",
+        {
+            "version": str(version.version),
+            "title": "Second try",
+            "summary": "",
+            "body": "Better text.",
+            "material": "y",
+        },
+    )
+    assert response.status_code == 302
+    assert reloaded(db, version.id).title == "Second try"
+    page = officer.get(f"/policyversions/publish/{version.id}").get_data(as_text=True)
+    assert 'id="policy-publish-form"' in page and "Second try" in page
+    officer.post_form(f"/policyversions/delete/{version.id}", {}, form_url=LIST)
+    assert reloaded(db, version.id) is None

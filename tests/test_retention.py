@@ -324,6 +324,35 @@ def test_a_deactivated_user_is_anonymised_after_30_days(db, made, as_of):
     assert retention.run_sweeps(["deactivated_users"], as_of=as_of) == {"deactivated_users": {}}
 
 
+def test_a_failing_unit_is_counted_and_the_others_go_ahead(db, made, as_of, monkeypatch):
+    from app.privacy import accounts
+
+    retention.run_sweeps(["deactivated_users"], as_of=as_of)
+    dealer = made.dealer()
+    broken, fine = made.user(dealer, DEALER_STAFF), made.user(dealer, DEALER_STAFF)
+    for user in (broken, fine):
+        user.active, user.deactivated_at = False, as_of - timedelta(days=40)
+    db.session.commit()
+    broken_id, fine_id = broken.id, fine.id
+    real_anonymise = accounts.anonymise_user
+
+    def anonymise(session, user_id, as_of, dry_run=False):
+        counts = real_anonymise(session, user_id, as_of, dry_run=dry_run)
+        if user_id == broken_id:
+            raise RuntimeError("disk full")  # after its changes: they must be rolled back
+        return counts
+
+    monkeypatch.setattr(accounts, "anonymise_user", anonymise)
+    with pytest.raises(retention.SweepsFailed) as failure:
+        retention.run_sweeps(["deactivated_users"], as_of=as_of)
+    assert failure.value.results == {"deactivated_users": {"ab_user": {"anonymised": 1, "failed": 1}}}
+    (event,) = sweep_events(db, "deactivated_users", as_of)[1:]
+    assert event.kind == "sweep_failed" and event.summary == {"ab_user": {"anonymised": 1, "failed": 1}}
+    db.session.expire_all()
+    assert db.session.get(DealerUser, broken_id).anonymised_at is None
+    assert db.session.get(DealerUser, fine_id).anonymised_at is not None
+
+
 def sweep_lines(output: str, name: str) -> list[str]:
     """The lines the command printed for one sweep."""
     lines = output.splitlines()
@@ -364,6 +393,8 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
     reported = sweep_lines(dry.output, "terminated_accounts")
     assert "    inquiry: deleted 1" in reported and any(line.startswith("    ab_user: anonymised") for line in reported)
     assert exists(db, Inquiry, inquiry) and db.session.get(Dealer, dealer_id).account_deleted_at is None
+    planned = retention.run_sweeps(["terminated_accounts"], as_of=day_30, dry_run=True)["terminated_accounts"]
+    assert planned["inquiry"] == {"deleted": 1}
 
     real = runner.invoke(args=[*command, day_30.isoformat()])
     assert real.exit_code == 0, real.output
@@ -375,8 +406,7 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
     assert db.session.get(DealerUser, admin_id).anonymised_at is not None
     again = runner.invoke(args=[*command, day_30.isoformat()])
     assert sweep_lines(again.output, "terminated_accounts") == ["  terminated_accounts (daily): nothing due"]
-    summaries = [e.summary for e in sweep_events(db, "terminated_accounts", day_30)]
-    assert summaries[-2:] == [retention.run_sweeps(["terminated_accounts"], as_of=day_30, dry_run=True)["terminated_accounts"] or summaries[-2], {}]
+    assert [e.summary for e in sweep_events(db, "terminated_accounts", day_30)][-2:] == [planned, {}]
 
 
 # -- the hourly sweeps -----------------------------------------------------------------
@@ -442,18 +472,18 @@ def test_deadline_reminders_go_once_per_state_in_each_recipients_language(app, d
 
 
 def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, as_of):
-    from app.privacy.queueing import _existing, request_job_id
+    from app.privacy.queueing import _existing, is_live, request_job_id
 
     retention.run_sweeps(["reconcile_requests"], as_of=as_of)
     run_worker(app)
     request = made.request(None, as_of - timedelta(days=1))
     requests.start(db.session, request, phase="queued", now=as_of)  # asked for, but never enqueued
     db.session.commit()
-    assert _existing(request_job_id(request.id)) is None
+    assert not is_live(_existing(request_job_id(request.id)))
 
     real = dry_then_real(db, ["reconcile_requests"], as_of)
     assert real == {"reconcile_requests": {"privacy_request": {"re_enqueued": 1}}}
-    assert _existing(request_job_id(request.id)) is not None
+    assert is_live(_existing(request_job_id(request.id)))
     assert retention.run_sweeps(["reconcile_requests"], as_of=as_of) == {"reconcile_requests": {}}
     run_worker(app)
     db.session.expire_all()

@@ -13,7 +13,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Dealer, PageView, PrivacyRequest, RequestChannel, RequestStatus, RequestType
+from app.models import (
+    Dealer,
+    PageView,
+    PrivacyRequest,
+    RequestChannel,
+    RequestStatus,
+    RequestType,
+)
 from app.models.base import utcnow
 from app.privacy import erasure, export, processing, requests
 from app.privacy.queueing import enqueue_request
@@ -125,7 +132,7 @@ def test_a_new_sign_in_starts_a_new_session(login, db, person):
 
 
 def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded(app, login, api, db, person):
-    username, uid, _ = person
+    username, _, _ = person
     officer = user_id(db, "privacy")
     request = requests.file_request(db.session, request_type=RequestType.access, email=f"nobody-{uuid.uuid4().hex[:6]}@example.org", channel=RequestChannel.officer, actor_id=officer)
     db.session.commit()
@@ -185,7 +192,7 @@ def test_a_failing_log_never_breaks_the_page_and_logs_no_personal_data(login, db
 
 
 def test_the_usage_log_page_is_for_internal_staff(login, db, person):
-    username, uid, _ = person
+    username, _, _ = person
     login(username).get("/carmodelview/list/")
     listed = login("staff").get("/usagelog/list/")
     assert listed.status_code == 200
@@ -207,7 +214,7 @@ def _process(app, db, request: PrivacyRequest) -> PrivacyRequest:
 
 def test_an_access_export_holds_the_users_page_views_and_no_one_elses(app, login, db, person, record_ips):
     record_ips(True)
-    username, uid, email = person
+    username, _, email = person
     browser = login(username)
     browser.get("/carmodelview/list/", headers={"User-Agent": BROWSER}, environ_base={"REMOTE_ADDR": "198.51.100.4"})
     browser.get("/clientmodelview/list/?page=3", headers={"User-Agent": BROWSER})

@@ -45,35 +45,49 @@ class PublishedPolicyError(DomainError):
     """Someone tried to change or delete a published version."""
 
     def __init__(self) -> None:
-        super().__init__(_l("A published policy version cannot be changed or deleted: write a new version instead."))
+        super().__init__(
+            _l(
+                "A published policy version cannot be changed or deleted: write a new version instead."
+            )
+        )
 
 
 # ---------------------------------------------------------------------- reading
 
 
-def current_version(session: Session, now: datetime | None = None) -> PolicyVersion | None:
+def current_version(
+    session: Session, now: datetime | None = None
+) -> PolicyVersion | None:
     """The version in force: the latest published one whose effective date has come."""
     now = now or utcnow()
     return session.scalars(
         select(PolicyVersion)
-        .where(PolicyVersion.published_at.is_not(None), PolicyVersion.effective_at <= now)
+        .where(
+            PolicyVersion.published_at.is_not(None), PolicyVersion.effective_at <= now
+        )
         .order_by(PolicyVersion.effective_at.desc(), PolicyVersion.version.desc())
         .limit(1)
     ).first()
 
 
-def upcoming_version(session: Session, now: datetime | None = None) -> PolicyVersion | None:
+def upcoming_version(
+    session: Session, now: datetime | None = None
+) -> PolicyVersion | None:
     """A published version that has not taken effect yet (announced, shown in the banner)."""
     now = now or utcnow()
     return session.scalars(
         select(PolicyVersion)
-        .where(PolicyVersion.published_at.is_not(None), PolicyVersion.effective_at > now)
+        .where(
+            PolicyVersion.published_at.is_not(None), PolicyVersion.effective_at > now
+        )
         .order_by(PolicyVersion.effective_at)
         .limit(1)
     ).first()
 
 
-def announced_version(session: Session, now: datetime | None = None) -> PolicyVersion | None:
+def announced_version(
+    session: Session, now: datetime | None = None
+) -> PolicyVersion | None:
     """The material change that is published but not yet in force: the in-app banner
     shows it to signed-in users from its publication until its effective date."""
     now = now or utcnow()
@@ -94,7 +108,9 @@ def published_versions(session: Session) -> list[PolicyVersion]:
     """Every published version, newest first (the public archive)."""
     return list(
         session.scalars(
-            select(PolicyVersion).where(PolicyVersion.published_at.is_not(None)).order_by(PolicyVersion.version.desc())
+            select(PolicyVersion)
+            .where(PolicyVersion.published_at.is_not(None))
+            .order_by(PolicyVersion.version.desc())
         )
     )
 
@@ -102,7 +118,9 @@ def published_versions(session: Session) -> list[PolicyVersion]:
 def published_version(session: Session, number: int) -> PolicyVersion | None:
     """Published version ``number``; None for a draft or a number that does not exist."""
     return session.scalars(
-        select(PolicyVersion).where(PolicyVersion.version == number, PolicyVersion.published_at.is_not(None))
+        select(PolicyVersion).where(
+            PolicyVersion.version == number, PolicyVersion.published_at.is_not(None)
+        )
     ).first()
 
 
@@ -121,7 +139,10 @@ def next_version_number(session: Session) -> int:
 
 def _latest_published(session: Session) -> PolicyVersion | None:
     return session.scalars(
-        select(PolicyVersion).where(PolicyVersion.published_at.is_not(None)).order_by(PolicyVersion.version.desc()).limit(1)
+        select(PolicyVersion)
+        .where(PolicyVersion.published_at.is_not(None))
+        .order_by(PolicyVersion.version.desc())
+        .limit(1)
     ).first()
 
 
@@ -134,7 +155,9 @@ def check_draft(session: Session, draft: PolicyVersion) -> None:
     if _stored_published_at(session, draft) is not None:
         raise PublishedPolicyError()
     if is_published(draft):
-        raise DomainError(_l("A draft is published with the Publish step, not by editing it."))
+        raise DomainError(
+            _l("A draft is published with the Publish step, not by editing it.")
+        )
     draft.title = (draft.title or "").strip()
     draft.body = (draft.body or "").strip()
     draft.summary = (draft.summary or "").strip() or None
@@ -143,19 +166,29 @@ def check_draft(session: Session, draft: PolicyVersion) -> None:
     if not draft.body:
         raise DomainError(_l("Write the text of the policy."), "body")
     if draft.version is None or draft.version < 1:
-        raise DomainError(_l("The version number must be a whole number from 1."), "version")
+        raise DomainError(
+            _l("The version number must be a whole number from 1."), "version"
+        )
     with session.no_autoflush:
         latest = _latest_published(session)
         taken = session.scalar(
-            select(PolicyVersion.id).where(PolicyVersion.version == draft.version, PolicyVersion.id != (draft.id or -1))
+            select(PolicyVersion.id).where(
+                PolicyVersion.version == draft.version,
+                PolicyVersion.id != (draft.id or -1),
+            )
         )
     if latest is not None and draft.version <= latest.version:
         raise DomainError(
-            _l("Version numbers increase: this one must be above %(number)s, the latest published version.", number=latest.version),
+            _l(
+                "Version numbers increase: this one must be above %(number)s, the latest published version.",
+                number=latest.version,
+            ),
             "version",
         )
     if taken is not None:
-        raise DomainError(_l("Version %(number)s exists already.", number=draft.version), "version")
+        raise DomainError(
+            _l("Version %(number)s exists already.", number=draft.version), "version"
+        )
 
 
 def check_deletable(session: Session, version: PolicyVersion) -> None:
@@ -189,15 +222,21 @@ def publish(
     if version is None:
         raise DomainError(_l("This policy version does not exist."))
     if _stored_published_at(session, version) is not None:
-        raise DomainError(_l("Version %(number)s is published already.", number=version.version))
+        raise DomainError(
+            _l("Version %(number)s is published already.", number=version.version)
+        )
     if effective_at is not None and effective_at.tzinfo is None:
         raise ValueError("effective_at must be timezone-aware")
     if effective_at is None:
         if material:
-            raise DomainError(_l("A material change needs the date it takes effect."), "effective_at")
+            raise DomainError(
+                _l("A material change needs the date it takes effect."), "effective_at"
+            )
         effective_at = now
     if effective_at < now:
-        raise DomainError(_l("The effective date cannot be in the past."), "effective_at")
+        raise DomainError(
+            _l("The effective date cannot be in the past."), "effective_at"
+        )
     if material and effective_at < now + timedelta(days=notice):
         raise DomainError(
             _l(
@@ -211,7 +250,10 @@ def publish(
     if latest is not None:
         if version.version <= latest.version:
             raise DomainError(
-                _l("Version numbers increase: this one must be above %(number)s, the latest published version.", number=latest.version),
+                _l(
+                    "Version numbers increase: this one must be above %(number)s, the latest published version.",
+                    number=latest.version,
+                ),
                 "version",
             )
         if effective_at < latest.effective_at:
@@ -232,10 +274,16 @@ def publish(
     return Publication(version=version, notified=notified)
 
 
-def announce(session: Session, version: PolicyVersion, now: datetime | None = None) -> int:
+def announce(
+    session: Session, version: PolicyVersion, now: datetime | None = None
+) -> int:
     """E-mail every active user about a published material change, in their language,
     once: returns how many messages were queued (0 when it was announced already)."""
-    if version.notified_at is not None or not is_published(version) or not version.material:
+    if (
+        version.notified_at is not None
+        or not is_published(version)
+        or not version.material
+    ):
         return 0
     now = now or utcnow()
     link = public_url(f"/privacy?version={version.version}")
@@ -275,20 +323,33 @@ def active_users(session: Session) -> list[DealerUser]:
 
 def user_language(user: DealerUser) -> str:
     """The user's saved language (chosen from the offered ones), or the default one."""
-    return user.preferred_language or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    return user.preferred_language or current_app.config.get(
+        "BABEL_DEFAULT_LOCALE", "en"
+    )
 
 
 # ---------------------------------------------------------------------- first version
 
 
-def ensure_first_version(session: Session, now: datetime | None = None) -> PolicyVersion | None:
+def ensure_first_version(
+    session: Session, now: datetime | None = None
+) -> PolicyVersion | None:
     """A fresh install gets version 1 from the template, published and in force at once
     (nothing to announce); returns it, or None when a published version exists already."""
-    if session.scalar(select(PolicyVersion.id).where(PolicyVersion.published_at.is_not(None)).limit(1)) is not None:
+    if (
+        session.scalar(
+            select(PolicyVersion.id)
+            .where(PolicyVersion.published_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    ):
         return None
     now = now or utcnow()
     version = PolicyVersion(
-        version=1 if session.scalar(select(PolicyVersion.id).where(PolicyVersion.version == 1)) is None
+        version=1
+        if session.scalar(select(PolicyVersion.id).where(PolicyVersion.version == 1))
+        is None
         else next_version_number(session),
         title=INITIAL_TITLE,
         summary="First version.",
@@ -306,7 +367,9 @@ def initial_policy_text() -> str:
     """The template policy (``initial_policy.txt``: what DOMAIN.md promises) with this
     installation's name, contact and supervisory authority filled in."""
     config = current_app.config
-    template = Template((Path(__file__).with_name("initial_policy.txt")).read_text(encoding="utf-8"))
+    template = Template(
+        (Path(__file__).with_name("initial_policy.txt")).read_text(encoding="utf-8")
+    )
     return template.substitute(
         app_name=config.get("APP_NAME", "Forecourt"),
         privacy_officer_email=config.get("PRIVACY_OFFICER_EMAIL"),
@@ -321,7 +384,10 @@ def check_published_versions(session: Session) -> None:
     """``before_flush``: a published version is never edited or deleted, whichever code
     path tries (views, scripts, the shell); only its bookkeeping columns may be set."""
     for obj in session.deleted:
-        if isinstance(obj, PolicyVersion) and _stored_published_at(session, obj) is not None:
+        if (
+            isinstance(obj, PolicyVersion)
+            and _stored_published_at(session, obj) is not None
+        ):
             raise PublishedPolicyError()
     for obj in session.dirty:
         if not isinstance(obj, PolicyVersion) or not session.is_modified(obj):
@@ -329,11 +395,17 @@ def check_published_versions(session: Session) -> None:
         if _stored_published_at(session, obj) is None:
             continue
         state = inspect(obj)
-        changed = {attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()}
+        changed = {
+            attr.key
+            for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()
+        }
         if changed - BOOKKEEPING_COLUMNS:
             raise PublishedPolicyError()
         notified = state.attrs.notified_at.history
-        if notified.has_changes() and any(value is not None for value in notified.deleted):
+        if notified.has_changes() and any(
+            value is not None for value in notified.deleted
+        ):
             raise PublishedPolicyError()
         published_by = state.attrs.published_by_id.history
         if published_by.has_changes() and obj.published_by_id is not None:
@@ -345,7 +417,9 @@ def _stored_published_at(session: Session, version: PolicyVersion) -> datetime |
     if version.id is None:
         return None
     with session.no_autoflush:
-        return session.scalar(select(PolicyVersion.published_at).where(PolicyVersion.id == version.id))
+        return session.scalar(
+            select(PolicyVersion.published_at).where(PolicyVersion.id == version.id)
+        )
 
 
 def _format_moment(value: datetime) -> str:

@@ -61,6 +61,7 @@ DAILY, HOURLY = "daily", "hourly"
 SCHEDULES = (DAILY, HOURLY)
 ALL = "all"
 SWEEP_EVENT, FAILED_EVENT = "sweep", "sweep_failed"
+FAILED = "failed"  # the action counted for a unit (dealer, user, request) that raised
 REMINDER_EVENT = "deadline_reminder"
 REMINDER_STATES = ("due_soon", "overdue")
 REQUEST_PAGE = "/privacyrequestview/show/{id}"
@@ -143,8 +144,9 @@ def run_sweeps(
     """Run the chosen sweeps as of ``as_of`` (default: now); returns counts per sweep.
 
     A real run records one ``RetentionEvent`` per sweep. A sweep that raises is rolled
-    back to its last commit and recorded as ``sweep_failed``; the others still run, then
-    ``SweepsFailed`` is raised.
+    back to its last commit and recorded as ``sweep_failed``, and so is one in which a
+    unit failed (counted as ``failed``; the other units went ahead); the other sweeps
+    still run, then ``SweepsFailed`` is raised.
     """
     session = session or db.session
     as_of = aware(as_of or utcnow())
@@ -160,10 +162,13 @@ def run_sweeps(
             if not dry_run:
                 _record(session, FAILED_EVENT, item.name, as_of, actor_id, {"error": type(exc).__name__})
             continue
+        units_failed = any(FAILED in actions for actions in counts.values())
+        if units_failed:
+            failed.append(item.name)
         if dry_run:
             session.rollback()
         else:
-            _record(session, SWEEP_EVENT, item.name, as_of, actor_id, counts)
+            _record(session, FAILED_EVENT if units_failed else SWEEP_EVENT, item.name, as_of, actor_id, counts)
             log.info("retention sweep %s as of %s: %s", item.name, as_of.isoformat(), counts)
         results[item.name] = counts
     if failed:
@@ -180,12 +185,22 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _end_unit(session: Session, dry_run: bool) -> None:
-    """A unit of work is done: keep it (real run) or forget it (dry run)."""
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
+def _each_unit(session: Session, ids: Iterable[int], dry_run: bool, tally: Tally, table: str, work: Callable[[int], Counts | None]) -> None:
+    """Run ``work`` per id in its own transaction: kept (real run) or forgotten (dry
+    run). One that raises is rolled back, logged and counted as ``failed``; the others
+    still go ahead."""
+    for unit_id in list(ids):
+        try:
+            tally.merge(work(unit_id))
+        except Exception:
+            session.rollback()
+            log.exception("retention: %s %s failed", table, unit_id)
+            tally.add(table, FAILED)
+            continue
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
 
 
 def _batch_size() -> int:
@@ -276,9 +291,8 @@ def _accounts():
 def sweep_terminated_accounts(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     accounts = _accounts()
     tally = Tally()
-    for dealer_id in list(accounts.accounts_due_for_deletion(session, as_of)):
-        tally.merge(accounts.delete_account(session, dealer_id, as_of, dry_run=dry_run))
-        _end_unit(session, dry_run)
+    due = accounts.accounts_due_for_deletion(session, as_of)
+    _each_unit(session, due, dry_run, tally, "dealer", lambda dealer_id: accounts.delete_account(session, dealer_id, as_of, dry_run=dry_run))
     return tally.as_dict()
 
 
@@ -289,9 +303,9 @@ def sweep_business_records(session: Session, as_of: datetime, dry_run: bool) -> 
     accounts = _accounts()
     tally = Tally()
     whole_dealers = list(accounts.records_due_for_erasure(session, as_of))
-    for dealer_id in whole_dealers:
-        tally.merge(accounts.erase_business_records(session, dealer_id, as_of, dry_run=dry_run))
-        _end_unit(session, dry_run)
+    _each_unit(
+        session, whole_dealers, dry_run, tally, "dealer", lambda dealer_id: accounts.erase_business_records(session, dealer_id, as_of, dry_run=dry_run)
+    )
     _kept_records_of_erased_people(session, as_of, dry_run, tally, skip_dealers=whole_dealers)
     return tally.as_dict()
 
@@ -345,9 +359,8 @@ def _unused_placeholders(session: Session, leaving: Counter, skip_dealers: list[
 def sweep_deactivated_users(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     accounts = _accounts()
     tally = Tally()
-    for user_id in list(accounts.users_due_for_anonymisation(session, as_of)):
-        tally.merge(accounts.anonymise_user(session, user_id, as_of, dry_run=dry_run))
-        _end_unit(session, dry_run)
+    due = accounts.users_due_for_anonymisation(session, as_of)
+    _each_unit(session, due, dry_run, tally, "ab_user", lambda user_id: accounts.anonymise_user(session, user_id, as_of, dry_run=dry_run))
     return tally.as_dict()
 
 
@@ -363,17 +376,23 @@ def sweep_deadline_reminders(session: Session, as_of: datetime, dry_run: bool) -
     tally = Tally()
     horizon = as_of + timedelta(days=requests.DUE_SOON_DAYS)
     query = select(PrivacyRequest.id).where(PrivacyRequest.status.in_(OPEN_STATUSES), PrivacyRequest.due_at <= horizon)
-    for request_id in list(session.scalars(query.order_by(PrivacyRequest.due_at, PrivacyRequest.id))):
-        locked = select(PrivacyRequest).where(PrivacyRequest.id == request_id)
-        request = session.scalars(locked if dry_run else locked.with_for_update()).first()
-        state = requests.due_state(request, as_of) if request is not None else "closed"
-        if state in REMINDER_STATES and not _unconfirmable(request, as_of) and not _reminded(session, request, state):
-            recipients = reminder_recipients(session, request)
-            if not dry_run:
-                _send_reminder(session, request, state, recipients, as_of)
-            tally.add("privacy_request", f"reminded_{state}")
-            tally.add("mail_message", "queued", len(recipients))
-        _end_unit(session, dry_run)
+    due = session.scalars(query.order_by(PrivacyRequest.due_at, PrivacyRequest.id)).all()
+    _each_unit(session, due, dry_run, tally, "privacy_request", lambda request_id: _remind(session, request_id, as_of, dry_run))
+    return tally.as_dict()
+
+
+def _remind(session: Session, request_id: int, as_of: datetime, dry_run: bool) -> Counts:
+    locked = select(PrivacyRequest).where(PrivacyRequest.id == request_id)
+    request = session.scalars(locked if dry_run else locked.with_for_update()).first()  # one sender at a time
+    state = requests.due_state(request, as_of) if request is not None else "closed"
+    if state not in REMINDER_STATES or _unconfirmable(request, as_of) or _reminded(session, request, state):
+        return {}
+    recipients = reminder_recipients(session, request)
+    if not dry_run:
+        _send_reminder(session, request, state, recipients, as_of)
+    tally = Tally()
+    tally.add("privacy_request", f"reminded_{state}")
+    tally.add("mail_message", "queued", len(recipients))
     return tally.as_dict()
 
 

@@ -51,13 +51,21 @@ def check_subprocessor(item: SubProcessor, today: date | None = None) -> None:
     if item.website and not item.website.lower().startswith(("https://", "http://")):
         raise DomainError(_l("The website must start with https://"), "website")
     if item.since is None:
-        raise DomainError(_l("Enter the date the company started processing data for us."), "since")
+        raise DomainError(
+            _l("Enter the date the company started processing data for us."), "since"
+        )
     if item.since > today + timedelta(days=MAX_DAYS_AHEAD):
         raise DomainError(
-            _l("The start date can be at most %(days)s days ahead.", days=MAX_DAYS_AHEAD), "since"
+            _l(
+                "The start date can be at most %(days)s days ahead.",
+                days=MAX_DAYS_AHEAD,
+            ),
+            "since",
         )
     if item.removed_on is not None and item.removed_on < item.since:
-        raise DomainError(_l("A sub-processor cannot be removed before it started."), "removed_on")
+        raise DomainError(
+            _l("A sub-processor cannot be removed before it started."), "removed_on"
+        )
 
 
 def add_subprocessor(
@@ -72,7 +80,9 @@ def add_subprocessor(
 ) -> SubProcessor:
     """Add a sub-processor and tell the dealer admins; the caller commits."""
     now = now or utcnow()
-    item = SubProcessor(name=name, purpose=purpose, location=location, since=since, website=website)
+    item = SubProcessor(
+        name=name, purpose=purpose, location=location, since=since, website=website
+    )
     check_subprocessor(item, now.date())
     session.add(item)
     session.flush()
@@ -80,7 +90,9 @@ def add_subprocessor(
     return item
 
 
-def notify_added(session: Session, item: SubProcessor, now: datetime | None = None) -> int:
+def notify_added(
+    session: Session, item: SubProcessor, now: datetime | None = None
+) -> int:
     """E-mail every active dealer admin about ``item`` in their language, once; returns
     how many messages were queued (0 when they were told already)."""
     if item.notified_at is not None:
@@ -106,7 +118,11 @@ def notify_added(session: Session, item: SubProcessor, now: datetime | None = No
 def dealer_admins(session: Session) -> list[DealerUser]:
     """Active users holding the DealerAdmin role."""
     admin_ids = set(
-        session.scalars(select(DealerUser.id).join(DealerUser.roles).where(Role.name == DEALER_ADMIN))
+        session.scalars(
+            select(DealerUser.id)
+            .join(DealerUser.roles)
+            .where(Role.name == DEALER_ADMIN)
+        )
     )
     return [user for user in active_users(session) if user.id in admin_ids]
 
@@ -118,10 +134,19 @@ def public_list(session: Session, today: date | None = None) -> PublicList:
     shown_since = today - timedelta(days=REMOVED_SHOWN_DAYS)
     rows = session.scalars(
         select(SubProcessor)
-        .where(or_(SubProcessor.removed_on.is_(None), SubProcessor.removed_on >= shown_since))
+        .where(
+            or_(
+                SubProcessor.removed_on.is_(None),
+                SubProcessor.removed_on >= shown_since,
+            )
+        )
         .order_by(SubProcessor.name)
     ).all()
     removed = [r for r in rows if r.removed_on is not None and r.removed_on <= today]
     planned = [r for r in rows if r not in removed and r.since > today]
     active = [r for r in rows if r not in removed and r not in planned]
-    return PublicList(active=active, planned=planned, removed=sorted(removed, key=lambda r: r.removed_on, reverse=True))
+    return PublicList(
+        active=active,
+        planned=planned,
+        removed=sorted(removed, key=lambda r: r.removed_on, reverse=True),
+    )

@@ -14,7 +14,7 @@ from flask import Response, current_app, g, render_template, send_file
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import PrivacyRequest
+from app.models import PrivacyRequest, RequestType
 from app.privacy.export import ExportUnavailable, open_export
 from app.privacy.links import DOWNLOAD, LinkError, read_token
 from app.public import public_bp
@@ -51,12 +51,21 @@ def download_response(request: PrivacyRequest, actor_id: int | None = None, acto
 def download_export(token: str):
     """The link from the "completed" e-mail."""
     try:
-        request_id, bound_to = read_token(DOWNLOAD, token, max_age=_link_life())
+        request_id, bound_to = read_token(DOWNLOAD, token, max_age=current_app.config["PRIVACY_EXPORT_TTL"])
+        long_lived = False
     except LinkError as exc:
-        return _unavailable(expired=exc.expired)
+        if not exc.expired:
+            return _unavailable(expired=False)
+        try:  # an account package may live longer (until day 30 after a termination)
+            request_id, bound_to = read_token(DOWNLOAD, token, max_age=_link_life())
+        except LinkError:
+            return _unavailable(expired=True)
+        long_lived = True
     request = db.session.get(PrivacyRequest, request_id)
     if request is None or not bound_to or bound_to != request.export_sha256:
         return _unavailable(expired=False)
+    if long_lived and request.request_type is not RequestType.account_export:
+        return _unavailable(expired=True)
     try:
         return download_response(request, actor_label="requester")
     except ExportUnavailable as exc:
@@ -64,8 +73,8 @@ def download_export(token: str):
 
 
 def _link_life() -> timedelta:
-    """The longest a package lives: a terminated account's until its deletion day. The
-    package's own ``export_expires_at`` is checked on every download as well."""
+    """The longest an account package lives: a terminated account's, until its deletion
+    day. The package's own ``export_expires_at`` is checked on every download as well."""
     config = current_app.config
     return max(config["PRIVACY_EXPORT_TTL"], timedelta(days=int(config.get("ACCOUNT_DELETION_AFTER_DAYS", 30))))
 

@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 from app.views.account import AccountView
+from app.views.breaches import BreachView
 from app.views.clients import ClientModelView
 from app.views.consent import ConsentRecordView
 from app.views.dealers import DealerModelView, DealerProfileView, DealerSocialLinkView
@@ -23,7 +24,6 @@ from app.views.policy import PolicyVersionView, SubProcessorView
 from app.views.privacy import PrivacyRequestView, RecordOfProcessingView
 from app.views.retention import RetentionEventView
 from app.views.sales import SaleModelView
-from app.views.breaches import BreachView
 from app.views.usage import UsageLogView
 
 # Views every dealer-facing role works with (see app.roles for who gets what).
@@ -39,7 +39,7 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(DisclosureModelView, "Disclosures", label=_l("Disclosures"), icon="fa-share", category="Customers")
     appbuilder.add_view(ConsentRecordView, "Consent ledger", label=_l("Consent ledger"), icon="fa-check-square-o", category="Customers")
     # The same read-only view for the privacy officer, under Privacy (every dealer's records).
-    appbuilder.add_link("All consent records", href="ConsentRecordView.list", label=_l("Consent ledger"), icon="fa-check-square-o", category="Privacy")
+    appbuilder.add_link("All consent records", href="ConsentRecordView.list", label=_l("Consent ledger"), icon="fa-check-square-o", category="Privacy", category_label=_l("Privacy"))
     appbuilder.add_view(DealerProfileView, "Dealer profile", label=_l("Dealer profile"), icon="fa-building", category="Dealership", category_label=_l("Dealership"))
     appbuilder.add_view(AccountView, "Account", label=_l("Account"), icon="fa-archive", category="Dealership")
     appbuilder.add_view(DealerModelView, "Dealers", label=_l("Dealers"), icon="fa-building", category="Accounts", category_label=_l("Accounts"))

@@ -146,9 +146,10 @@ def with_breach_rules(form_class: type) -> type:
 
 
 def _status_choice(value: Any) -> BreachStatus | None:
+    """The status a form or FAB's show widget holds (member, value or name)."""
     if value in (None, "") or isinstance(value, BreachStatus):
         return value or None
-    return BreachStatus(value)
+    return BreachStatus(getattr(value, "value", value))
 
 
 # -- the register ----------------------------------------------------------------------
@@ -259,7 +260,7 @@ class BreachView(ModelView):
     }
     formatters_columns: ClassVar[dict] = {
         **{name: format_datetime for name in (*breaches.TIME_FIELDS, "created_at")},
-        "status": lambda value: STATUS_LABELS.get(value, value),
+        "status": lambda value: STATUS_LABELS.get(_status_choice(value), value),
     }
     show_template = "privacy/breach_show.html"
 

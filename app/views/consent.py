@@ -1,5 +1,6 @@
 """The consent ledger, read-only for everyone: the privacy officer sees every dealer's
-records, a dealer's users their own (``TenantModelView``)."""
+records, a dealer's users their own (``TenantModelView``). Enum values and times are
+shown translated by ``app.localised``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import ClassVar
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from app.domain.formatting import format_datetime
 from app.models import ConsentRecord
 from app.tenancy import TenantModelView
 
@@ -26,24 +26,6 @@ CONSENT_LABELS = {
     "ip_address": _l("IP address"),
     "recorded_by": _l("Recorded by"),
 }
-
-PURPOSE_LABELS = {"privacy_notice": _l("Privacy notice"), "marketing": _l("Marketing")}
-ACTION_LABELS = {"acknowledged": _l("Acknowledged"), "given": _l("Given"), "withdrawn": _l("Withdrawn")}
-METHOD_LABELS = {
-    "inquiry_form": _l("Inquiry form"),
-    "unsubscribe_link": _l("Link in an e-mail"),
-    "public_page": _l("Public withdrawal page"),
-    "staff": _l("Recorded by staff"),
-    "objection": _l("Objection"),
-}
-
-
-def _label(labels: dict):
-    def show(value) -> str:
-        key = getattr(value, "value", value)
-        return str(labels.get(key, key or ""))
-
-    return show
 
 
 class ConsentRecordView(TenantModelView):
@@ -70,9 +52,3 @@ class ConsentRecordView(TenantModelView):
     ]
     search_columns: ClassVar[list[str]] = ["recorded_at", "dealer", "client", "email", "purpose", "action", "method", "source", "policy_version"]
     label_columns: ClassVar[dict] = CONSENT_LABELS
-    formatters_columns: ClassVar[dict] = {
-        "recorded_at": format_datetime,
-        "purpose": _label(PURPOSE_LABELS),
-        "action": _label(ACTION_LABELS),
-        "method": _label(METHOD_LABELS),
-    }

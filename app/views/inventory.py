@@ -29,7 +29,10 @@ class CarPriceChangeView(_ReadOnlyHistory):
     datamodel = SQLAInterface(CarPriceChange)
     list_title = _l("Price history")
     list_columns = ["changed_at", "old_price_display", "new_price_display", "changed_by"]
+    show_columns = ["car", *list_columns]
+    search_columns = ["changed_at", "changed_by"]
     label_columns = {
+        "car": _l("Car"),
         "changed_at": _l("Changed"),
         "old_price_display": _l("Old price"),
         "new_price_display": _l("New price"),
@@ -41,7 +44,10 @@ class CarStatusChangeView(_ReadOnlyHistory):
     datamodel = SQLAInterface(CarStatusChange)
     list_title = _l("Status history")
     list_columns = ["changed_at", "old_status", "new_status", "changed_by"]
+    show_columns = ["car", *list_columns]
+    search_columns = ["changed_at", "new_status", "changed_by"]
     label_columns = {
+        "car": _l("Car"),
         "changed_at": _l("Changed"),
         "old_status": _l("From"),
         "new_status": _l("To"),
@@ -77,6 +83,9 @@ class CarPhotoView(TenantModelView):
     list_title = _l("Photos")
     base_permissions = ["can_list", "can_show", "can_delete"]
     list_columns = ["position", "is_primary", "caption"]
+    show_columns = ["car", *list_columns]
+    search_columns = ["caption"]
+    label_columns = {"car": _l("Car"), "position": _l("Position"), "is_primary": _l("Main photo"), "caption": _l("Caption")}
     base_order = ("position", "asc")
 
 

@@ -6,7 +6,7 @@ published version is refused there and again at flush time, whatever this view d
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar
 
 from flask import abort, flash, redirect, url_for
@@ -15,10 +15,11 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, DateTimeLocalField, IntegerField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, TextAreaField
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from app.domain import DomainError
 from app.domain.formatting import format_date, format_datetime
@@ -44,7 +45,9 @@ POLICY_LABELS = {
     "created_at": _l("Created"),
 }
 POLICY_DESCRIPTIONS = {
-    "summary": _l("What changes, in a few sentences: the announcement e-mail and the banner show it."),
+    "summary": _l(
+        "What changes, in a few sentences: the announcement e-mail and the banner show it."
+    ),
     "body": _l(
         "Plain text. Blank lines separate paragraphs; a line “# Title {#anchor}” starts a section; "
         "lines starting with “- ” form a list. Web addresses, pages such as /privacy/request and "
@@ -69,7 +72,9 @@ SUBPROCESSOR_DESCRIPTIONS = {
     "purpose": _l("For example: hosting, e-mail delivery."),
     "location": _l("Where the data is processed, for example: Germany (EU)."),
     "since": _l("May be up to 180 days ahead, to announce a company before it starts."),
-    "removed_on": _l("Set this when the company stops processing data for us; the public list keeps it for a year."),
+    "removed_on": _l(
+        "Set this when the company stops processing data for us; the public list keeps it for a year."
+    ),
 }
 
 
@@ -80,7 +85,11 @@ def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
     if item.effective_at > now:
         return str(_l("Published, takes effect later"))
     current = policy.current_version(db.session, now)
-    return str(_l("In force")) if current is not None and current.id == item.id else str(_l("Earlier version"))
+    return (
+        str(_l("In force"))
+        if current is not None and current.id == item.id
+        else str(_l("Earlier version"))
+    )
 
 
 class PolicyVersionInterface(SQLAInterface):
@@ -112,11 +121,41 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
     show_template = "policy/show.html"
     publish_template = "policy/publish.html"
     exclude_route_methods: ClassVar[set[str]] = {"download", "action", "action_post"}
-    list_columns: ClassVar[list[str]] = ["version", "title", "state", "material", "published_at", "effective_at", "notified_at"]
-    show_columns: ClassVar[list[str]] = ["version", "title", "state", "material", "summary", "published_at", "effective_at", "notified_at", "published_by"]
-    add_columns: ClassVar[list[str]] = ["version", "title", "summary", "material", "body"]
+    list_columns: ClassVar[list[str]] = [
+        "version",
+        "title",
+        "state",
+        "material",
+        "published_at",
+        "effective_at",
+        "notified_at",
+    ]
+    show_columns: ClassVar[list[str]] = [
+        "version",
+        "title",
+        "state",
+        "material",
+        "summary",
+        "published_at",
+        "effective_at",
+        "notified_at",
+        "published_by",
+    ]
+    add_columns: ClassVar[list[str]] = [
+        "version",
+        "title",
+        "summary",
+        "material",
+        "body",
+    ]
     edit_columns = add_columns
-    search_columns: ClassVar[list[str]] = ["version", "title", "material", "published_at", "effective_at"]
+    search_columns: ClassVar[list[str]] = [
+        "version",
+        "title",
+        "material",
+        "published_at",
+        "effective_at",
+    ]
     order_columns: ClassVar[list[str]] = ["version", "published_at", "effective_at"]
     base_order = ("version", "desc")
     label_columns = POLICY_LABELS
@@ -133,10 +172,22 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
             _l("Version"),
             validators=[Optional(), NumberRange(min=1)],
             description=_l("Leave empty for the next number."),
-        )
+            render_kw={"class": "form-control"},
+        ),
+        "body": TextAreaField(
+            _l("Text"),
+            validators=[DataRequired()],
+            description=POLICY_DESCRIPTIONS["body"],
+            render_kw={"class": "form-control", "rows": 24},
+        ),
     }
     edit_form_extra_fields: ClassVar[dict] = {
-        "version": IntegerField(_l("Version"), validators=[NumberRange(min=1)])
+        **add_form_extra_fields,
+        "version": IntegerField(
+            _l("Version"),
+            validators=[DataRequired(), NumberRange(min=1)],
+            render_kw={"class": "form-control"},
+        ),
     }
 
     # ------------------------------------------------------------------ drafts
@@ -170,6 +221,16 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
             abort(404)
         return item
 
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        """Only a draft has an edit form; a published version sends the user back."""
+        item = self._item(pk)
+        if item.published_at is not None:
+            flash(str(policy.PublishedPolicyError().message), "warning")
+            return redirect(url_for(f"{type(self).__name__}.show", pk=item.id))
+        return super().edit(pk)
+
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
@@ -193,9 +254,14 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
     def publish(self, pk):
         item = self._item(pk)
         if item.published_at is not None:
-            flash(_("Version %(number)s is published already.", number=item.version), "warning")
+            flash(
+                _("Version %(number)s is published already.", number=item.version),
+                "warning",
+            )
             return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
-        form = PublishForm(material=item.material, effective_at=earliest_effective_date())
+        form = PublishForm(
+            material=item.material, effective_at=earliest_effective_date()
+        )
         status = 200
         if form.validate_on_submit():
             effective_at = form.effective_at.data
@@ -203,7 +269,9 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
                 publication = policy.publish(
                     db.session,
                     item.id,
-                    effective_at=effective_at.replace(tzinfo=timezone.utc) if effective_at else None,
+                    effective_at=effective_at.replace(tzinfo=UTC)
+                    if effective_at
+                    else None,
                     material=bool(form.material.data),
                     actor_id=getattr(current_user(), "id", None),
                 )
@@ -218,15 +286,26 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
                 if published.material:
                     flash(
                         _(
-                            "Version %(number)s is published; it takes effect on %(date)s. %(count)s users are being notified.",
+                            "Version %(number)s is published; it takes effect on %(date)s.",
                             number=published.version,
                             date=format_datetime(published.effective_at),
-                            count=publication.notified,
+                        )
+                        + " "
+                        + ngettext(
+                            "%(num)d user is being told by e-mail.",
+                            "%(num)d users are being told by e-mail.",
+                            publication.notified,
                         ),
                         "success",
                     )
                 else:
-                    flash(_("Version %(number)s is published and not announced.", number=published.version), "success")
+                    flash(
+                        _(
+                            "Version %(number)s is published and not announced.",
+                            number=published.version,
+                        ),
+                        "success",
+                    )
                 return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
         elif form.is_submitted():
             status = 422
@@ -243,17 +322,25 @@ def earliest_effective_date(now: datetime | None = None) -> datetime:
     """The first midnight (UTC) that gives a material change its full notice period."""
     now = now or utcnow()
     earliest = now + timedelta(days=policy.notice_days())
-    day = earliest.date() if earliest.time() == time(0) else earliest.date() + timedelta(days=1)
+    day = (
+        earliest.date()
+        if earliest.time() == time(0)
+        else earliest.date() + timedelta(days=1)
+    )
     return datetime.combine(day, time(0))
 
 
 class PublishForm(FlaskForm):
-    material = BooleanField(_l("Material change"), description=POLICY_DESCRIPTIONS["material"])
+    material = BooleanField(
+        _l("Material change"), description=POLICY_DESCRIPTIONS["material"]
+    )
     effective_at = DateTimeLocalField(
         _l("Takes effect on (UTC)"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()],
-        description=_l("Leave empty for a change that is not material to apply it at once."),
+        description=_l(
+            "Leave empty for a change that is not material to apply it at once."
+        ),
     )
 
 
@@ -274,7 +361,10 @@ class SinceInRange:
             return
         if field.data > utcnow().date() + timedelta(days=subprocessors.MAX_DAYS_AHEAD):
             raise ValidationError(
-                _("The start date can be at most %(days)s days ahead.", days=subprocessors.MAX_DAYS_AHEAD)
+                _(
+                    "The start date can be at most %(days)s days ahead.",
+                    days=subprocessors.MAX_DAYS_AHEAD,
+                )
             )
 
 
@@ -288,13 +378,58 @@ class SubProcessorView(ModelView):
     add_title = _l("Add a sub-processor")
     edit_title = _l("Edit sub-processor")
     # Never deleted: a removal date keeps the public record of who processed data.
-    base_permissions: ClassVar[list[str]] = ["can_list", "can_show", "can_add", "can_edit"]
-    exclude_route_methods: ClassVar[set[str]] = {"delete", "download", "action", "action_post"}
-    list_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "removed_on", "notified_at"]
-    show_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "website", "removed_on", "notified_at", "created_at"]
-    add_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "website"]
-    edit_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "website", "removed_on"]
-    search_columns: ClassVar[list[str]] = ["name", "purpose", "location", "since", "removed_on"]
+    base_permissions: ClassVar[list[str]] = [
+        "can_list",
+        "can_show",
+        "can_add",
+        "can_edit",
+    ]
+    exclude_route_methods: ClassVar[set[str]] = {
+        "delete",
+        "download",
+        "action",
+        "action_post",
+    }
+    list_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "removed_on",
+        "notified_at",
+    ]
+    show_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "website",
+        "removed_on",
+        "notified_at",
+        "created_at",
+    ]
+    add_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "website",
+    ]
+    edit_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "website",
+        "removed_on",
+    ]
+    search_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "removed_on",
+    ]
     base_order = ("name", "asc")
     label_columns = SUBPROCESSOR_LABELS
     description_columns = SUBPROCESSOR_DESCRIPTIONS

@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "reminded_due_soon": _l("reminded: due soon"),
     "reminded_overdue": _l("reminded: overdue"),
     "re_enqueued": _l("queued again"),
+    "failed": _l("failed"),
 }
 
 
@@ -83,6 +84,7 @@ class RetentionEventView(TenantModelView):
         "actor": _l("By"),
         "summary": _l("Rows per table"),
         "certificate": _l("Certificate"),
+        "dry_run": _l("Dry run"),
     }
     formatters_columns: ClassVar[dict] = {
         "occurred_at": format_datetime,

@@ -45,7 +45,7 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     edit_form_extra_fields = {"preferred_language": _LANGUAGE}
     add_form_query_rel_fields = {"roles": [["name", FilterInFunction, assignable_role_names]], "dealer": tenant_filters("id")}
     edit_form_query_rel_fields = add_form_query_rel_fields
-    label_columns = {"dealer": _l("Dealer"), "preferred_language": _l("Language")}
+    label_columns = {**UserDBModelView.label_columns, "dealer": _l("Dealer"), "preferred_language": _l("Language")}
     formatters_columns = {"preferred_language": language_name}
     # The user's own page ("Profile") shows their language too.
     user_show_fieldsets = [
