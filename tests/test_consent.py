@@ -3,14 +3,12 @@ and the dealer's visitor-IP setting — through HTTP, the real queue and a real 
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import random
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -214,7 +212,7 @@ def policy(app):
     with app.app_context():
         version = current_version(db.session)
         if version is None:
-            past = datetime(2000, 1, 1, tzinfo=timezone.utc)
+            past = datetime(2000, 1, 1, tzinfo=UTC)
             number = (db.session.scalar(select(func.max(PolicyVersion.version))) or 0) + 100
             version = PolicyVersion(version=number, title="Privacy notice", body="What we do with your data.",
                                     material=True, published_at=past, effective_at=past)

@@ -132,8 +132,9 @@ class Car(DealerOwnedMixin, TimestampMixin, Model):
     def mileage_display(self) -> str:
         from flask_babel import format_decimal
 
-        unit = self.mileage_unit.value if self.mileage_unit else ""
-        return f"{format_decimal(self.mileage or 0)} {unit}"
+        from app.domain.enum_labels import enum_label
+
+        return f"{format_decimal(self.mileage or 0)} {enum_label(self.mileage_unit)}".strip()
 
     def days_in_stock(self, today: date | None = None) -> int:
         end = self.sold_on or today or date.today()

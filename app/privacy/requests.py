@@ -97,7 +97,7 @@ def file_request(
         dealer_id=dealer_id,
         client_id=client_id,
         subject_name=name,
-        language=language if language in {"en", "uk", "de"} else "en",
+        language=language if language in current_app.config["LANGUAGES"] else "en",
         details=details,
         received_at=now,
         due_at=now + timedelta(days=RESPONSE_DAYS),

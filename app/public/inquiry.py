@@ -8,14 +8,9 @@ count a keyed hash of it, never the address itself.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import threading
-import weakref
-from functools import wraps
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, make_response, render_template, request
 from sqlalchemy import select
 
 from app.domain import DomainError
@@ -26,43 +21,11 @@ from app.privacy.links import LinkError
 from app.privacy.policy import current_version
 from app.public import public_bp
 from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm
+from app.public.limits import rate_limited
 
 log = logging.getLogger(__name__)
 
 PRIVACY_POLICY_PATH = "/privacy"
-
-
-def visitor_key() -> str:
-    """The rate-limit key of a visitor: a keyed hash of the IP, so that the limiter's
-    storage (and its log line on a breach) never holds the address."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    address = (request.remote_addr or "").encode()
-    return "visitor-" + hmac.new(secret, b"rate-limit\0" + address, hashlib.sha256).hexdigest()[:32]
-
-
-def rate_limited(config_key: str):
-    """Limit POSTs with the app's limiter by ``visitor_key``; the limit is read from the
-    config on every request and attached to the view on its first call, per limiter."""
-
-    def decorate(view):
-        bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        lock = threading.Lock()  # registering the limit twice would count every hit twice
-
-        def limit() -> str:
-            return current_app.config[config_key]
-
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            limiter = current_app.appbuilder.sm.limiter
-            with lock:
-                limited = bound.get(limiter)
-                if limited is None:
-                    limited = bound[limiter] = limiter.limit(limit, key_func=visitor_key, methods=["POST"])(view)
-            return limited(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _dealer_or_404(slug: str) -> Dealer:

@@ -7,10 +7,6 @@ rate-limited with Flask-AppBuilder's limiter (``PRIVACY_REQUEST_RATE_LIMIT``, PO
 
 from __future__ import annotations
 
-import threading
-import weakref
-from functools import wraps
-
 from flask import (
     abort,
     current_app,
@@ -40,6 +36,7 @@ from app.privacy import requests
 from app.privacy.links import VERIFY, LinkError, read_token
 from app.public import public_bp
 from app.public.forms import REQUEST_TYPES, PrivacyRequestForm
+from app.public.limits import rate_limited
 
 TYPE_LABELS = {request_type: label for request_type, label, _text in REQUEST_TYPES}
 
@@ -60,36 +57,13 @@ def page_language() -> dict:
     return {"page_language": str(get_locale() or "en")}
 
 
-def _request_rate_limit() -> str:
-    return current_app.config["PRIVACY_REQUEST_RATE_LIMIT"]
-
-
-def rate_limited(view):
-    """Limit POSTs to ``view`` with the app's limiter, which exists only once FAB is bound
-    to an app: the limit is attached to the view on its first call, once per limiter."""
-
-    bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # limiter -> limited view
-    lock = threading.Lock()  # registering the limit twice would count every hit twice
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        limiter = current_app.appbuilder.sm.limiter
-        with lock:
-            limited = bound.get(limiter)
-            if limited is None:
-                limited = bound[limiter] = limiter.limit(_request_rate_limit, methods=["POST"])(view)
-        return limited(*args, **kwargs)
-
-    return wrapper
-
-
 def _active_dealers() -> list[tuple[int, str]]:
     query = select(Dealer.id, Dealer.business_name).where(Dealer.status == DealerStatus.active)
     return [tuple(row) for row in db.session.execute(query.order_by(Dealer.business_name))]
 
 
 @public_bp.route("/privacy/request", methods=["GET", "POST"])
-@rate_limited
+@rate_limited("PRIVACY_REQUEST_RATE_LIMIT")
 def privacy_request_form():
     """File a request; the answer is the same whether or not we know the address."""
     form = PrivacyRequestForm(_active_dealers())

@@ -26,6 +26,7 @@ from app.models import (
     RequestType,
 )
 from app.privacy import requests
+from config import Config
 
 REQUEST_TYPE_LABELS = {
     RequestType.access: _l("Access (Art. 15)"),
@@ -47,7 +48,8 @@ STATUS_LABELS = {
     RequestStatus.refused: _l("Refused"),
     RequestStatus.cancelled: _l("Cancelled"),
 }
-LANGUAGES = [("en", "English"), ("uk", "Українська"), ("de", "Deutsch")]
+# Every language with a catalogue in translations/ (config discovers them).
+LANGUAGES = [(code, language["name"]) for code, language in Config.LANGUAGES.items()]
 WHOLE_PLATFORM = ""
 
 
