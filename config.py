@@ -129,6 +129,7 @@ class Config:
     # as long as backups persist, so that a restore can re-apply erasures.
     USAGE_LOG_RETENTION_DAYS = int(os.environ.get("USAGE_LOG_RETENTION_DAYS", "90"))
     ERASURE_LEDGER_RETENTION_DAYS = int(os.environ.get("ERASURE_LEDGER_RETENTION_DAYS", "90"))
+    MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", "90"))  # sent e-mails in the outbox
     # Account lifecycle (app/privacy/accounts.py): a terminated dealer's account and profile
     # data go after ACCOUNT_DELETION_AFTER_DAYS, its business records after
     # BUSINESS_RECORD_YEARS; a deactivated user is anonymised after USER_ANONYMISE_AFTER_DAYS.

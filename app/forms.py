@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from babel.numbers import get_currency_name, list_currencies
 from flask_appbuilder.fields import EnumField
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "PLN", "CZK", "SEK", "DKK", "NOK", "HUF", "RON", "UAH"]
 
 
-def _currency_choices():
+def _currency_choices() -> list[tuple[str, str]]:
+    """ISO codes with their names in the reader's language (a callable: per request)."""
+    return _currency_choices_in(str(get_locale() or "en"))
+
+
+@cache
+def _currency_choices_in(locale: str) -> list[tuple[str, str]]:
     rest = sorted(c for c in list_currencies() if c not in COMMON_CURRENCIES)
-    return [(c, f"{c} · {get_currency_name(c, locale='en')}") for c in COMMON_CURRENCIES + rest]
+    return [(c, f"{c} · {get_currency_name(c, locale=locale)}") for c in COMMON_CURRENCIES + rest]
 
 
 def currency_field(label=None):
-    return SelectField(label or _l("Currency"), choices=_currency_choices(), default="EUR", widget=Select2Widget())
+    return SelectField(label or _l("Currency"), choices=_currency_choices, default="EUR", widget=Select2Widget())
 
 
 def money_field(label, required: bool = False):

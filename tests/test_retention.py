@@ -53,7 +53,7 @@ from app.privacy import erasure, requests, retention
 from app.security import DEALER_ADMIN, DEALER_STAFF
 from tests.privacy_support import run_worker, user_id
 
-DAILY_SWEEPS = ["expired_exports", "inquiries", "usage_log", "erasure_ledger", "terminated_accounts", "business_records", "deactivated_users"]
+DAILY_SWEEPS = ["expired_exports", "inquiries", "usage_log", "mail_outbox", "erasure_ledger", "terminated_accounts", "business_records", "deactivated_users"]
 HOURLY_SWEEPS = ["deadline_reminders", "reconcile_requests"]
 
 
@@ -111,13 +111,13 @@ class Made:
         if self.dealers:  # with the account exports a termination files
             self.requests += list(session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.dealer_id.in_(self.dealers))))
         if self.requests:
-            erasure._delete_rows(session, PrivacyRequest, self.requests)
+            erasure.delete_rows(session, PrivacyRequest, self.requests)
         if self.users:
             session.execute(delete(assoc_user_role).where(assoc_user_role.c.user_id.in_(self.users)))
-            erasure._delete_rows(session, DealerUser, self.users)
+            erasure.delete_rows(session, DealerUser, self.users)
         if self.dealers:
             session.execute(delete(Sale).where(Sale.dealer_id.in_(self.dealers)))
-            erasure._delete_rows(session, Dealer, self.dealers)
+            erasure.delete_rows(session, Dealer, self.dealers)
         session.commit()
 
 
@@ -210,12 +210,18 @@ def test_inquiries_older_than_the_dealer_setting_are_deleted_and_younger_ones_ke
     of_ended_dealer = add_inquiry(db, ended, six_months - timedelta(days=100))
     consent = ConsentRecord(dealer_id=standard.id, inquiry_id=old, email="v@example.org", purpose=ConsentPurpose.privacy_notice,
                             action=ConsentAction.acknowledged, method=ConsentMethod.inquiry_form, source="/d/x/inquiry", recorded_at=two_years)
-    db.session.add(consent)
+    client = Client(dealer_id=standard.id, first_name="Vera", last_name="Visitor", email="v@example.org")
+    db.session.add_all([consent, client])
+    db.session.flush()
+    client_consent = ConsentRecord(dealer_id=standard.id, inquiry_id=old, client_id=client.id, email="v@example.org",
+                                   purpose=ConsentPurpose.marketing, action=ConsentAction.given,
+                                   method=ConsentMethod.inquiry_form, source="/d/x/inquiry", recorded_at=two_years)
+    db.session.add(client_consent)
     db.session.commit()
-    consent_id = consent.id
+    consent_id, client_consent_id = consent.id, client_consent.id
 
     dry = retention.run_sweeps(["inquiries"], as_of=as_of, dry_run=True)
-    assert dry == {"inquiries": {"inquiry": {"deleted": 2, "kept_restricted": kept_before + 1}}}
+    assert dry == {"inquiries": {"inquiry": {"deleted": 2, "kept_restricted": kept_before + 1}, "consent_record": {"deleted": 1}}}
     assert all(exists(db, Inquiry, pk) for pk in (old, short_old))  # a dry run changes nothing
     assert len(sweep_events(db, "inquiries", as_of)) == 1  # the baseline's only
 
@@ -223,8 +229,11 @@ def test_inquiries_older_than_the_dealer_setting_are_deleted_and_younger_ones_ke
     assert not exists(db, Inquiry, old) and not exists(db, Inquiry, short_old)
     for pk in (young, restricted, short_young, of_ended_dealer):
         assert exists(db, Inquiry, pk)
-    # The consent ledger keeps its proof; only the link to the deleted inquiry goes.
-    kept_consent = db.session.get(ConsentRecord, consent_id)
+    # The inquiry's acknowledgement goes with it; a client's consent keeps its proof and
+    # loses only the link to the deleted inquiry.
+    db.session.expire_all()
+    assert db.session.get(ConsentRecord, consent_id) is None
+    kept_consent = db.session.get(ConsentRecord, client_consent_id)
     assert kept_consent is not None and kept_consent.inquiry_id is None
 
     again = retention.run_sweeps(["inquiries"], as_of=as_of)
@@ -251,6 +260,25 @@ def test_usage_log_and_erasure_ledger_are_kept_90_days(db, as_of):
     assert not exists(db, ErasureLedgerEntry, ledger_ids[0]) and exists(db, ErasureLedgerEntry, ledger_ids[1])
     assert retention.run_sweeps(names, as_of=as_of) == {"usage_log": {}, "erasure_ledger": {}}
     assert [e.summary for e in sweep_events(db, "usage_log", as_of)] == [{}, {"page_view": {"deleted": 1}}, {}]
+
+
+def test_sent_mail_is_kept_90_days_and_unsent_mail_stays_for_the_resend(db, as_of):
+    retention.run_sweeps(["mail_outbox"], as_of=as_of)
+    cutoff = as_of - timedelta(days=90)
+
+    def mail(sent_at):
+        message = MailMessage(kind="verification", to_address="m@example.org", subject="s", body_text="b",
+                              created_at=cutoff - timedelta(days=5), sent_at=sent_at)
+        db.session.add(message)
+        return message
+
+    old, young, unsent = mail(cutoff - timedelta(days=1)), mail(cutoff + timedelta(days=1)), mail(None)
+    db.session.commit()
+    ids = old.id, young.id, unsent.id
+
+    assert dry_then_real(db, ["mail_outbox"], as_of) == {"mail_outbox": {"mail_message": {"deleted": 1}}}
+    assert [exists(db, MailMessage, pk) for pk in ids] == [False, True, True]
+    assert retention.run_sweeps(["mail_outbox"], as_of=as_of) == {"mail_outbox": {}}
 
 
 def test_expired_export_files_and_stray_files_are_deleted(app, db, made, store, as_of):

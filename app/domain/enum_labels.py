@@ -145,13 +145,16 @@ LABELS: dict[str, dict[str, LazyString]] = {
 }
 
 
-def enum_label(value: enum.Enum | None) -> str:
-    """The translated label of an enum member ("" for None); an enum without labels
-    shows its value in words, which the enum-labels test reports."""
-    if value is None:
-        return ""
+def lazy_label(value: enum.Enum) -> LazyString | str:
+    """The label of an enum member, translated when it is shown (safe at import time);
+    an enum without labels shows its value in words, which the enum-labels test reports."""
     label = LABELS.get(type(value).__name__, {}).get(value.value)
-    return str(label) if label is not None else str(value.value).replace("_", " ")
+    return label if label is not None else str(value.value).replace("_", " ")
+
+
+def enum_label(value: enum.Enum | None) -> str:
+    """The translated label of an enum member, now ("" for None)."""
+    return "" if value is None else str(lazy_label(value))
 
 
 def label_of_value(enum_class: type[enum.Enum], raw: object) -> str:
@@ -167,6 +170,7 @@ def label_of_value(enum_class: type[enum.Enum], raw: object) -> str:
         return enum_label(member) if member is not None else str(raw)
 
 
-def choices(enum_class: type[enum.Enum]) -> list[tuple[str, str]]:
-    """(member name, translated label) for every member, in declaration order."""
-    return [(member.name, enum_label(member)) for member in enum_class]
+def choices(enum_class: type[enum.Enum]) -> list[tuple[str, LazyString | str]]:
+    """(member name, label) for every member, in declaration order; the labels are lazy,
+    so a form may build its choices at import time."""
+    return [(member.name, lazy_label(member)) for member in enum_class]

@@ -99,7 +99,7 @@ def preview(session: Session, request: PrivacyRequest, actor_id: int | None = No
             if action is None:
                 continue
             counts[action] += 1
-            until = _keep_until(entry, row) if action == KEPT else None
+            until = keep_until(entry, row) if action == KEPT else None
             if until is not None and (keep_until is None or until > keep_until):
                 keep_until = until
         if not counts:
@@ -168,8 +168,8 @@ def _action(entry: Entry, row, request: PrivacyRequest, today: date, final: bool
         return ANONYMISED if any(getattr(row, c) is not None for c in REQUEST_IDENTIFIERS) else None
     if entry.table == "mail_message" and row.request_id == request.id:
         return ANONYMISED if final else None  # scrubbed in the final step
-    if _is_business_record(entry):
-        return KEPT if _keep_until(entry, row) > today else DELETED
+    if is_business_record(entry):
+        return KEPT if keep_until(entry, row) > today else DELETED
     if d.deletes_rows:
         return DELETED
     if all(how == KEEP for how in d.personal.values()):
@@ -177,14 +177,14 @@ def _action(entry: Entry, row, request: PrivacyRequest, today: date, final: bool
     return ANONYMISED if _needs_anonymising(entry, row) else None
 
 
-def _is_business_record(entry: Entry) -> bool:
+def is_business_record(entry: Entry) -> bool:
     d = entry.declaration
     return bool(d.business_record_years and d.record_date_column)
 
 
-def _keep_until(entry: Entry, row) -> date | None:
+def keep_until(entry: Entry, row) -> date | None:
     d = entry.declaration
-    if not _is_business_record(entry):
+    if not is_business_record(entry):
         return None
     recorded = getattr(row, d.record_date_column)
     if isinstance(recorded, datetime):
@@ -215,7 +215,7 @@ def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders:
         return anonymise_user_row(row, now)
     if entry.table == "mail_message":
         return _scrub_message(row, now)
-    if _is_business_record(entry):
+    if is_business_record(entry):
         return _keep(session, entry, row, now, placeholders)
     changed = False
     for name in _anonymised_columns(entry):
@@ -279,7 +279,7 @@ def _keep(session: Session, entry: Entry, row, now: datetime, placeholders: dict
     """Keep a row, restricted; a business record now points at the placeholder client."""
     changed = False
     d = entry.declaration
-    if _is_business_record(entry) and d.client_column:
+    if is_business_record(entry) and d.client_column:
         current = session.get(Client, getattr(row, d.client_column))
         if current is None or not current.is_erasure_placeholder:
             placeholder = placeholder_client(session, row.dealer_id, placeholders)
@@ -324,7 +324,7 @@ def placeholder_client(session: Session, dealer_id: int, cache: dict | None = No
     return client
 
 
-def _delete_rows(session: Session, model: type, pks: list[int]) -> None:
+def delete_rows(session: Session, model: type, pks: list[int]) -> None:
     """Delete rows by primary key, doing what each foreign key's ON DELETE says first
     (SQLite does not enforce foreign keys, PostgreSQL does: the same result on both)."""
     target = model.__table__
@@ -484,7 +484,7 @@ def _erase_batch(session: Session, request: PrivacyRequest, entry: Entry, rows: 
         count += 1
     session.flush()
     if doomed:
-        _delete_rows(session, entry.model, doomed)
+        delete_rows(session, entry.model, doomed)
         placeholders.clear()  # expired with the session: looked up again when needed
     return count
 
@@ -611,7 +611,7 @@ def _replay_one(session: Session, table: str, row_pk: str, action: str, erased_a
     now = utcnow()
     if action == DELETED:
         session.flush()
-        _delete_rows(session, entry.model, [row.id])
+        delete_rows(session, entry.model, [row.id])
         placeholders.clear()
         return True
     if action == ANONYMISED:

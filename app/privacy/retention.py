@@ -34,11 +34,13 @@ from app.extensions import db
 from app.models import (
     OPEN_STATUSES,
     Client,
+    ConsentRecord,
     Dealer,
     DealerStatus,
     DealerUser,
     ErasureLedgerEntry,
     Inquiry,
+    MailMessage,
     PageView,
     PrivacyRequest,
     PrivacyRequestEvent,
@@ -47,7 +49,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy import notices, requests
-from app.privacy.erasure import _delete_rows, _is_business_record, _keep_until
+from app.privacy.erasure import delete_rows, is_business_record, keep_until
 from app.privacy.links import public_url
 from app.privacy.registry import entries
 from app.security import DEALER_ADMIN
@@ -229,7 +231,7 @@ def _delete_where(session: Session, model: type, where: tuple, dry_run: bool) ->
 def _delete_ids(session: Session, model: type, ids: list[int]) -> None:
     size = _batch_size()
     for start in range(0, len(ids), size):
-        _delete_rows(session, model, ids[start : start + size])
+        delete_rows(session, model, ids[start : start + size])
         session.commit()
 
 
@@ -251,14 +253,18 @@ def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool) -> C
 def sweep_inquiries(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     """Inquiries received before ``as_of`` minus the dealer's ``inquiry_retention_months``
     (active dealers; a terminated dealer's go with its account). Restricted ones
-    (GDPR Art. 18) are kept and counted. Consent records keep their proof with the link
-    to the inquiry set to NULL."""
+    (GDPR Art. 18) are kept and counted. An inquiry's privacy-notice acknowledgement goes
+    with it; consent records that belong to a client stay, their link to the inquiry
+    set to NULL."""
     tally = Tally()
     settings = session.scalars(select(Dealer.inquiry_retention_months).where(Dealer.status == DealerStatus.active).distinct())
     for months in sorted(set(settings)):
         dealers = select(Dealer.id).where(Dealer.status == DealerStatus.active, Dealer.inquiry_retention_months == months)
         old = (Inquiry.dealer_id.in_(dealers), Inquiry.received_at < as_of - relativedelta(months=months))
         tally.add("inquiry", "kept_restricted", _count(session, Inquiry, (*old, Inquiry.restricted_at.is_not(None))))
+        due = select(Inquiry.id).where(*old, Inquiry.restricted_at.is_(None))
+        acknowledgements = (ConsentRecord.inquiry_id.in_(due), ConsentRecord.client_id.is_(None))
+        tally.add("consent_record", "deleted", _delete_where(session, ConsentRecord, acknowledgements, dry_run))
         tally.add("inquiry", "deleted", _delete_where(session, Inquiry, (*old, Inquiry.restricted_at.is_(None)), dry_run))
     return tally.as_dict()
 
@@ -268,6 +274,16 @@ def sweep_usage_log(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     cutoff = as_of - timedelta(days=int(current_app.config.get("USAGE_LOG_RETENTION_DAYS", 90)))
     tally = Tally()
     tally.add("page_view", "deleted", _delete_where(session, PageView, (PageView.viewed_at < cutoff,), dry_run))
+    return tally.as_dict()
+
+
+@sweep("mail_outbox", DAILY, _l("Sent e-mails older than their retention period"))
+def sweep_mail_outbox(session: Session, as_of: datetime, dry_run: bool) -> Counts:
+    """Sent messages go after MAIL_RETENTION_DAYS; unsent ones stay for the resend job."""
+    cutoff = as_of - timedelta(days=int(current_app.config.get("MAIL_RETENTION_DAYS", 90)))
+    tally = Tally()
+    sent = (MailMessage.sent_at.is_not(None), MailMessage.sent_at < cutoff)
+    tally.add("mail_message", "deleted", _delete_where(session, MailMessage, sent, dry_run))
     return tally.as_dict()
 
 
@@ -316,7 +332,7 @@ def _kept_records_of_erased_people(session: Session, as_of: datetime, dry_run: b
     today = as_of.date()
     for entry in entries():
         d = entry.declaration
-        if not (_is_business_record(entry) and d.client_column):
+        if not (is_business_record(entry) and d.client_column):
             continue
         model = entry.model
         (pk,) = model.__table__.primary_key.columns
@@ -327,7 +343,7 @@ def _kept_records_of_erased_people(session: Session, as_of: datetime, dry_run: b
         query = select(pk, recorded, client).where(client.in_(placeholders), recorded <= bound)
         if skip_dealers:
             query = query.where(model.dealer_id.not_in(skip_dealers))
-        due = [row for row in session.execute(query.order_by(pk)) if _keep_until(entry, row) <= today]
+        due = [row for row in session.execute(query.order_by(pk)) if keep_until(entry, row) <= today]
         if not dry_run:
             _delete_ids(session, model, [row[0] for row in due])
         due_per_client.update(row[2] for row in due)

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateTimeField, SelectField, SelectMultipleField
 
 from app.domain import DomainError
+from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Breach, BreachStatus, Dealer, DealerStatus
@@ -33,12 +34,6 @@ from app.models.base import utcnow
 from app.privacy import breaches
 from app.tenancy import current_user
 
-STATUS_LABELS = {
-    BreachStatus.open: _l("Being assessed"),
-    BreachStatus.notified: _l("Authority told"),
-    BreachStatus.not_notifiable: _l("No notice needed"),
-    BreachStatus.closed: _l("Closed"),
-}
 COUNTDOWN_CSS = {
     breaches.OPEN: "label-info",
     breaches.DUE_SOON: "label-warning",
@@ -205,11 +200,11 @@ class BreachView(ModelView):
     add_form_extra_fields: ClassVar[dict] = {
         "status": SelectField(
             _l("Status"),
-            choices=[(status.value, label) for status, label in STATUS_LABELS.items()],
+            choices=choices(BreachStatus),
             coerce=_status_choice,
             default=BreachStatus.open,
             widget=Select2Widget(),
-            description=_l("Set to “Authority told” with the time of the notice, or “No notice needed” with the reason."),
+            description=_l("Set to “Authority notified” with the time of the notice, or “Not notifiable” with the reason."),
         ),
     }
     edit_form_extra_fields = add_form_extra_fields
@@ -233,7 +228,7 @@ class BreachView(ModelView):
         "contact_point": _l("Contact point"),
         "likely_consequences": _l("Likely consequences"),
         "measures_taken": _l("Measures taken or proposed"),
-        "authority_notified_at": _l("Authority told"),
+        "authority_notified_at": _l("Authority notified at"),
         "authority_reference": _l("Authority reference"),
         "delay_reason": _l("Reasons for the delay"),
         "not_notifiable_reason": _l("Why no notice is needed"),
@@ -260,7 +255,7 @@ class BreachView(ModelView):
     }
     formatters_columns: ClassVar[dict] = {
         **{name: format_datetime for name in (*breaches.TIME_FIELDS, "created_at")},
-        "status": lambda value: STATUS_LABELS.get(_status_choice(value), value),
+        "status": lambda value: label_of_value(BreachStatus, value),
     }
     show_template = "privacy/breach_show.html"
 

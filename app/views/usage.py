@@ -1,16 +1,17 @@
-"""The usage log, read-only, for internal staff: which signed-in user opened which page."""
+"""The usage log, read-only, for internal staff: which signed-in user opened which page.
+Tenant-scoped like every view of dealer-owned rows (internal staff see every dealer)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.domain.formatting import format_datetime
 from app.models import PageView
+from app.tenancy import TenantModelView
 
 
 def format_duration(ms: int | None) -> str:
@@ -22,7 +23,7 @@ def format_duration(ms: int | None) -> str:
     return _("%(seconds)d s", seconds=seconds)
 
 
-class UsageLogView(ModelView):
+class UsageLogView(TenantModelView):
     datamodel = SQLAInterface(PageView)
     route_base = "/usagelog"
     base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]

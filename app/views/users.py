@@ -34,6 +34,14 @@ def assignable_role_names() -> list[str]:
 _LANGUAGE = language_field()
 
 
+def with_language(fieldset: tuple) -> tuple:
+    """FAB's "Personal Info" fieldset plus the preferred language."""
+    title, spec = fieldset
+    if "email" not in spec.get("fields", []):
+        return fieldset
+    return title, {**spec, "fields": [*spec["fields"], "preferred_language"]}
+
+
 class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     base_filters = tenant_filters("dealer_id")
     list_columns = ["first_name", "last_name", "username", "email", "dealer", "active", "roles"]
@@ -47,14 +55,9 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     edit_form_query_rel_fields = add_form_query_rel_fields
     label_columns = {**UserDBModelView.label_columns, "dealer": _l("Dealer"), "preferred_language": _l("Language")}
     formatters_columns = {"preferred_language": language_name}
-    # The user's own page ("Profile") shows their language too.
-    user_show_fieldsets = [
-        *UserDBModelView.user_show_fieldsets[:-1],
-        (
-            UserDBModelView.user_show_fieldsets[-1][0],
-            {**UserDBModelView.user_show_fieldsets[-1][1], "fields": [*UserDBModelView.user_show_fieldsets[-1][1]["fields"], "preferred_language"]},
-        ),
-    ]
+    # The user's page and their own "Profile" show their language with the personal info.
+    show_fieldsets = [with_language(fieldset) for fieldset in UserDBModelView.show_fieldsets]
+    user_show_fieldsets = [with_language(fieldset) for fieldset in UserDBModelView.user_show_fieldsets]
     # Groups are left out (a group could carry any role), so roles alone are required.
     validators_columns = {"roles": [DataRequired()]}
 
