@@ -204,7 +204,6 @@ class BreachView(ModelView):
             coerce=_status_choice,
             default=BreachStatus.open,
             widget=Select2Widget(),
-            description=_l("Set to “Authority notified” with the time of the notice, or “Not notifiable” with the reason."),
         ),
     }
     edit_form_extra_fields = add_form_extra_fields
@@ -228,7 +227,7 @@ class BreachView(ModelView):
         "contact_point": _l("Contact point"),
         "likely_consequences": _l("Likely consequences"),
         "measures_taken": _l("Measures taken or proposed"),
-        "authority_notified_at": _l("Authority notified at"),
+        "authority_notified_at": _l("Authority told"),
         "authority_reference": _l("Authority reference"),
         "delay_reason": _l("Reasons for the delay"),
         "not_notifiable_reason": _l("Why no notice is needed"),

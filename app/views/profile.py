@@ -34,6 +34,9 @@ class ProfileForm(UserInfoEdit):
 
 
 class ForecourtUserInfoEditView(UserInfoEditView):
+    # FAB's address and permission name, so links and role grants (app.roles) still apply.
+    route_base = "/userinfoeditview"
+    class_permission_name = "UserInfoEditView"
     form = ProfileForm
 
     def form_post(self, form) -> None:
