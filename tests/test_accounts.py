@@ -344,6 +344,7 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     assert applied["disclosure"] == {"deleted": 1} and applied["dealer_social_link"] == {"deleted": 1}
     assert applied["page_view"] == {"deleted": 2} and applied["export_file"] == {"deleted": 1}
     assert applied["client"] == {"restricted": 1} and applied["sale"] == {"restricted": 1}
+    assert applied["car"] == {"restricted": 1}
 
     db.session.expire_all()
     dealer = db.session.get(Dealer, a.dealer_id)
@@ -370,6 +371,7 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     # Hidden from everyone but the privacy officer.
     assert login("admin").get(f"/clientmodelview/show/{a.client_id}").status_code == 404
     assert login("admin").get(f"/salemodelview/show/{a.sale_id}").status_code == 404
+    assert login("admin").get(f"/carmodelview/show/{a.car_id}").status_code == 404
     assert login(officer_admin).get(f"/clientmodelview/show/{a.client_id}").status_code == 200
 
     # Idempotent: nothing is due any more, and running it again changes nothing.

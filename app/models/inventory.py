@@ -25,7 +25,7 @@ from app.domain import DomainError
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
 from app.domain.vin import normalise_vin
-from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime, utcnow
 
 
 def _enum(cls):
@@ -78,7 +78,7 @@ class BodyType(enum.Enum):
     other = "other"
 
 
-class Car(DealerOwnedMixin, TimestampMixin, Model):
+class Car(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     __tablename__ = "car"
     __table_args__ = (
         UniqueConstraint("dealer_id", "stock_number", name="uq_car_dealer_stock_number"),

@@ -92,7 +92,7 @@ def preview(session: Session, request: PrivacyRequest, actor_id: int | None = No
     clients, subject_requests = client_ids(session, subject), request_ids(session, subject)
     tables, totals = [], Counter()
     for entry in entries():
-        counts, keep_until = Counter(), None
+        counts, latest = Counter(), None
         query = rows_of(entry, subject, session, clients=clients, requests=subject_requests)
         for row in session.scalars(query.execution_options(yield_per=BATCH_READ)):
             action = _action(entry, row, request, now.date(), final=True)
@@ -100,13 +100,13 @@ def preview(session: Session, request: PrivacyRequest, actor_id: int | None = No
                 continue
             counts[action] += 1
             until = keep_until(entry, row) if action == KEPT else None
-            if until is not None and (keep_until is None or until > keep_until):
-                keep_until = until
+            if until is not None and (latest is None or until > latest):
+                latest = until
         if not counts:
             continue
         item = {"table": entry.table, "category": entry.category, **{action: counts[action] for action in ACTIONS}}
         if counts[KEPT]:
-            item["keep_until"] = keep_until.isoformat() if keep_until else None
+            item["keep_until"] = latest.isoformat() if latest else None
             item["legal_basis"] = str(entry.declaration.legal_basis)
             item["keep_reason"] = str(entry.declaration.keep_reason) if entry.declaration.keep_reason else None
         tables.append(item)

@@ -65,6 +65,17 @@ EXPORT_TYPES = (RequestType.access, RequestType.portability, RequestType.account
 SECRET_COLUMNS = re.compile(r"password|secret|token|api_key", re.IGNORECASE)
 # The account package starts with these tables; the rest follow by name.
 ACCOUNT_FIRST = ("dealer", "ab_user")
+# Titles of account tables that hold no personal data (and so have no declaration).
+TABLE_TITLES = {
+    "car": _l("Cars"),
+    "car_cost": _l("Car costs"),
+    "car_photo": _l("Car photos (descriptions and file names)"),
+    "car_price_change": _l("Price history"),
+    "car_status_change": _l("Status history"),
+    "dealer_social_link": _l("Social links"),
+    "retention_event": _l("Account and retention events"),
+    "breach_dealer_notice": _l("Breach notices to the dealership"),
+}
 STALE_SECONDS = 24 * 3600
 
 
@@ -511,6 +522,12 @@ def _render_summary(request: PrivacyRequest, plan: list[_Part], counts: dict[str
         )
 
 
+def _table_title(part: _Part) -> str:
+    if part.entry is not None:
+        return _text(part.entry.declaration.title)
+    return str(TABLE_TITLES.get(part.name, part.name.replace("_", " ")))
+
+
 def _render_account_summary(request: PrivacyRequest, plan: list[_Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime) -> str:
     """What is in a dealer's account package, and what happens to the account next."""
     dealer = request.dealer
@@ -519,7 +536,7 @@ def _render_account_summary(request: PrivacyRequest, plan: list[_Part], counts: 
         tables = [
             {
                 "table": part.name,
-                "title": _text(part.entry.declaration.title) if part.entry is not None else part.name.replace("_", " "),
+                "title": _table_title(part),
                 "rows": counts[part.name],
                 "left_out": part.left_out,
                 "files": [f"{part.name}.json", f"{part.name}.csv"],
