@@ -108,7 +108,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Locale-aware money, number, date, time and enum-label filters for templates."""
     from app.domain import formatting
-    from app.domain.enum_labels import enum_label
+    from app.domain.enum_labels import enum_label, phase_label
 
     app.jinja_env.filters["money"] = formatting.format_money
     app.jinja_env.filters["localdatetime"] = formatting.format_datetime
@@ -117,6 +117,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["number"] = formatting.format_number
     app.jinja_env.filters["ago"] = formatting.format_relative
     app.jinja_env.filters["label"] = enum_label
+    app.jinja_env.filters["phase"] = phase_label
 
 
 def register_commands(app: Flask) -> None:

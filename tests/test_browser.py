@@ -68,7 +68,7 @@ def _fill_car(page, *, stock_number: str, vin: str) -> None:
     form.locator("#year").fill("2019")
     form.locator("#make").fill("Volkswagen")
     form.locator("#model").fill("Golf")
-    choose_select2(page, "fuel", "diesel")
+    choose_select2(page, "fuel", "Diesel")  # the label; the stored value stays "diesel"
     form.locator("#mileage").fill("48210")
     form.locator("#asking_price").fill("15990.00")
 

@@ -20,7 +20,14 @@ from app.domain.enum_labels import enum_label
 from app.domain.formatting import format_datetime, format_relative
 from app.domain.languages import choose_language
 from app.i18n import force_timezone, user_language
-from app.models import Dealer, Inquiry, InquiryStatus, MailMessage, PrivacyRequest, RequestChannel
+from app.models import (
+    Dealer,
+    Inquiry,
+    InquiryStatus,
+    MailMessage,
+    PrivacyRequest,
+    RequestChannel,
+)
 from app.security import DealerUser
 from tests.conftest import Browser, csrf_token
 

@@ -174,3 +174,26 @@ def choices(enum_class: type[enum.Enum]) -> list[tuple[str, LazyString | str]]:
     """(member name, label) for every member, in declaration order; the labels are lazy,
     so a form may build its choices at import time."""
     return [(member.name, lazy_label(member)) for member in enum_class]
+
+
+# The phases a privacy job reports (app.privacy.progress), for the request page's progress.
+PHASE_LABELS: dict[str, LazyString] = {
+    "queued": lazy_pgettext("job phase", "Queued"),
+    "exporting": lazy_pgettext("job phase", "Exporting"),
+    "erasing": lazy_pgettext("job phase", "Erasing"),
+    "notifying": lazy_pgettext("job phase", "Telling recipients"),
+    "verifying": lazy_pgettext("job phase", "Verifying"),
+    "verification_failed": lazy_pgettext("job phase", "Verification failed"),
+    "rectifying": lazy_pgettext("job phase", "Correcting"),
+    "restricting": lazy_pgettext("job phase", "Restricting"),
+    "objection": lazy_pgettext("job phase", "Recording the objection"),
+    "done": lazy_pgettext("job phase", "Done"),
+}
+
+
+def phase_label(phase: str | None) -> str:
+    """The translated name of a job phase ("" for none; an unknown one as it is)."""
+    if not phase:
+        return ""
+    label = PHASE_LABELS.get(phase)
+    return str(label) if label is not None else phase.replace("_", " ")

@@ -25,7 +25,13 @@ from app.domain import DomainError
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
 from app.domain.vin import normalise_vin
-from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime, utcnow
+from app.models.base import (
+    DealerOwnedMixin,
+    RestrictableMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
 
 
 def _enum(cls):

@@ -532,7 +532,7 @@ def _render_account_summary(request: PrivacyRequest, plan: list[_Part], counts: 
     """What is in a dealer's account package, and what happens to the account next."""
     dealer = request.dealer
     terminated = dealer is not None and dealer.status is DealerStatus.terminated
-    with force_locale(request.language or "en"):
+    with force_locale(request.language or "en"), force_timezone(dealer_timezone(dealer)):
         tables = [
             {
                 "table": part.name,

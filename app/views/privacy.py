@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import case
 
 from app.domain import DomainError
+from app.domain.enum_labels import phase_label
 from app.domain.formatting import format_date, format_datetime
 from app.extensions import db
 from app.models import CLOSED_STATUSES, PrivacyRequest, RequestStatus, RequestType
@@ -180,6 +181,7 @@ class PrivacyRequestView(TenantModelView):
         response = jsonify(
             status=item.status.value,
             phase=item.phase,
+            phase_label=phase_label(item.phase),
             progress_done=item.progress_done,
             progress_total=item.progress_total,
             percent=percent(item),

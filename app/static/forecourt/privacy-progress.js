@@ -18,7 +18,7 @@
       bar.textContent = state.percent + "%";
     }
     if (text) {
-      text.textContent = (state.phase || "") + " " + state.progress_done + " / " + state.progress_total;
+      text.textContent = (state.phase_label || state.phase || "") + " " + state.progress_done + " / " + state.progress_total;
     }
   }
 
