@@ -73,4 +73,4 @@ class BreachDealerNotice(Model):
 
     breach = relationship("Breach", back_populates="dealer_notices")
     dealer = relationship("Dealer")
-    notified_by = relationship("DealerUser", foreign_keys=[notified_by_id])
+    notified_by = relationship("DealerUser", foreign_keys=[notified_by_id], viewonly=True)

@@ -111,8 +111,13 @@ def preview_table(preview: dict | None) -> dict | None:
     rows = []
     for table in preview.get("tables") or []:
         entry = entry_for(table.get("table", ""))
-        title = _translate(entry.declaration.title) if entry is not None else table.get("table")
-        rows.append({**table, "title": title})
+        row = {**table, "title": _translate(entry.declaration.title) if entry is not None else table.get("table")}
+        # The stored texts are in the language of whoever made the preview: re-read them
+        # from the declaration in the reader's language.
+        for key in ("legal_basis", "keep_reason"):
+            if row.get(key) and entry is not None and getattr(entry.declaration, key, None):
+                row[key] = _translate(getattr(entry.declaration, key))
+        rows.append(row)
     return {
         "rows": rows,
         "totals": preview.get("totals") or {},
