@@ -57,6 +57,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy import notices, requests
+from app.privacy.audience import user_language
 from app.security import DEALER_ADMIN, DealerUser
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,6 @@ TERMINATED_EVENT = "account_terminated"
 DELETED_EVENT = "account_deleted"
 ERASED_EVENT = "business_records_erased"
 USER_EVENT = "user_anonymised"
-LANGUAGES = ("en", "uk", "de")
 # Profile columns emptied on day 30 (slug and business name get placeholders).
 PROFILE_COLUMNS = ("legal_name", "address_line1", "address_line2", "city", "region", "postal_code", "phone", "email", "website")
 # Account data deleted on day 30, children first.
@@ -130,9 +130,6 @@ def is_dealer_admin(user: DealerUser) -> bool:
     return any(role.name == DEALER_ADMIN for role in user.roles or [])
 
 
-def _language(user: DealerUser | None) -> str:
-    language = getattr(user, "preferred_language", None)
-    return language if language in LANGUAGES else "en"
 
 
 def _users_of(session: Session, dealer_id: int) -> list[DealerUser]:
@@ -258,7 +255,7 @@ def _file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: 
         email=owner.email,
         dealer_id=dealer.id,
         channel=RequestChannel.dealer_admin,
-        language=_language(owner),
+        language=user_language(owner),
         actor_id=actor_id,
         now=now,
     )
@@ -282,7 +279,7 @@ def notify_export_ready(session: Session, request: PrivacyRequest, download_url:
                 and user.anonymised_at is None
                 and (user.active or (user.deactivated_at is not None and user.deactivated_at >= dealer.terminated_at))
             ):
-                recipients.append((user.email, _language(user)))
+                recipients.append((user.email, user_language(user)))
     if not recipients and request.subject_email:
         recipients.append((request.subject_email, request.language or "en"))
     return [
@@ -338,7 +335,7 @@ def terminate_dealer(session: Session, dealer_id: int, actor_id: int | None, rea
             user.deactivated_at = now
             deactivated += 1
 
-    recipients = [(u.email, _language(u)) for u in admins] or ([(dealer.email, "en")] if dealer.email else [])
+    recipients = [(u.email, user_language(u)) for u in admins] or ([(dealer.email, "en")] if dealer.email else [])
     for address, language in recipients:
         notices.queue_notice(
             session,

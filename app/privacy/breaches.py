@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,12 +24,12 @@ from app.domain import DomainError
 from app.models import Breach, BreachDealerNotice, BreachStatus, Dealer
 from app.models.base import utcnow
 from app.privacy import notices
+from app.privacy.audience import active_users, user_language
 from app.security import DEALER_ADMIN, DealerUser
 
 NOTICE_WITHIN = timedelta(hours=72)
 DUE_SOON_WITHIN = timedelta(hours=24)
 MAIL_KIND = "breach_dealer_notice"
-LANGUAGES = ("en", "uk", "de")
 REFERENCE_PREFIX = "BR"
 
 # Countdown states.
@@ -154,24 +153,12 @@ class DealerNoticeResult:
 
 def dealer_admins(session: Session, dealer_id: int) -> list[DealerUser]:
     """The dealer's active DealerAdmin users."""
-    query = (
-        select(DealerUser)
-        .join(DealerUser.roles)
-        .where(
-            DealerUser.dealer_id == dealer_id,
-            DealerUser.active.is_(True),
-            DealerUser.deactivated_at.is_(None),
-            DealerUser.anonymised_at.is_(None),
-            Role.name == DEALER_ADMIN,
-        )
-        .order_by(DealerUser.id)
-    )
-    return list(session.scalars(query).unique())
+    return active_users(session, dealer_id=dealer_id, role=DEALER_ADMIN)
 
 
 def dealer_recipients(session: Session, dealer: Dealer) -> list[tuple[str, str]]:
     """(address, language) of whom to tell: the active admins, else the dealer's address."""
-    recipients = [(user.email, _language(user.preferred_language)) for user in dealer_admins(session, dealer.id) if user.email]
+    recipients = [(user.email, user_language(user)) for user in dealer_admins(session, dealer.id)]
     if not recipients and dealer.email:
         recipients = [(dealer.email, "en")]
     return recipients
@@ -261,7 +248,3 @@ def _status(value: Any) -> BreachStatus | None:
 
 def _text(value: Any) -> str:
     return str(value or "").strip()
-
-
-def _language(value: str | None) -> str:
-    return value if value in LANGUAGES else "en"

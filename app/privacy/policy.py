@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from app.domain import DomainError
 from app.models import PolicyVersion
 from app.models.base import utcnow
+from app.privacy.audience import active_users, user_language
 from app.privacy.links import public_url
 from app.privacy.notices import queue_notice
-from app.security import DealerUser
 
 DEFAULT_NOTICE_DAYS = 14
 INITIAL_TITLE = "Privacy policy"
@@ -302,30 +302,6 @@ def announce(
     version.notified_at = now
     session.flush()
     return count
-
-
-def active_users(session: Session) -> list[DealerUser]:
-    """Everyone who may sign in: active, not deactivated or anonymised, with an address."""
-    return list(
-        session.scalars(
-            select(DealerUser)
-            .where(
-                DealerUser.active.is_(True),
-                DealerUser.deactivated_at.is_(None),
-                DealerUser.anonymised_at.is_(None),
-                DealerUser.email.is_not(None),
-                DealerUser.email != "",
-            )
-            .order_by(DealerUser.id)
-        )
-    )
-
-
-def user_language(user: DealerUser) -> str:
-    """The user's saved language (chosen from the offered ones), or the default one."""
-    return user.preferred_language or current_app.config.get(
-        "BABEL_DEFAULT_LOCALE", "en"
-    )
 
 
 # ---------------------------------------------------------------------- first version

@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,7 +36,6 @@ from app.models import (
     ConsentRecord,
     Dealer,
     DealerStatus,
-    DealerUser,
     ErasureLedgerEntry,
     Inquiry,
     MailMessage,
@@ -49,6 +47,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy import notices, requests
+from app.privacy.audience import active_users, user_language
 from app.privacy.erasure import delete_rows, is_business_record, keep_until
 from app.privacy.links import public_url
 from app.privacy.registry import entries
@@ -433,15 +432,8 @@ def reminder_recipients(session: Session, request: PrivacyRequest) -> list[tuple
     if officer:
         found[officer.lower()] = (officer, config.get("BABEL_DEFAULT_LOCALE") or "en")
     if request.dealer_id is not None:
-        admins = select(DealerUser).where(
-            DealerUser.dealer_id == request.dealer_id,
-            DealerUser.active.is_(True),
-            DealerUser.deactivated_at.is_(None),
-            DealerUser.email.is_not(None),
-            DealerUser.roles.any(Role.name == DEALER_ADMIN),
-        )
-        for user in session.scalars(admins.order_by(DealerUser.id)):
-            found.setdefault(user.email.lower(), (user.email, user.preferred_language or "en"))
+        for user in active_users(session, dealer_id=request.dealer_id, role=DEALER_ADMIN):
+            found.setdefault(user.email.lower(), (user.email, user_language(user)))
     return list(found.values())
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -16,9 +15,9 @@ from sqlalchemy.orm import Session
 from app.domain import DomainError
 from app.models import SubProcessor
 from app.models.base import utcnow
+from app.privacy.audience import active_users, user_language
 from app.privacy.links import public_url
 from app.privacy.notices import queue_notice
-from app.privacy.policy import active_users, user_language
 from app.security import DEALER_ADMIN, DealerUser
 
 # A sub-processor may be announced ahead of the day it starts, but not indefinitely.
@@ -116,15 +115,8 @@ def notify_added(
 
 
 def dealer_admins(session: Session) -> list[DealerUser]:
-    """Active users holding the DealerAdmin role."""
-    admin_ids = set(
-        session.scalars(
-            select(DealerUser.id)
-            .join(DealerUser.roles)
-            .where(Role.name == DEALER_ADMIN)
-        )
-    )
-    return [user for user in active_users(session) if user.id in admin_ids]
+    """Every dealer's active admins."""
+    return active_users(session, role=DEALER_ADMIN)
 
 
 def public_list(session: Session, today: date | None = None) -> PublicList:

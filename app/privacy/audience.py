@@ -1,0 +1,35 @@
+"""Who receives the service's own notices: users who can still sign in, and in which language."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.security import DealerUser
+
+
+def active_users(session: Session, dealer_id: int | None = None, role: str | None = None) -> list[DealerUser]:
+    """Active users with an address, not deactivated or anonymised; optionally of one
+    dealer and holding one role."""
+    query = select(DealerUser).where(
+        DealerUser.active.is_(True),
+        DealerUser.deactivated_at.is_(None),
+        DealerUser.anonymised_at.is_(None),
+        DealerUser.email.is_not(None),
+        DealerUser.email != "",
+    )
+    if dealer_id is not None:
+        query = query.where(DealerUser.dealer_id == dealer_id)
+    if role is not None:
+        from flask_appbuilder.security.sqla.models import Role
+
+        query = query.where(DealerUser.roles.any(Role.name == role))
+    return list(session.scalars(query.order_by(DealerUser.id)))
+
+
+def user_language(user: DealerUser | None) -> str:
+    """The user's saved language when it is one we offer, else the default language."""
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    language = getattr(user, "preferred_language", None)
+    return language if language in current_app.config.get("LANGUAGES", {}) else default
