@@ -3,7 +3,7 @@ that Staff perform from the dealer page. Thin: the rules live in ``app.privacy.a
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -19,7 +19,6 @@ from app.extensions import db
 from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
 from app.privacy import accounts
 from app.privacy.progress import percent
-from app.privacy.queueing import job_meta
 from app.tenancy import NO_DEALER, current_dealer_id, current_user
 from app.views.privacy_forms import ConfirmForm
 
@@ -143,19 +142,9 @@ class AccountView(BaseView):
     @permission_name("show")
     def status(self, pk):
         """What the progress bar polls (the pattern of the privacy request page)."""
-        item = self._export(pk)
-        meta = {key: getattr(value, "value", value) for key, value in job_meta(item.id).items()}
-        response = jsonify(
-            status=item.status.value,
-            phase=item.phase,
-            progress_done=item.progress_done,
-            progress_total=item.progress_total,
-            percent=percent(item),
-            failure=item.failure,
-            job=meta,
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        from app.views.privacy import status_response
+
+        return status_response(self._export(pk))
 
     @expose("/download/<int:pk>")
     @has_access

@@ -103,6 +103,23 @@ class PrivacyRequestInterface(SQLAInterface):
         return super()._get_attr_value(item, col)
 
 
+def status_response(item: PrivacyRequest):
+    """The progress JSON a request's page polls: the database's view plus the job's meta."""
+    meta = {key: getattr(value, "value", value) for key, value in job_meta(item.id).items()}
+    response = jsonify(
+        status=item.status.value,
+        phase=item.phase,
+        phase_label=phase_label(item.phase),
+        progress_done=item.progress_done,
+        progress_total=item.progress_total,
+        percent=percent(item),
+        failure=item.failure,
+        job=meta,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def preview_table(preview: dict | None) -> dict | None:
     """The stored erasure preview, ready for the page: one row per table with the
     category's title, then the totals and what else the erasure touches."""
@@ -181,20 +198,7 @@ class PrivacyRequestView(TenantModelView):
     @permission_name("show")
     def status(self, pk):
         """What the progress bar polls: the database's view, plus the job's own meta."""
-        item = self._item(pk)
-        meta = {key: getattr(value, "value", value) for key, value in job_meta(item.id).items()}
-        response = jsonify(
-            status=item.status.value,
-            phase=item.phase,
-            phase_label=phase_label(item.phase),
-            progress_done=item.progress_done,
-            progress_total=item.progress_total,
-            percent=percent(item),
-            failure=item.failure,
-            job=meta,
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return status_response(self._item(pk))
 
     def _render(self, item: PrivacyRequest, status: int = 200, **forms):
         forms.setdefault("extend_form", ExtendForm(prefix="extend"))
