@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import user_language  # noqa: F401  (one rule for a user's language)
 from app.security import DealerUser
 
 
@@ -26,10 +26,3 @@ def active_users(session: Session, dealer_id: int | None = None, role: str | Non
 
         query = query.where(DealerUser.roles.any(Role.name == role))
     return list(session.scalars(query.order_by(DealerUser.id)))
-
-
-def user_language(user: DealerUser | None) -> str:
-    """The user's saved language when it is one we offer, else the default language."""
-    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    language = getattr(user, "preferred_language", None)
-    return language if language in current_app.config.get("LANGUAGES", {}) else default
