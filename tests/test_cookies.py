@@ -160,11 +160,19 @@ def test_anonymous_visitors_get_only_essential_cookies(app, db):
 
 @pytest.mark.parametrize("username", ROLES)
 def test_signed_in_users_get_only_essential_cookies(app, db, username):
+    from app.security import DealerUser
+
+    user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
+    saved_language = user.preferred_language
     browser, found = signed_in(app, username)
     found += crawl(app, db, browser, username)
     found += problems(app, browser.get("/lang/de"), f"GET /lang/de as {username}")
     found += problems(app, browser.get("/lang/en"), f"GET /lang/en as {username}")
     found += problems(app, browser.get("/logout/"), f"GET /logout/ as {username}")
+    # Switching saved the user's language; put the demo user's back for other tests.
+    db.session.expire_all()
+    db.session.get(DealerUser, user.id).preferred_language = saved_language
+    db.session.commit()
     assert found == []
 
 
@@ -210,6 +218,22 @@ def test_failed_logins_language_switch_api_login_and_public_forms_set_only_essen
         as_text=True
     )
     found += problems(app, response, "POST /privacy/request")
+    inquiry = form.post_form(
+        "/d/north-motors/inquiry",
+        {
+            "name": "Cookie Visitor",
+            "email": f"cookie-{uuid.uuid4().hex[:8]}@example.org",
+            "phone": "",
+            "message": "Is it still available?",
+            "privacy_notice": "y",
+            "marketing": "y",
+        },
+    )
+    assert inquiry.status_code == 200, inquiry.status_code
+    found += problems(app, inquiry, "POST /d/north-motors/inquiry")
+    withdrawal = form.post_form("/d/north-motors/marketing", {"email": "nobody@example.org"})
+    assert withdrawal.status_code == 200, withdrawal.status_code
+    found += problems(app, withdrawal, "POST /d/north-motors/marketing")
     assert found == []
 
 
