@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -141,7 +141,7 @@ def _add_stock(dealer: Dealer, rng: random.Random, cars: int, clients: int, inqu
     for i in range(inquiries):
         client = rng.choice(client_rows) if client_rows and rng.random() < 0.6 else None
         name = client.full_name if client else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        received = datetime.now(timezone.utc) - timedelta(hours=rng.randrange(1, 24 * 60))
+        received = datetime.now(UTC) - timedelta(hours=rng.randrange(1, 24 * 60))
         db.session.add(
             Inquiry(
                 dealer=dealer,

@@ -40,7 +40,7 @@ def current_user() -> Any | None:
         from flask_jwt_extended import current_user as jwt_user
 
         return jwt_user if jwt_user else None
-    except Exception:  # outside a JWT-protected request
+    except Exception:  # noqa: BLE001  (outside a JWT-protected request it raises various errors)
         return None
 
 

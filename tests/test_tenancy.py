@@ -96,10 +96,10 @@ def test_view_matrix(app, db, login, views, dealer_ids, view_name):
     same_as_missing(lambda pk: browser.post_form(f"{base}/edit/{pk}", {"name": "hijacked"}, form_url=token_page))
     same_as_missing(lambda pk: browser.post_form(f"{base}/delete/{pk}", {}, form_url=token_page))
     for action_name in list(view.actions) or ["no-such-action"]:
-        same_as_missing(lambda pk: browser.post_form(f"{base}/action/{action_name}/{pk}", {}, form_url=token_page))
+        same_as_missing(lambda pk, name=action_name: browser.post_form(f"{base}/action/{name}/{pk}", {}, form_url=token_page))
         same_as_missing(
-            lambda pk: browser.post_form(
-                f"{base}/action_post", {"action": action_name, "rowid": [a_ids[0], pk]}, form_url=token_page
+            lambda pk, name=action_name: browser.post_form(
+                f"{base}/action_post", {"action": name, "rowid": [a_ids[0], pk]}, form_url=token_page
             )
         )
     assert _snapshot(db, model, b_ids) == before, "B's rows changed"
@@ -107,7 +107,7 @@ def test_view_matrix(app, db, login, views, dealer_ids, view_name):
 
 def _select_options(html: str) -> dict[str, set[int]]:
     options = {}
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.DOTALL):
         options[name] = {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', body)}
     return options
 

@@ -14,9 +14,7 @@ from app.domain.vin import check_vin
 
 def validate_car(car: Any, session: Session) -> list[str]:
     """Raise ``DomainError`` for a car that breaks a rule; return warnings to show."""
-    from app.models.inventory import Car
-
-    from app.models.inventory import CarStatus
+    from app.models.inventory import Car, CarStatus
     from app.models.sales import Sale, SaleStatus
 
     status = inspect(car).attrs.status.history

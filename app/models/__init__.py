@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import event, inspect
 
-# The security module first: importing FAB's security manager configures mappers.
-from app.security import DealerUser  # noqa: F401, I001
 from app.models.base import UTCDateTime, apply_scalar_defaults, utcnow  # noqa: F401
+from app.models.breach import Breach, BreachDealerNotice, BreachStatus  # noqa: F401
 from app.models.clients import Client, ClientSource  # noqa: F401
+from app.models.consent import ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord  # noqa: F401
 from app.models.dealers import Dealer, DealerSocialLink, DealerStatus  # noqa: F401
 from app.models.inquiries import Inquiry, InquirySource, InquiryStatus  # noqa: F401
 from app.models.inventory import (  # noqa: F401
@@ -24,7 +24,9 @@ from app.models.inventory import (  # noqa: F401
     MileageUnit,
     Transmission,
 )
-from app.models.sales import Sale, SaleStatus  # noqa: F401
+from app.models.lifecycle import RetentionEvent
+from app.models.mail import MailMessage  # noqa: F401
+from app.models.policy import PolicyVersion, SubProcessor  # noqa: F401
 from app.models.privacy import (  # noqa: F401
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -37,12 +39,11 @@ from app.models.privacy import (  # noqa: F401
     RequestStatus,
     RequestType,
 )
-from app.models.mail import MailMessage  # noqa: F401
-from app.models.policy import PolicyVersion, SubProcessor  # noqa: F401
-from app.models.consent import ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord  # noqa: F401
+from app.models.sales import Sale, SaleStatus  # noqa: F401
 from app.models.usage import PageView  # noqa: F401
-from app.models.lifecycle import RetentionEvent  # noqa: F401
-from app.models.breach import Breach, BreachDealerNotice, BreachStatus  # noqa: F401
+
+# The security module first: importing FAB's security manager configures mappers.
+from app.security import DealerUser
 
 INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry, ConsentRecord, RetentionEvent)
 
@@ -84,7 +85,6 @@ def _before_flush(session, flush_context, instances) -> None:
 def register_model_events() -> None:
     """Install the flush-time rules once per process."""
     from app.extensions import db
-
     from app.privacy.notices import enqueue_after_commit, forget_after_rollback
     from app.privacy.queueing import enqueue_pending, forget_pending
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Integer
 from sqlalchemy.orm import declared_attr, relationship
 
-from app.domain.types import UTCDateTime, utcnow  # noqa: F401  (re-exported)
+from app.domain.types import UTCDateTime, utcnow
 
 
 class TimestampMixin:

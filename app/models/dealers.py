@@ -6,14 +6,14 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, Column, Enum, Integer, String, false
 from sqlalchemy.orm import relationship, validates
 
 from app.domain import DomainError
 from app.domain.contact import normalise_country, normalise_email, normalise_phone
+from app.domain.declarations import BY_CONTACT, KEEP, PrivacyDeclaration
 from app.domain.money import normalise_currency
 from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime
-from app.domain.declarations import BY_CONTACT, KEEP, PrivacyDeclaration
 
 
 class DealerStatus(enum.Enum):

@@ -10,8 +10,8 @@ from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_email, normalise_phone
-from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime, utcnow
 from app.domain.declarations import BY_CLIENT, BY_CONTACT, DELETE, PrivacyDeclaration
+from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime, utcnow
 
 
 class InquiryStatus(enum.Enum):

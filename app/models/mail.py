@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from app.models.base import UTCDateTime, utcnow
 from app.domain.declarations import BY_CONTACT, BY_REQUEST, DELETE, PrivacyDeclaration
+from app.models.base import UTCDateTime, utcnow
 
 
 class MailMessage(Model):

@@ -11,8 +11,8 @@ from sqlalchemy import JSON, BigInteger, Column, Date, Enum, ForeignKey, Integer
 from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_email, normalise_phone
-from app.models.base import DealerOwnedMixin, UTCDateTime, utcnow
 from app.domain.declarations import BY_CLIENT, BY_CONTACT, BY_REQUEST, DELETE, PLACEHOLDER, PrivacyDeclaration
+from app.models.base import DealerOwnedMixin, UTCDateTime, utcnow
 
 
 class RequestType(enum.Enum):

@@ -7,15 +7,14 @@ from datetime import date
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, ForeignKey, Index, Integer, String, text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import relationship, validates
 
 from app.domain import DomainError
+from app.domain.declarations import BY_CLIENT, PLACEHOLDER, PrivacyDeclaration
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
 from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin
-from app.domain.declarations import BY_CLIENT, PLACEHOLDER, PrivacyDeclaration
 
 
 class SaleStatus(enum.Enum):

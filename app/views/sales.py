@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain.sales import validate_sale
 from app.extensions import db
+from app.forms import currency_field, money_field
 from app.models import Sale
 from app.tenancy import TenantModelView
-from app.forms import currency_field, money_field
 from app.views.labels import SALE_LABELS
 
 
