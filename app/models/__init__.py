@@ -1,8 +1,13 @@
 """Every mapped model, imported once so the registry and migrations see them all."""
 
+# ruff: noqa: I001  (the order matters: see below)
 from __future__ import annotations
 
 from sqlalchemy import event, inspect
+
+# The security module first: importing FAB's security manager configures mappers,
+# which must not happen before the user model exists.
+from app.security import DealerUser
 
 from app.models.base import UTCDateTime, apply_scalar_defaults, utcnow  # noqa: F401
 from app.models.breach import Breach, BreachDealerNotice, BreachStatus  # noqa: F401
@@ -41,9 +46,6 @@ from app.models.privacy import (  # noqa: F401
 )
 from app.models.sales import Sale, SaleStatus  # noqa: F401
 from app.models.usage import PageView  # noqa: F401
-
-# The security module first: importing FAB's security manager configures mappers.
-from app.security import DealerUser
 
 INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry, ConsentRecord, RetentionEvent)
 
