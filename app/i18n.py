@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Flask,
@@ -162,7 +162,10 @@ def remember_choice(language: str) -> None:
 
 def safe_next(url: str | None) -> str | None:
     """A path on this site to go back to, or None (never another host)."""
-    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+    if not url or any(char < " " or char in "\\\x7f" for char in url):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" becomes "//evil.example"
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
         return None
     return url
 

@@ -156,7 +156,7 @@ def test_an_explicit_l_parameter_wins_for_that_page(app):
 def test_the_switcher_refuses_unknown_languages_and_other_hosts(app):
     client = visitor(app)
     assert client.get("/lang/xx").status_code == 404
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", " //evil.example"):
         response = client.get("/lang/de", query_string={"next": target})
         assert response.status_code == 302
         assert "evil.example" not in response.headers["Location"]
