@@ -5,7 +5,10 @@ Revises: 228474027d66
 Create Date: 2026-11-22 00:09:19.080140
 
 """
+from datetime import UTC, datetime, time, timedelta
+
 from alembic import op
+from dateutil.relativedelta import relativedelta
 import sqlalchemy as sa
 
 
@@ -185,6 +188,38 @@ def upgrade():
         batch_op.alter_column('record_visitor_ip', existing_type=sa.Boolean(), server_default=sa.false())
 
     # ### end Alembic commands ###
+    _backfill_lifecycle_dates()
+
+
+def _backfill_lifecycle_dates():
+    """Dealers terminated and users switched off before this revision get their deadlines
+    now, counted from when it happened (or from today when that is unknown), so the
+    retention sweeps reach them too."""
+    bind = op.get_bind()
+    now = datetime.now(UTC)
+    dealer = sa.table(
+        "dealer",
+        sa.column("id", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("terminated_at", sa.DateTime(timezone=True)),
+        sa.column("account_deletion_due_at", sa.DateTime(timezone=True)),
+        sa.column("records_erasure_due_at", sa.DateTime(timezone=True)),
+    )
+    terminated = sa.select(dealer.c.id, dealer.c.terminated_at).where(dealer.c.status == "terminated")
+    for dealer_id, terminated_at in bind.execute(terminated).all():
+        start = (terminated_at.replace(tzinfo=terminated_at.tzinfo or UTC) if terminated_at else now).date()
+        bind.execute(
+            dealer.update()
+            .where(dealer.c.id == dealer_id)
+            .values(
+                terminated_at=terminated_at or now,
+                account_deletion_due_at=datetime.combine(start + timedelta(days=30), time.min, tzinfo=UTC),
+                records_erasure_due_at=datetime.combine(start + relativedelta(years=3), time.min, tzinfo=UTC),
+            )
+        )
+    user = sa.table("ab_user", sa.column("active", sa.Boolean), sa.column("deactivated_at", sa.DateTime(timezone=True)))
+    bind.execute(user.update().where(sa.or_(user.c.active.is_(False), user.c.active.is_(None))).values(deactivated_at=now))
+
 
 
 def downgrade():
