@@ -11,7 +11,7 @@ import re
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -50,6 +50,11 @@ from config import DEMO_PASSWORD
 from tests.privacy_support import run_worker, user_id
 
 DAY = timedelta(days=1)
+
+
+def midnight(day: date) -> datetime:
+    """00:00 UTC of the day: when a step due that day becomes due."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def uid() -> str:
@@ -175,8 +180,8 @@ def test_termination_deactivates_every_user_at_once_and_cannot_be_repeated(app, 
     db.session.expire_all()
     dealer = db.session.get(Dealer, a.dealer_id)
     assert dealer.status is DealerStatus.terminated and dealer.terminated_at == now
-    assert dealer.account_deletion_due_at == now + timedelta(days=30)
-    assert dealer.records_erasure_due_at == now + relativedelta(years=3)
+    assert dealer.account_deletion_due_at == midnight(now.date() + timedelta(days=30))
+    assert dealer.records_erasure_due_at == midnight(now.date() + relativedelta(years=3))
     for uid_ in (a.admin_id, a.staff_id):
         user = db.session.get(DealerUser, uid_)
         assert user.active is False and user.deactivated_at == now
@@ -300,7 +305,13 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
         old_link = make_token(DOWNLOAD, request.id, bound_to=request.export_sha256)
     assert anonymous.get(f"/privacy/download/{old_link}").status_code == 200
 
-    accounts.delete_account(db.session, a.dealer_id, dealer.account_deletion_due_at)
+    from app.privacy import retention
+
+    # Day 30's cron run: the export expires at 00:00 and its own sweep deletes it.
+    path, due = export_file(request), dealer.account_deletion_due_at
+    done = retention.run_sweeps(["expired_exports"], as_of=due)
+    assert done["expired_exports"]["export_file"]["deleted"] >= 1 and not path.exists()
+    accounts.delete_account(db.session, a.dealer_id, due)
     db.session.commit()
     assert anonymous.get(link_path(url)).status_code == 410
 
@@ -324,14 +335,14 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     addresses = [u[1] for u in before["users"]]
     assert mails(db, "account_terminated", addresses[0]) or mails(db, "account_terminated", addresses[1])
 
-    day29 = t0 + timedelta(days=29)
-    assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, day29)
-    with pytest.raises(DomainError):
-        accounts.delete_account(db.session, a.dealer_id, day29)
-    db.session.rollback()
+    day30 = midnight(t0.date() + timedelta(days=30))  # "day 30" starts at 00:00 UTC
+    for day29 in (day30 - DAY, day30 - timedelta(seconds=1)):  # any time on day 29
+        assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, day29)
+        with pytest.raises(DomainError):
+            accounts.delete_account(db.session, a.dealer_id, day29)
+        db.session.rollback()
     assert snapshot(db, a) == before
 
-    day30 = t0 + timedelta(days=30)
     assert a.dealer_id in accounts.accounts_due_for_deletion(db.session, day30)
     dry = accounts.delete_account(db.session, a.dealer_id, day30, dry_run=True)
     db.session.commit()
@@ -342,7 +353,8 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     assert applied["dealer"] == {"anonymised": 1} and applied["ab_user"] == {"anonymised": 2}
     assert applied["inquiry"] == {"deleted": 1} and applied["consent_record"] == {"deleted": 1}
     assert applied["disclosure"] == {"deleted": 1} and applied["dealer_social_link"] == {"deleted": 1}
-    assert applied["page_view"] == {"deleted": 2} and applied["export_file"] == {"deleted": 1}
+    assert applied["page_view"] == {"deleted": 2}
+    assert "export_file" not in applied  # it expires at day 30 00:00: the expired_exports sweep's
     assert applied["client"] == {"restricted": 1} and applied["sale"] == {"restricted": 1}
     assert applied["car"] == {"restricted": 1}
 
@@ -444,6 +456,68 @@ def test_three_years_without_a_day_30_run_erase_everything_in_one_step(app, db):
     assert dealer.email is None and rows(db, Car, dealer_id=a.dealer_id) == 0
 
 
+def test_another_dealers_user_with_the_profile_address_keeps_the_address_and_the_mail(app, db):
+    a, b = make_account(db), make_account(db)
+    profile = db.session.get(Dealer, a.dealer_id).email
+    other_admin = db.session.get(DealerUser, b.admin_id)
+    other_admin.email = profile  # the other dealer's admin uses this dealer's office address
+    sent = utcnow()
+    theirs = MailMessage(kind="test", to_address=profile, language="en", subject="For B", body_text="B", sent_at=sent)
+    db.session.add(theirs)
+    db.session.commit()
+    t0 = utcnow()
+    terminate(db, a, t0)
+    run_worker(app)
+    [export] = accounts.account_exports(db.session, a.dealer_id)
+    ours = MailMessage(kind="test", to_address=profile, language="en", subject="For A", body_text="A", sent_at=sent, request_id=export.id)
+    db.session.add(ours)
+    db.session.commit()
+    theirs_id, ours_id = theirs.id, ours.id
+
+    day30 = midnight(t0.date() + timedelta(days=30))
+    dry = accounts.delete_account(db.session, a.dealer_id, day30, dry_run=True)
+    db.session.rollback()
+    applied = accounts.delete_account(db.session, a.dealer_id, day30)  # verification passes
+    db.session.commit()
+    assert applied == dry
+    [event] = events(db, a.dealer_id, "account_deleted")
+    assert event.certificate["verification"]["passed"] is True
+    assert db.session.get(DealerUser, b.admin_id).email == profile
+    assert db.session.get(MailMessage, theirs_id).to_address == profile  # not this dealer's mail
+    assert db.session.get(MailMessage, ours_id).to_address is None  # about this dealer's request
+
+
+def test_photo_files_go_only_once_the_erasure_is_committed(app, db, tmp_path, monkeypatch):
+    from app.models import CarPhoto
+
+    monkeypatch.setitem(app.config, "DATA_DIR", str(tmp_path))
+    a = make_account(db)
+    photo = tmp_path / "photos" / f"{uid()}.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"jpeg")
+    db.session.add(CarPhoto(dealer_id=a.dealer_id, car_id=a.car_id, file_path=f"photos/{photo.name}"))
+    db.session.commit()
+    t0 = utcnow()
+    terminate(db, a, t0)
+    run_worker(app)
+    three_years = midnight(t0.date() + relativedelta(years=3))
+
+    def fail(checks, dealer_id):
+        raise accounts.AccountVerificationFailed("values left")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(accounts, "_require_passed", fail)
+        with pytest.raises(accounts.AccountVerificationFailed):
+            accounts.erase_business_records(db.session, a.dealer_id, three_years)
+        db.session.rollback()
+    assert photo.exists() and rows(db, CarPhoto, dealer_id=a.dealer_id) == 1  # row and file kept
+
+    applied = accounts.erase_business_records(db.session, a.dealer_id, three_years)
+    assert applied["car_photo"] == {"deleted": 1} and photo.exists()  # not before the commit
+    db.session.commit()
+    assert not photo.exists() and rows(db, CarPhoto, dealer_id=a.dealer_id) == 0
+
+
 # -- deactivated users --------------------------------------------------------------------------
 
 
@@ -456,14 +530,14 @@ def test_a_deactivated_user_is_anonymised_after_30_days_and_not_before(db):
     internal = db.session.get(DealerUser, user_id(db, "staff"))
     assert internal.dealer_id is None
 
-    day29 = deactivated + timedelta(days=29)
-    assert a.staff_id not in accounts.users_due_for_anonymisation(db.session, day29)
-    with pytest.raises(DomainError):
-        accounts.anonymise_user(db.session, a.staff_id, day29)
-    db.session.rollback()
+    day30 = midnight(deactivated.date() + timedelta(days=30))  # calendar days, from 00:00 UTC
+    for day29 in (day30 - DAY, day30 - timedelta(seconds=1)):
+        assert a.staff_id not in accounts.users_due_for_anonymisation(db.session, day29)
+        with pytest.raises(DomainError):
+            accounts.anonymise_user(db.session, a.staff_id, day29)
+        db.session.rollback()
     assert a.admin_id not in accounts.users_due_for_anonymisation(db.session, deactivated + timedelta(days=300))  # active
 
-    day30 = deactivated + timedelta(days=30)
     assert a.staff_id in accounts.users_due_for_anonymisation(db.session, day30)
     dry = accounts.anonymise_user(db.session, a.staff_id, day30, dry_run=True)
     db.session.commit()

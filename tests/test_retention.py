@@ -396,8 +396,10 @@ def sweep_lines(output: str, name: str) -> list[str]:
 def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, db, made):
     from app.privacy.accounts import terminate_dealer
 
-    terminated_at = utcnow() - timedelta(days=30, hours=1)
-    day_29, day_30 = terminated_at + timedelta(days=29), terminated_at + timedelta(days=30)
+    terminated_at = utcnow() - timedelta(days=30)
+    # Day 30 starts at 00:00 UTC: the day's cron run (and `--as-of <day>`) finds it.
+    day_30 = datetime.combine(terminated_at.date() + timedelta(days=30), datetime.min.time(), tzinfo=UTC)
+    day_29 = day_30 - timedelta(seconds=1)
     retention.run_sweeps(["terminated_accounts"], as_of=day_30)  # other tests' terminated dealers
     dealer = made.dealer()
     admin = made.user(dealer, DEALER_ADMIN, language="de")
@@ -416,7 +418,7 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
     assert early.exit_code == 0, early.output
     assert sweep_lines(early.output, "terminated_accounts") == ["  terminated_accounts (daily): nothing due"]
 
-    dry = runner.invoke(args=[*command, day_30.isoformat(), "--dry-run"])
+    dry = runner.invoke(args=[*command, day_30.date().isoformat(), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     reported = sweep_lines(dry.output, "terminated_accounts")
     assert "    inquiry: deleted 1" in reported and any(line.startswith("    ab_user: anonymised") for line in reported)
@@ -424,7 +426,7 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
     planned = retention.run_sweeps(["terminated_accounts"], as_of=day_30, dry_run=True)["terminated_accounts"]
     assert planned["inquiry"] == {"deleted": 1}
 
-    real = runner.invoke(args=[*command, day_30.isoformat()])
+    real = runner.invoke(args=[*command, day_30.date().isoformat()])
     assert real.exit_code == 0, real.output
     assert "DRY RUN" not in real.output and sweep_lines(real.output, "terminated_accounts") == reported
     db.session.expire_all()
@@ -435,6 +437,44 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
     again = runner.invoke(args=[*command, day_30.isoformat()])
     assert sweep_lines(again.output, "terminated_accounts") == ["  terminated_accounts (daily): nothing due"]
     assert [e.summary for e in sweep_events(db, "terminated_accounts", day_30)][-2:] == [planned, {}]
+
+
+def test_a_dry_run_of_all_sweeps_reports_what_the_real_run_does_with_no_row_counted_twice(app, db, made, store):
+    """Rows a terminated dealer shares with other sweeps (its export expiring at day 30,
+    page views and sent mail past their retention) are counted by one sweep only."""
+    from app.privacy.accounts import terminate_dealer
+
+    terminated_at = utcnow() - timedelta(days=30)
+    day_30 = datetime.combine(terminated_at.date() + timedelta(days=30), datetime.min.time(), tzinfo=UTC)
+    run_worker(app)
+    retention.run_sweeps("all", as_of=day_30)  # baseline: what other tests left behind
+    dealer = made.dealer()
+    admin = made.user(dealer, DEALER_ADMIN, language="en")
+    old, recent = day_30 - timedelta(days=100), terminated_at - timedelta(days=1)
+    for when in (old, recent):
+        db.session.add(PageView(user_id=admin.id, dealer_id=dealer.id, path=f"/carmodelview/list/?{tag()}", viewed_at=when))
+        db.session.add(MailMessage(kind="test", to_address=admin.email, language="en", subject="Hi", body_text="Hi", created_at=when, sent_at=when))
+    db.session.commit()
+    terminate_dealer(db.session, dealer.id, actor_id=admin.id, reason=None, now=terminated_at)
+    db.session.commit()
+    run_worker(app)  # the account export, and the notices sent
+    export = db.session.scalar(select(PrivacyRequest).where(PrivacyRequest.dealer_id == dealer.id))
+    assert export.export_path and export.export_expires_at == day_30
+
+    dry = retention.run_sweeps("all", as_of=day_30, dry_run=True)
+    real = retention.run_sweeps("all", as_of=day_30)
+    assert dry == real
+    assert real["expired_exports"]["export_file"] == {"deleted": 1} and "export_file" not in real["terminated_accounts"]
+    assert real["usage_log"]["page_view"] == {"deleted": 1} and real["terminated_accounts"]["page_view"] == {"deleted": 1}
+    assert real["mail_outbox"]["mail_message"] == {"deleted": 1}
+    # The recent mail, the termination notice and the export's link: emptied, not deleted.
+    assert real["terminated_accounts"]["mail_message"] == {"anonymised": 3}
+    assert real["terminated_accounts"]["ab_user"] == {"anonymised": 1} and real["deactivated_users"] == {}
+    db.session.expire_all()
+    assert db.session.get(Dealer, dealer.id).account_deleted_at == day_30
+    assert retention.run_sweeps(["terminated_accounts", "usage_log", "mail_outbox", "expired_exports"], as_of=day_30) == {
+        "expired_exports": {}, "usage_log": {}, "mail_outbox": {}, "terminated_accounts": {}
+    }
 
 
 # -- the hourly sweeps -----------------------------------------------------------------

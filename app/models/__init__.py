@@ -52,6 +52,7 @@ INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedg
 
 def _before_flush(session, flush_context, instances) -> None:
     from app.domain.clients import check_marketing_consent, flag_possible_duplicates
+    from app.domain.dealers import refuse_terminated_dealer_changes
     from app.domain.inventory import record_car_history
     from app.domain.sales import apply_sales_to_cars
     from app.domain.tenancy import check_tenant_references
@@ -62,6 +63,7 @@ def _before_flush(session, flush_context, instances) -> None:
         if isinstance(obj, INSERT_ONLY) and session.is_modified(obj):
             raise RuntimeError(f"{type(obj).__name__} rows are insert-only")
     check_published_versions(session)  # a published privacy policy never changes
+    refuse_terminated_dealer_changes(session)  # a terminated dealer moves on its schedule only
     for obj in session.new:
         apply_scalar_defaults(obj)
     apply_sales_to_cars(session)
@@ -87,6 +89,7 @@ def _before_flush(session, flush_context, instances) -> None:
 def register_model_events() -> None:
     """Install the flush-time rules once per process."""
     from app.extensions import db
+    from app.privacy.files import forget_files, remove_files
     from app.privacy.notices import enqueue_after_commit, forget_after_rollback
     from app.privacy.queueing import enqueue_pending, forget_pending
 
@@ -96,3 +99,5 @@ def register_model_events() -> None:
         event.listen(db.session, "after_soft_rollback", forget_after_rollback)
         event.listen(db.session, "after_commit", enqueue_pending)
         event.listen(db.session, "after_soft_rollback", forget_pending)
+        event.listen(db.session, "after_commit", remove_files)
+        event.listen(db.session, "after_soft_rollback", forget_files)

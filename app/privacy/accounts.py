@@ -26,15 +26,14 @@ and ``now``/``as_of``; the caller commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy import and_, delete, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -58,6 +57,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy import notices, requests
 from app.privacy.audience import user_language
+from app.privacy.files import remove_after_commit
+from app.privacy.retention import mail_cutoff, usage_log_cutoff
 from app.security import DEALER_ADMIN, DealerUser
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def users_due_for_anonymisation(session: Session, as_of: datetime) -> list[int]:
     query = select(DealerUser.id).where(
         DealerUser.active.is_(False),
         DealerUser.deactivated_at.is_not(None),
-        DealerUser.deactivated_at <= as_of - anonymise_delay(),
+        DealerUser.deactivated_at < _anonymise_before(as_of),
         DealerUser.anonymised_at.is_(None),
         or_(DealerUser.dealer_id.is_(None), DealerUser.dealer_id.not_in(pending)),
     )
@@ -159,18 +160,20 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
 
     Refused before ``USER_ANONYMISE_AFTER_DAYS`` of deactivation; ``{}`` when already done.
     """
-    user = session.get(DealerUser, user_id)
+    # Locked for a real run: the cron and a manual run cannot both anonymise the user.
+    user = session.get(DealerUser, user_id, with_for_update=None if dry_run else True, populate_existing=not dry_run)
     if user is None:
         raise DomainError(_l("There is no such user."))
     if user.anonymised_at is not None:
         return {}
-    if user.active or user.deactivated_at is None or user.deactivated_at > as_of - anonymise_delay():
+    if user.active or user.deactivated_at is None or user.deactivated_at >= _anonymise_before(as_of):
         raise DomainError(
             _l("A user account is anonymised %(days)s days after it was deactivated, not before.", days=anonymise_delay().days)
         )
     addresses = [user.email] if user.email else []
-    steps = _mail_steps(session, addresses, as_of) + [
-        _delete_step(session, PageView, PageView.user_id == user.id),
+    page_views = and_(PageView.user_id == user.id, PageView.viewed_at >= usage_log_cutoff(as_of))
+    steps = _mail_steps(session, as_of, addresses) + [
+        _delete_step(session, PageView, page_views),
         _Step("ab_user", ANONYMISED, 1, lambda: _anonymise_users(session, [user_id], as_of)),
     ]
     counts = _counts(steps)
@@ -179,9 +182,9 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
     _apply(steps)
     checks = {
         "user_not_anonymised": _not_anonymised(session, [user_id]),
-        "user_addresses_left": _addresses_left(session, addresses),
-        "mail_to_user_left": _mail_left(session, addresses),
-        "page_views_left": _rows(session, PageView, PageView.user_id == user_id),
+        "user_addresses_left": _addresses_left(session, addresses, [user_id]),
+        "mail_to_user_left": _mail_left(session, as_of, addresses),
+        "page_views_left": _rows(session, PageView, page_views),
     }
     user = session.get(DealerUser, user_id)
     session.add(
@@ -326,8 +329,10 @@ def terminate_dealer(session: Session, dealer_id: int, actor_id: int | None, rea
     dealer.status = DealerStatus.terminated
     dealer.terminated_at = now
     dealer.termination_reason = reason
-    dealer.account_deletion_due_at = now + deletion_delay()
-    dealer.records_erasure_due_at = now + relativedelta(years=record_years())
+    # Due from 00:00 UTC of the due day, so that day's cron run (and ``--as-of <day>``) finds it.
+    today = now.astimezone(UTC).date()
+    dealer.account_deletion_due_at = _start_of(today + deletion_delay())
+    dealer.records_erasure_due_at = _start_of(today + relativedelta(years=record_years()))
     deactivated = 0
     for user in users:
         if user.active:
@@ -406,7 +411,7 @@ def delete_account(session: Session, dealer_id: int, as_of: datetime, dry_run: b
     ``{}`` when already done; refused before the day. Writes an ``account_deleted`` event
     whose certificate proves that no profile or user value is left.
     """
-    dealer = _terminated(session, dealer_id)
+    dealer = _terminated(session, dealer_id, lock=not dry_run)
     if dealer.account_deleted_at is not None:
         return {}
     if _not_due(dealer.account_deletion_due_at, as_of):
@@ -455,14 +460,14 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
     """Three years after termination: every row the dealer still owns is deleted (the
     account data too, should day 30 not have run). The emptied dealer row stays as a
     tombstone for the privacy requests, breach notices and events that point at it."""
-    dealer = _terminated(session, dealer_id)
+    dealer = _terminated(session, dealer_id, lock=not dry_run)
     if dealer.records_erased_at is not None:
         return {}
     if _not_due(dealer.records_erasure_due_at, as_of):
         raise DomainError(_l("The business records are erased on %(date)s, not before.", date=_day(dealer.records_erasure_due_at)))
     account = _AccountPlan.of(session, dealer, as_of) if dealer.account_deleted_at is None else None
     steps = account.steps(restrict=False) if account is not None else []
-    steps += _records_steps(session, dealer.id, skip={s.table for s in steps if s.action == DELETED})
+    steps += _records_steps(session, dealer.id, as_of, skip={s.table for s in steps if s.action == DELETED})
     counts = _counts(steps)
     if dry_run:
         return counts
@@ -472,7 +477,7 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
     if dealer.account_deleted_at is None:
         dealer.account_deleted_at = as_of
     session.flush()
-    checks = {"rows_left": {model.__tablename__: _rows(session, model, model.dealer_id == dealer_id) for model in erased_models()}}
+    checks = {"rows_left": {model.__tablename__: _rows(session, model, _owned(model, dealer_id, as_of)) for model in erased_models()}}
     if account is not None:
         checks.update(account.verify())
     _require_passed(checks, dealer_id)
@@ -506,29 +511,29 @@ def _owned_by_dealer(model: type) -> bool:
     return column is not None and any(fk.column.table.name == "dealer" for fk in column.foreign_keys)
 
 
-def _records_steps(session: Session, dealer_id: int, skip: set[str]) -> list[_Step]:
+def _records_steps(session: Session, dealer_id: int, as_of: datetime, skip: set[str]) -> list[_Step]:
     steps = []
     for model in erased_models():
         if model.__tablename__ in skip:
             continue
-        steps.append(_delete_step(session, model, model.dealer_id == dealer_id, before=_photo_files if model is CarPhoto else None))
+        steps.append(_delete_step(session, model, _owned(model, dealer_id, as_of), before=_photo_files if model is CarPhoto else None))
     return steps
 
 
-def _photo_files(session: Session, where) -> Callable[[], None]:
-    """Collect the photos' files before their rows go; remove them afterwards."""
+def _owned(model: type, dealer_id: int, as_of: datetime):
+    """The dealer's rows of ``model``; page views past their retention are ``usage_log``'s."""
+    if model is PageView:
+        return and_(PageView.dealer_id == dealer_id, PageView.viewed_at >= usage_log_cutoff(as_of))
+    return model.dealer_id == dealer_id
+
+
+def _photo_files(session: Session, where) -> None:
+    """The photos' files go once the deletion of their rows is committed."""
     from app.privacy.export import data_dir
 
     root = data_dir().resolve()
-    paths = [root / p for p in session.scalars(select(CarPhoto.file_path).where(where)) if p]
-
-    def remove() -> None:
-        for path in paths:
-            path = Path(path).resolve()
-            if path.is_relative_to(root) and path.is_file():
-                path.unlink(missing_ok=True)
-
-    return remove
+    paths = [(root / p).resolve() for p in session.scalars(select(CarPhoto.file_path).where(where)) if p]
+    remove_after_commit(session, [path for path in paths if path.is_relative_to(root)])
 
 
 # -- the plan of day 30 ----------------------------------------------------------------------
@@ -550,20 +555,28 @@ class _AccountPlan:
     dealer_id: int
     as_of: datetime
     user_ids: list[int]
-    addresses: list[str]
+    addresses: list[str]  # all mail to these is the dealer's
+    profile_addresses: list[str]  # mail to these only when about one of the dealer's requests
 
     @classmethod
     def of(cls, session: Session, dealer: Dealer, as_of: datetime) -> _AccountPlan:
         users = _users_of(session, dealer.id)
-        addresses = {u.email for u in users if u.email and u.anonymised_at is None}
-        if dealer.email:
-            addresses.add(dealer.email)
-        return cls(session, dealer.id, as_of, [u.id for u in users], sorted(addresses))
+        user_ids = [u.id for u in users]
+        addresses = sorted({u.email for u in users if u.email and u.anonymised_at is None})
+        profile = []
+        if dealer.email and dealer.email not in addresses:
+            # Another account's user with the same address keeps their own mail.
+            shared = session.scalar(select(exists().where(DealerUser.email == dealer.email, DealerUser.id.not_in(user_ids or [-1]))))
+            (profile if shared else addresses).append(dealer.email)
+        return cls(session, dealer.id, as_of, user_ids, sorted(addresses), profile)
+
+    def _mail(self) -> tuple:
+        return _mail_unscrubbed(self.as_of, self.addresses, self.profile_addresses, self.dealer_id)
 
     def steps(self, restrict: bool) -> list[_Step]:
         session, dealer_id = self.session, self.dealer_id
         steps = [self._export_files(), self._account_export_requests()]
-        steps += _mail_steps(session, self.addresses, self.as_of)
+        steps += _mail_steps(session, self.as_of, self.addresses, self.profile_addresses, self.dealer_id)
         steps.append(_delete_step(session, PageView, self._page_views()))
         steps += [_delete_step(session, model, model.dealer_id == dealer_id) for model in ACCOUNT_DATA]
         pending = list(
@@ -579,17 +592,23 @@ class _AccountPlan:
         return steps
 
     def _page_views(self):
-        return or_(PageView.dealer_id == self.dealer_id, PageView.user_id.in_(self.user_ids or [-1]))
+        """Those past their retention are the ``usage_log`` sweep's."""
+        mine = or_(PageView.dealer_id == self.dealer_id, PageView.user_id.in_(self.user_ids or [-1]))
+        return and_(mine, PageView.viewed_at >= usage_log_cutoff(self.as_of))
+
+    def _exports(self) -> tuple:
+        """The account's export files; expired ones are the ``expired_exports`` sweep's."""
+        return (
+            PrivacyRequest.dealer_id == self.dealer_id,
+            PrivacyRequest.export_path.is_not(None),
+            or_(PrivacyRequest.export_expires_at.is_(None), PrivacyRequest.export_expires_at > self.as_of),
+        )
 
     def _export_files(self) -> _Step:
         from app.privacy.export import delete_exports_of
 
         session = self.session
-        ids = list(
-            session.scalars(
-                select(PrivacyRequest.id).where(PrivacyRequest.dealer_id == self.dealer_id, PrivacyRequest.export_path.is_not(None))
-            )
-        )
+        ids = list(session.scalars(select(PrivacyRequest.id).where(*self._exports())))
         return _Step("export_file", DELETED, len(ids), lambda: delete_exports_of(session, ids, reason="account_deleted"))
 
     def _account_export_requests(self) -> _Step:
@@ -641,15 +660,13 @@ class _AccountPlan:
         return {
             "dealer_profile_values_left": _profile_left(dealer),
             "users_not_anonymised": _not_anonymised(session, self.user_ids),
-            "user_addresses_left": _addresses_left(session, self.addresses),
-            "mail_to_user_addresses_left": _mail_left(session, self.addresses),
+            "user_addresses_left": _addresses_left(session, self.addresses + self.profile_addresses, self.user_ids),
+            "mail_to_user_addresses_left": _rows(session, MailMessage, *self._mail()),
             "account_rows_left": {
                 **{model.__tablename__: _rows(session, model, model.dealer_id == dealer_id) for model in ACCOUNT_DATA},
                 "page_view": _rows(session, PageView, self._page_views()),
             },
-            "export_files_left": _rows(
-                session, PrivacyRequest, PrivacyRequest.dealer_id == dealer_id, PrivacyRequest.export_path.is_not(None)
-            ),
+            "export_files_left": _rows(session, PrivacyRequest, *self._exports()),
         }
 
 
@@ -670,13 +687,14 @@ def _empty_profile(session: Session, dealer_id: int) -> None:
     session.expire_all()
 
 
-def _mail_steps(session: Session, addresses: list[str], as_of: datetime) -> list[_Step]:
+def _mail_steps(session: Session, as_of: datetime, addresses: Sequence[str], dealer_only: Sequence[str] = (), dealer_id: int | None = None) -> list[_Step]:
     """E-mails sent to the addresses are emptied (unsent ones once they are sent)."""
     from app.privacy.erasure import _scrub_message
 
-    if not addresses:
+    if not addresses and not dealer_only:
         return []
-    ids = list(session.scalars(select(MailMessage.id).where(*_mail_unscrubbed(addresses)).order_by(MailMessage.id)))
+    where = _mail_unscrubbed(as_of, addresses, dealer_only, dealer_id)
+    ids = list(session.scalars(select(MailMessage.id).where(*where).order_by(MailMessage.id)))
 
     def run() -> None:
         for message_id in ids:
@@ -686,19 +704,29 @@ def _mail_steps(session: Session, addresses: list[str], as_of: datetime) -> list
     return [_Step("mail_message", ANONYMISED, len(ids), run)]
 
 
-def _mail_unscrubbed(addresses: list[str]) -> tuple:
+def _mail_unscrubbed(as_of: datetime, addresses: Sequence[str], dealer_only: Sequence[str] = (), dealer_id: int | None = None) -> tuple:
+    """Mail to ``addresses``, or to ``dealer_only`` about one of the dealer's requests, not
+    scrubbed yet; mail the ``mail_outbox`` sweep deletes at ``as_of`` is left to it."""
+    to = MailMessage.to_address.in_(list(addresses))
+    if dealer_only:
+        requests_of_dealer = select(PrivacyRequest.id).where(PrivacyRequest.dealer_id == dealer_id)
+        to = or_(to, and_(MailMessage.to_address.in_(list(dealer_only)), MailMessage.request_id.in_(requests_of_dealer)))
     return (
-        MailMessage.to_address.in_(addresses),
+        to,
         or_(MailMessage.sent_at.is_not(None), MailMessage.scrub_after_send.is_(False)),
+        or_(MailMessage.sent_at.is_(None), MailMessage.sent_at >= mail_cutoff(as_of)),
     )
 
 
-def _mail_left(session: Session, addresses: list[str]) -> int:
-    return _rows(session, MailMessage, *_mail_unscrubbed(addresses)) if addresses else 0
+def _mail_left(session: Session, as_of: datetime, addresses: list[str]) -> int:
+    return _rows(session, MailMessage, *_mail_unscrubbed(as_of, addresses)) if addresses else 0
 
 
-def _addresses_left(session: Session, addresses: list[str]) -> int:
-    return _rows(session, DealerUser, DealerUser.email.in_(addresses)) if addresses else 0
+def _addresses_left(session: Session, addresses: list[str], user_ids: list[int]) -> int:
+    """Of these users, those who still have one of the addresses."""
+    if not addresses or not user_ids:
+        return 0
+    return _rows(session, DealerUser, DealerUser.id.in_(user_ids), DealerUser.email.in_(addresses))
 
 
 def _not_anonymised(session: Session, user_ids: list[int]) -> int:
@@ -795,17 +823,29 @@ def _certificate(as_of: datetime, counts: Counts, checks: dict, **facts) -> dict
 
 
 def _dealer(session: Session, dealer_id: int, lock: bool = False) -> Dealer:
-    dealer = session.get(Dealer, dealer_id, with_for_update=lock or None)
+    """``lock``: the row locked (and read afresh) until the commit, so that two runs of a
+    step (the cron and a manual one) cannot both apply it."""
+    dealer = session.get(Dealer, dealer_id, with_for_update=lock or None, populate_existing=lock)
     if dealer is None:
         raise DomainError(_l("There is no such dealer."))
     return dealer
 
 
-def _terminated(session: Session, dealer_id: int) -> Dealer:
-    dealer = _dealer(session, dealer_id)
+def _terminated(session: Session, dealer_id: int, lock: bool = False) -> Dealer:
+    dealer = _dealer(session, dealer_id, lock=lock)
     if dealer.status is not DealerStatus.terminated or dealer.terminated_at is None:
         raise DomainError(_l("This dealer account is not terminated."))
     return dealer
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _anonymise_before(as_of: datetime) -> datetime:
+    """Users deactivated before this are due: from 00:00 UTC of the
+    ``USER_ANONYMISE_AFTER_DAYS``-th calendar day after the deactivation."""
+    return _start_of(as_of.astimezone(UTC).date() - anonymise_delay() + timedelta(days=1))
 
 
 def _not_due(due_at: datetime | None, as_of: datetime) -> bool:

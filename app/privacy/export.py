@@ -605,7 +605,8 @@ def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool = Fal
 def delete_exports_of(session: Session, request_ids: list[int] | tuple[int, ...], reason: str = "erasure", actor_id: int | None = None) -> int:
     """Delete the packages of these requests (an erasure removes the person's old exports).
 
-    The files go at once; the caller commits the cleared ``export_path`` and the events.
+    The caller commits the cleared ``export_path`` and the events; the files go after
+    that commit (a rollback keeps them).
     """
     if not request_ids:
         return 0
@@ -617,7 +618,9 @@ def delete_exports_of(session: Session, request_ids: list[int] | tuple[int, ...]
 
 
 def _delete_export(session: Session, request: PrivacyRequest, reason: str, now: datetime, actor_id: int | None = None) -> None:
-    _remove(export_file(request))
+    from app.privacy.files import remove_after_commit
+
+    remove_after_commit(session, [export_file(request)])
     request.export_path = None
     requests.record_event(session, request, "export_deleted", actor_id=actor_id, at=now, reason=reason)
 

@@ -268,9 +268,19 @@ def sweep_inquiries(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     return tally.as_dict()
 
 
+def usage_log_cutoff(as_of: datetime) -> datetime:
+    """Page views before this are the ``usage_log`` sweep's; the account steps take the rest."""
+    return as_of - timedelta(days=int(current_app.config.get("USAGE_LOG_RETENTION_DAYS", 90)))
+
+
+def mail_cutoff(as_of: datetime) -> datetime:
+    """Mail sent before this is the ``mail_outbox`` sweep's; the account steps take the rest."""
+    return as_of - timedelta(days=int(current_app.config.get("MAIL_RETENTION_DAYS", 90)))
+
+
 @sweep("usage_log", DAILY, _l("Usage log entries past their retention period"))
 def sweep_usage_log(session: Session, as_of: datetime, dry_run: bool) -> Counts:
-    cutoff = as_of - timedelta(days=int(current_app.config.get("USAGE_LOG_RETENTION_DAYS", 90)))
+    cutoff = usage_log_cutoff(as_of)
     tally = Tally()
     tally.add("page_view", "deleted", _delete_where(session, PageView, (PageView.viewed_at < cutoff,), dry_run))
     return tally.as_dict()
@@ -279,7 +289,7 @@ def sweep_usage_log(session: Session, as_of: datetime, dry_run: bool) -> Counts:
 @sweep("mail_outbox", DAILY, _l("Sent e-mails older than their retention period"))
 def sweep_mail_outbox(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     """Sent messages go after MAIL_RETENTION_DAYS; unsent ones stay for the resend job."""
-    cutoff = as_of - timedelta(days=int(current_app.config.get("MAIL_RETENTION_DAYS", 90)))
+    cutoff = mail_cutoff(as_of)
     tally = Tally()
     sent = (MailMessage.sent_at.is_not(None), MailMessage.sent_at < cutoff)
     tally.add("mail_message", "deleted", _delete_where(session, MailMessage, sent, dry_run))
