@@ -2,7 +2,9 @@
 hand the page view to ``app.privacy.usage`` (thin; the rules live there).
 
 Only GET pages (2xx, ``text/html``) count: never static files, the REST API, JSON (the
-status the progress bars poll), the health check or anonymous pages. The view is written in
+status the progress bars poll), the health check, anonymous pages or the public blueprint
+(its pages are for anyone; their paths carry secret tokens: unsubscribe, verification and
+download links, which must not be stored even when a signed-in user opens one). The view is written in
 its own short transaction, so the page's session is never committed by accident, and a
 failure is logged (without personal data) and never breaks the response. The last view of
 the browser session is kept in the (signed) session cookie: the next view sets its duration.
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SESSION_KEY = "_pv"
 SKIPPED_PREFIXES = ("/api/", "/static/", "/healthz")
+PUBLIC_ENDPOINTS = "public."  # app/public: the pages with secret links in their paths
 
 
 def install_usage_log(app: Flask) -> None:
@@ -41,6 +44,7 @@ def is_logged_page(response: Response) -> bool:
         and bool(endpoint)
         and endpoint != "static"
         and not endpoint.endswith(".static")
+        and not endpoint.startswith(PUBLIC_ENDPOINTS)
         and not request.path.startswith(SKIPPED_PREFIXES)
     )
 

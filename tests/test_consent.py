@@ -442,8 +442,7 @@ def test_with_the_setting_off_the_ip_is_nowhere(app, db, dealer_ids, policy, cap
     assert [(r.action, r.method) for r in entries] == [
         (ConsentAction.acknowledged, ConsentMethod.inquiry_form),
         (ConsentAction.given, ConsentMethod.inquiry_form),
-        (ConsentAction.withdrawn, ConsentMethod.public_page),
-        (ConsentAction.withdrawn, ConsentMethod.unsubscribe_link),
+        (ConsentAction.withdrawn, ConsentMethod.public_page),  # the link after it finds nothing to withdraw
     ]
     assert scan_all_text_columns(db.session, [ip, forwarded]) == {}
     logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
@@ -489,6 +488,12 @@ def test_the_one_click_unsubscribe_link(app, db, dealer_ids, policy):
     assert withdrawn.method is ConsentMethod.unsubscribe_link and withdrawn.source == "email:marketing_offer"
     assert withdrawn.policy_version_id == policy and withdrawn.email == address
     assert db.session.get(Client, other_dealer.id).marketing_consent is True  # another controller's consent
+
+    # The person's own click after the mail client's one-click POST: the same answer, no second record.
+    again = client.post(path)
+    assert again.status_code == 200 and "will not send you offers any more" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert len(records(db, client_id=target.id, purpose=ConsentPurpose.marketing, action=ConsentAction.withdrawn)) == 1
 
 
 def test_marketing_mail_carries_the_footer_and_one_click_headers(app, db, dealer_ids, policy, smtp):
@@ -556,6 +561,15 @@ def test_the_public_withdrawal_page(app, db, dealer_ids, policy):
         [withdrawn] = [r for r in entry if r.action is ConsentAction.withdrawn]
         assert withdrawn.method is ConsentMethod.public_page and withdrawn.source == page
         assert withdrawn.policy_version_id == policy and withdrawn.ip_address is None
+
+    # Again, or for a client who never consented: the same answer and nothing recorded.
+    never = make_client(db, dealer_ids[A], new_email(), consent_given=False)
+    before = counts(db)
+    for value in (address, never.email):
+        response = withdraw(value)
+        assert response.status_code == 200 and answer(response) == answer(known)
+    assert counts(db) == before
+    assert records(db, client_id=never.id, action=ConsentAction.withdrawn) == []
 
     bad = withdraw("not-an-address")
     assert bad.status_code == 422 and "Enter a valid email address" in bad.get_data(as_text=True)

@@ -646,6 +646,35 @@ def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(
     assert mails_since(db, mail_id, "subprocessor_added") == []
 
 
+def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(
+    app, db, login, subprocessor_rows, monkeypatch
+):
+    notify = subprocessors.notify_added
+
+    def fail(session, item, now=None):
+        notify(session, item, now)  # the notices are queued, then something breaks
+        raise RuntimeError("mail outbox unavailable")
+
+    monkeypatch.setattr(subprocessors, "notify_added", fail)
+    mail_id = last_mail_id(db)
+    before = db.session.scalar(select(func.count()).select_from(SubProcessor))
+    response = login("staff").post_form(
+        SP_ADD,
+        {
+            "name": "Test Processor untold",
+            "purpose": "Error tracking",
+            "location": "Finland (EU)",
+            "since": date.today().isoformat(),
+            "website": "",
+        },
+        follow_redirects=True,
+    )
+    assert "the dealer administrators could not be told" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SubProcessor)) == before
+    assert mails_since(db, mail_id, "subprocessor_added") == []
+
+
 def test_sub_processor_rules():
     today = date(2026, 5, 1)
     ok = SubProcessor(

@@ -153,6 +153,27 @@ def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded
     assert view_count(db) == before
 
 
+def test_public_pages_with_secret_links_are_not_recorded_for_a_signed_in_user(app, login, db, person, dealer_ids):
+    from app.privacy import consent
+    from app.privacy.links import VERIFY, make_token
+
+    username, uid, email = person
+    filed = requests.file_request(db.session, request_type=RequestType.access, email=f"secret-{uuid.uuid4().hex[:6]}@example.org")
+    db.session.commit()
+    verify = f"/privacy/request/verify/{make_token(VERIFY, filed.id)}"
+    unsubscribe = consent.unsubscribe_url(dealer_ids["north-motors"], email, db.session)
+    unsubscribe = "/" + unsubscribe.split("/", 3)[3]
+    browser = login(username)
+    for url in (verify, unsubscribe, "/privacy/download/not-a-valid-token", "/privacy", "/d/north-motors/marketing"):
+        response = browser.get(url)
+        assert response.mimetype == "text/html" and response.status_code < 500, url
+    assert browser.get(verify).status_code == 200 and browser.get(unsubscribe).status_code == 200
+    assert views_of(db, uid) == []
+    assert browser.get("/carmodelview/list/").status_code == 200  # the same browser's own pages still count
+    [view] = views_of(db, uid)
+    assert view.feature == "CarModelView.list"
+
+
 def test_ip_is_stored_only_when_the_dealer_records_ips_and_never_for_internal_staff(app, login, db, person, record_ips):
     username, uid, _ = person
     ip = {"REMOTE_ADDR": "203.0.113.9"}

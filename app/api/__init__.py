@@ -8,6 +8,7 @@ from flask_appbuilder import AppBuilder, ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.api.privacy import PrivacyRequestApi
+from app.domain import DomainError
 from app.domain.clients import check_marketing_consent
 from app.domain.inventory import validate_car
 from app.domain.sales import validate_sale
@@ -42,6 +43,15 @@ _CAR = [
 
 class DealerApi(ModelRestApi):
     resource_name = "dealer"
+    # No DELETE: a dealer ends through termination (export, day 30, 3 years), never a hard delete.
+    base_permissions = ["can_get", "can_post", "can_put", "can_info"]
+
+    def put_headless(self, pk):
+        try:  # a terminated dealer cannot be changed (flush-time rule): 422, nothing changed
+            return super().put_headless(pk)
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response_422(message=exc.as_dict())
 
     def _init_model_schemas(self):
         super()._init_model_schemas()

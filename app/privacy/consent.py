@@ -272,10 +272,15 @@ def withdraw(
     ip_address: str | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Withdraw marketing consent for each client (a record each); how many clients."""
+    """Withdraw marketing consent for each client that has it (a ``withdrawn`` record
+    each); how many. A client without consent is left alone and gets no record, so a
+    repeated withdrawal (the RFC 8058 one-click POST plus the person's own click) or one
+    for a client who never consented writes nothing; the caller answers the same."""
     now = now or utcnow()
     count = 0
     for client in clients:
+        if not client.marketing_consent:
+            continue
         set_marketing(session, client, False, method=method, source=source, ip_address=ip_address, now=now)
         count += 1
     return count

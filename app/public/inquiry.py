@@ -124,7 +124,7 @@ def dealer_unsubscribe(slug: str, token: str):
     done = False
     if request.method == "POST":
         clients = consent.clients_for_token(db.session, dealer.id, email_key)
-        consent.withdraw(
+        count = consent.withdraw(
             db.session,
             dealer,
             clients,
@@ -133,7 +133,7 @@ def dealer_unsubscribe(slug: str, token: str):
             ip_address=request.remote_addr,
         )
         db.session.commit()
-        log.info("marketing consent withdrawn by link for %d client(s) of dealer %s", len(clients), dealer.id)
+        log.info("marketing consent withdrawn by link for %d client(s) of dealer %s", count, dealer.id)
         done = True
     response = make_response(render_template("public/unsubscribe.html", dealer=dealer, done=done))
     response.headers["X-Robots-Tag"] = "noindex"  # the URL is a secret

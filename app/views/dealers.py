@@ -43,6 +43,8 @@ class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, Option
     """Every dealer account: Staff and Admin (who terminate it from its page)."""
 
     datamodel = SQLAInterface(Dealer)
+    # No delete: a dealer ends through termination (export, day 30, 3 years), never a hard delete.
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_terminate"]
     list_title = _l("Dealers")
     related_views = [DealerSocialLinkView, CarModelView]
     list_columns = ["business_name", "slug", "city", "country", "status", "created_at"]

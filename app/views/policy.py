@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -443,13 +443,25 @@ class SubProcessorView(ModelView):
 
     def pre_add(self, item):
         self._guarded(item)
+        # The dealer admins are told in the same transaction: FAB's single commit writes
+        # the row and its notices together (their mail jobs are enqueued after it), so a
+        # sub-processor is never saved without them.
+        try:
+            db.session.add(item)
+            db.session.flush()
+            subprocessors.notify_added(db.session, item)
+        except DomainError:
+            db.session.rollback()
+            raise
+        except Exception as exc:
+            db.session.rollback()
+            current_app.logger.exception("telling the dealer admins about a sub-processor failed")
+            raise DomainError(
+                _l("The sub-processor was not saved: the dealer administrators could not be told. Try again.")
+            ) from exc
 
     def pre_update(self, item):
         self._guarded(item)
-
-    def post_add(self, item):
-        subprocessors.notify_added(db.session, item)
-        db.session.commit()
 
     @staticmethod
     def _guarded(item):
