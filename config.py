@@ -105,6 +105,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=1)
 
+    # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are trusted (0: none).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     DEFAULT_CURRENCY = "EUR"
     DEMO_DATA_ALLOWED = True
 

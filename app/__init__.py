@@ -91,10 +91,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    """CSP without any CDN, no sniffing, no framing, strict referrer."""
-    from app.http_security import add_security_headers
+    """CSP without any CDN, no sniffing, no framing, strict referrer; trusted proxies."""
+    from app.http_security import add_security_headers, trust_proxies
 
     app.after_request(add_security_headers)
+    trust_proxies(app)
 
 
 def register_usage_log(app: Flask) -> None:

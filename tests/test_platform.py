@@ -113,3 +113,21 @@ def test_api_login_is_rate_limited(app):
     """FAB's limiter guards the HTML and the API login (the test config allows 1000/min)."""
     assert app.config["AUTH_RATE_LIMITED"] is True
     assert app.appbuilder.sm.limiter is not None
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies():
+    from flask import Flask, request
+
+    from app.http_security import trust_proxies
+
+    def seen_address(trusted: int) -> str:
+        app = Flask("proxy-check")
+        app.config["TRUSTED_PROXIES"] = trusted
+        app.add_url_rule("/ip", "ip", lambda: request.remote_addr)
+        trust_proxies(app)
+        client = app.test_client()
+        headers = {"X-Forwarded-For": "203.0.113.9"}
+        return client.get("/ip", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_data(as_text=True)
+
+    assert seen_address(0) == "10.0.0.2"  # a visitor cannot forge their address
+    assert seen_address(1) == "203.0.113.9"  # the proxy's header is believed
