@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, func, inspect, or_, select, update
+from sqlalchemy import and_, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -742,33 +742,14 @@ def _delete_step(session: Session, model: type, where, before: Callable | None =
     count = _rows(session, model, where)
 
     def run() -> None:
+        from app.privacy.erasure import delete_rows
+
         after = before(session, where) if before is not None else None
-        _delete_where(session, model, where)
+        delete_rows(session, model, where)
         if after is not None:
             after()
 
     return _Step(model.__tablename__, DELETED, count, run)
-
-
-def _delete_where(session: Session, model: type, where) -> None:
-    """Delete the matching rows in one statement per table, doing what each foreign key's
-    ON DELETE says first (SQLite does not enforce them; PostgreSQL gives the same result)."""
-    from app.extensions import db
-
-    session.flush()
-    table = model.__table__
-    (pk,) = table.primary_key.columns
-    doomed = select(pk).where(where)
-    for other in db.metadata.sorted_tables:
-        for fk in other.foreign_keys:
-            if fk.column.table is not table or other is table:
-                continue
-            if fk.ondelete == "SET NULL":
-                session.execute(update(other).where(fk.parent.in_(doomed)).values({fk.parent.name: None}))
-            elif fk.ondelete == "CASCADE":
-                session.execute(delete(other).where(fk.parent.in_(doomed)))
-    session.execute(delete(table).where(where))
-    session.expire_all()  # the session's copies may point at rows that are gone
 
 
 def _rows(session: Session, model: type, *where) -> int:

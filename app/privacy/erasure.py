@@ -324,20 +324,24 @@ def placeholder_client(session: Session, dealer_id: int, cache: dict | None = No
     return client
 
 
-def delete_rows(session: Session, model: type, pks: list[int]) -> None:
-    """Delete rows by primary key, doing what each foreign key's ON DELETE says first
-    (SQLite does not enforce foreign keys, PostgreSQL does: the same result on both)."""
+def delete_rows(session: Session, model: type, rows) -> None:
+    """Delete rows (primary keys, or a WHERE clause on ``model``), doing what each foreign
+    key's ON DELETE says first (SQLite does not enforce foreign keys, PostgreSQL does: the
+    same result on both)."""
+    session.flush()
     target = model.__table__
+    (pk,) = target.primary_key.columns
+    where = pk.in_(list(rows)) if isinstance(rows, (list, tuple, set)) else rows
+    doomed = select(pk).where(where)
     for table in db.metadata.sorted_tables:
         for fk in table.foreign_keys:
             if fk.column.table is not target:
                 continue
             if fk.ondelete == "SET NULL":
-                session.execute(update(table).where(fk.parent.in_(pks)).values({fk.parent.name: None}))
+                session.execute(update(table).where(fk.parent.in_(doomed)).values({fk.parent.name: None}))
             elif fk.ondelete == "CASCADE":
-                session.execute(delete(table).where(fk.parent.in_(pks)))
-    (pk,) = target.primary_key.columns
-    session.execute(delete(model).where(pk.in_(pks)), execution_options={"synchronize_session": False})
+                session.execute(delete(table).where(fk.parent.in_(doomed)))
+    session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
     session.expire_all()  # the session's copies may point at rows that are gone
 
 
