@@ -502,11 +502,11 @@ def test_photo_files_go_only_once_the_erasure_is_committed(app, db, tmp_path, mo
     run_worker(app)
     three_years = midnight(t0.date() + relativedelta(years=3))
 
-    def fail(checks, dealer_id):
+    def fail(*args, **kwargs):
         raise accounts.AccountVerificationFailed("values left")
 
     with monkeypatch.context() as patch:
-        patch.setattr(accounts, "_require_passed", fail)
+        patch.setattr(accounts, "_certify", fail)
         with pytest.raises(accounts.AccountVerificationFailed):
             accounts.erase_business_records(db.session, a.dealer_id, three_years)
         db.session.rollback()

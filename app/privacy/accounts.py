@@ -187,18 +187,7 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
         "page_views_left": _rows(session, PageView, page_views),
     }
     user = session.get(DealerUser, user_id)
-    session.add(
-        RetentionEvent(
-            kind=USER_EVENT,
-            user_id=user_id,
-            dealer_id=user.dealer_id,
-            as_of=as_of,
-            occurred_at=utcnow(),
-            dry_run=False,
-            summary=counts,
-            certificate=_certificate(as_of, counts, checks, user_id=user_id, deactivated_at=user.deactivated_at.isoformat()),
-        )
-    )
+    _certify(session, USER_EVENT, as_of, counts, checks, dealer_id=user.dealer_id, user_id=user_id, deactivated_at=user.deactivated_at.isoformat())
     return counts
 
 
@@ -426,20 +415,7 @@ def delete_account(session: Session, dealer_id: int, as_of: datetime, dry_run: b
     dealer.account_deleted_at = as_of
     session.flush()
     checks = plan.verify()
-    _require_passed(checks, dealer_id)
-    session.add(
-        RetentionEvent(
-            kind=DELETED_EVENT,
-            dealer_id=dealer_id,
-            as_of=as_of,
-            occurred_at=utcnow(),
-            dry_run=False,
-            summary=counts,
-            certificate=_certificate(
-                as_of, counts, checks, dealer_id=dealer_id, records_kept_until=_iso(dealer.records_erasure_due_at)
-            ),
-        )
-    )
+    _certify(session, DELETED_EVENT, as_of, counts, checks, dealer_id=dealer_id, records_kept_until=_iso(dealer.records_erasure_due_at))
     log.info("account data of dealer %s deleted: %s", dealer_id, counts)
     return counts
 
@@ -480,18 +456,7 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
     checks = {"rows_left": {model.__tablename__: _rows(session, model, _owned(model, dealer_id, as_of)) for model in erased_models()}}
     if account is not None:
         checks.update(account.verify())
-    _require_passed(checks, dealer_id)
-    session.add(
-        RetentionEvent(
-            kind=ERASED_EVENT,
-            dealer_id=dealer_id,
-            as_of=as_of,
-            occurred_at=utcnow(),
-            dry_run=False,
-            summary=counts,
-            certificate=_certificate(as_of, counts, checks, dealer_id=dealer_id, terminated_at=_iso(dealer.terminated_at)),
-        )
-    )
+    _certify(session, ERASED_EVENT, as_of, counts, checks, dealer_id=dealer_id, terminated_at=_iso(dealer.terminated_at))
     log.info("business records of dealer %s erased: %s", dealer_id, counts)
     return counts
 
@@ -771,11 +736,26 @@ def _apply(steps: list[_Step]) -> None:
             step.run()
 
 
-def _require_passed(checks: dict, dealer_id: int) -> None:
+def _certify(session: Session, kind: str, as_of: datetime, counts: Counts, checks: dict, *, dealer_id: int | None, user_id: int | None = None, **facts) -> None:
+    """Refuse a step whose verification found values left; otherwise log it with its
+    certificate (the caller commits both together)."""
     left = _nonzero(checks)
     if left:
-        log.error("deletion of dealer %s failed verification: %s", dealer_id, left)
-        raise AccountVerificationFailed(f"values left after the deletion: {left}")
+        log.error("%s of dealer %s / user %s failed verification: %s", kind, dealer_id, user_id, left)
+        raise AccountVerificationFailed(f"values left after {kind}: {left}")
+    ids = {"dealer_id": dealer_id} if user_id is None else {"user_id": user_id}
+    session.add(
+        RetentionEvent(
+            kind=kind,
+            dealer_id=dealer_id,
+            user_id=user_id,
+            as_of=as_of,
+            occurred_at=utcnow(),
+            dry_run=False,
+            summary=counts,
+            certificate=_certificate(as_of, counts, checks, **ids, **facts),
+        )
+    )
 
 
 def _nonzero(checks: dict) -> dict:
