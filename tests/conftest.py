@@ -14,6 +14,9 @@ from sqlalchemy import select, text
 from app import create_app
 from config import DEMO_PASSWORD, TestingConfig
 
+# The ``smtp`` fixture: a real local SMTP server for the tests that send mail.
+pytest_plugins = ["tests.mail_support"]
+
 DEALERS = ("north-motors", "south-cars")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 

@@ -41,7 +41,6 @@ from app.privacy.queueing import enqueue_request
 from app.privacy.scan import scan_all_text_columns
 from app.security import DealerUser
 from tests.conftest import CSRF_RE
-from tests.test_mail import MAIL_SETTINGS, LocalSmtp
 
 A, B = "north-motors", "south-cars"
 A_ADMIN, A_STAFF = "north-motors-admin", "north-motors-staff"
@@ -221,19 +220,6 @@ def policy(app):
         version_id = version.id
         db.session.remove()
     return version_id
-
-
-@pytest.fixture
-def smtp(app):
-    server = LocalSmtp()
-    server.start()
-    saved = {key: app.config[key] for key in MAIL_SETTINGS}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False, MAIL_USERNAME=None, MAIL_PASSWORD=None)
-    try:
-        yield server
-    finally:
-        app.config.update(saved)
-        server.stop()
 
 
 # -- the form ---------------------------------------------------------------------------------
