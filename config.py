@@ -88,11 +88,18 @@ class Config:
     # staff and anonymous visitors see this one.
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "UTC")
 
-    # Login throttling (FAB's Flask-Limiter, on the HTML and the API login).
+    # Login throttling: FAB's Flask-Limiter on HTML login POSTs per client, and our
+    # failure counts on both logins (app/auth/throttle.py) per account name and per client.
+    # Several web processes must share the storage: a redis:// URI in production.
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_FAILURES_PER_CLIENT = os.environ.get("LOGIN_FAILURES_PER_CLIENT", "20 per 15 minutes")
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Sessions end after this long without a request, and this long after signing in.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "30")))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
 
     # Cookies and CSRF
     WTF_CSRF_ENABLED = True
@@ -104,6 +111,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=1)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=12)  # was 30 days (flask-jwt-extended default)
 
     # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are trusted (0: none).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
@@ -160,6 +168,9 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     AUTH_RATE_LIMIT = "1000 per minute"
+    # Tests sign the demo users in thousands of times; the throttle tests set their own.
+    LOGIN_FAILURES_PER_ACCOUNT = "1000 per minute"
+    LOGIN_FAILURES_PER_CLIENT = "1000 per minute"
     PRIVACY_REQUEST_RATE_LIMIT = "1000 per minute"  # tests file many; the limit has its own test
     INQUIRY_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None

@@ -26,6 +26,7 @@ def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] 
         register_views(app)
     register_blueprints(app)
     register_security_headers(app)
+    register_authentication(app)
     register_usage_log(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -96,6 +97,13 @@ def register_security_headers(app: Flask) -> None:
 
     app.after_request(add_security_headers)
     trust_proxies(app)
+
+
+def register_authentication(app: Flask) -> None:
+    """Session versions and timeouts, and POST-only state changes (language switch)."""
+    from app import auth
+
+    auth.init_app(app)
 
 
 def register_usage_log(app: Flask) -> None:

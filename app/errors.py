@@ -43,6 +43,7 @@ def _page(code: int | None, title: str):
 
 def _error_text(code: int | None) -> str:
     return {
+        403: _("You may not do this."),
         404: _("This page does not exist, or you have no access to it."),
         405: _("This action is not allowed this way."),
         429: _("Too many attempts. Wait a minute and try again."),

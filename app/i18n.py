@@ -177,12 +177,22 @@ def _save_choice_of_signed_in_users(app: Flask) -> None:
 
     @wraps(switch)
     def choose_language_view(locale: str):
+        # A POST (app.auth makes the route POST-only). A signed-in user's choice is saved
+        # with the account, so it needs the CSRF token; a visitor's lives in their own
+        # session only, and their pages carry no token (reading them sets no cookie).
+        if signed_in_user() is not None:
+            from app.extensions import csrf
+
+            csrf.protect()
         response = switch(locale=locale)  # 404 for a language we do not offer
         remember_choice(locale)
         back = safe_next(request.args.get("next"))
         return redirect(back) if back else response
 
     app.view_functions[SWITCH_ENDPOINT] = choose_language_view
+    from app.extensions import csrf
+
+    csrf.exempt(choose_language_view)
 
 
 def switch_language_url(code: str) -> str:

@@ -53,8 +53,20 @@ PRIVACY_REQUESTS = {
     "Privacy requests": ALL,
 }
 
+# Which users and roles an editor may touch is decided per row by app.domain.grants.
 USER_ADMIN = {
-    "ForecourtUserDBModelView": ("can_list", "can_show", "can_add", "can_edit", "can_delete", "can_userinfo", "resetmypassword", "userinfoedit"),
+    "ForecourtUserDBModelView": (
+        "can_list",
+        "can_show",
+        "can_add",
+        "can_edit",
+        "can_delete",
+        "can_userinfo",
+        "resetmypassword",
+        "resetpasswords",
+        "userinfoedit",
+    ),
+    "ResetPasswordView": ("can_this_form_get", "can_this_form_post"),
     "Security": ALL,
     "List Users": ALL,
 }

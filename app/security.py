@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import RegisterUser, User
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Integer, String, text
 from sqlalchemy.orm import relationship
 
 from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
 from app.domain.languages import N_
 from app.domain.types import UTCDateTime
 
-ADMIN = "Admin"
-STAFF = "Staff"
-PRIVACY_OFFICER = "PrivacyOfficer"
-DEALER_ADMIN = "DealerAdmin"
-DEALER_STAFF = "DealerStaff"
-DEALER_ROLES = (DEALER_ADMIN, DEALER_STAFF)
-INTERNAL_ROLES = (ADMIN, STAFF, PRIVACY_OFFICER)
+from app.domain.grants import (  # noqa: F401  (the role names, re-exported)
+    ADMIN,
+    DEALER_ADMIN,
+    DEALER_ROLES,
+    DEALER_STAFF,
+    INTERNAL_ROLES,
+    PRIVACY_OFFICER,
+    STAFF,
+)
 
 
 class DealerUser(User):
@@ -35,6 +37,8 @@ class DealerUser(User):
     # USER_ANONYMISE_AFTER_DAYS by the retention sweep.
     deactivated_at = Column(UTCDateTime, nullable=True, index=True)
     anonymised_at = Column(UTCDateTime, nullable=True)
+    # Copied into the session and every JWT; moving it on ends them all (app/auth/sessions.py).
+    session_version = Column(Integer, nullable=False, default=0, server_default=text("0"))
     dealer = relationship("Dealer", foreign_keys=[dealer_id])
 
     # Plain strings, not lazy_gettext: this module is imported by path before Babel is set
@@ -61,7 +65,7 @@ class DealerUser(User):
         platform_only=True,
         export_columns=("username", "first_name", "last_name", "email", "created_on", "last_login", "login_count"),
         keep_reason=N_("Records the user created stay linked to an anonymised account"),
-        not_personal={"preferred_language": "a setting"},
+        not_personal={"preferred_language": "a setting", "session_version": "a counter"},
     )
 
 
@@ -88,9 +92,62 @@ class ForecourtSecurityManager(SecurityManager):
     user_model = DealerUser
 
     def register_views(self) -> None:
+        from app.auth.views import (
+            ForecourtAuthDBView,
+            ForecourtResetMyPasswordView,
+            ForecourtResetPasswordView,
+            ForecourtSecurityApi,
+        )
         from app.views.profile import ForecourtUserInfoEditView
         from app.views.users import ForecourtUserDBModelView
 
         self.userdbmodelview = ForecourtUserDBModelView
         self.userinfoeditview = ForecourtUserInfoEditView
+        self.authdbview = ForecourtAuthDBView
+        self.resetpasswordview = ForecourtResetPasswordView
+        self.resetmypasswordview = ForecourtResetMyPasswordView
+        self.security_api = ForecourtSecurityApi
         super().register_views()
+
+    def create_jwt_manager(self, app):
+        from app.auth.sessions import token_claims
+
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(token_claims)
+        return jwt_manager
+
+    def auth_user_db(self, username, password):
+        """FAB's check, behind the throttle of both logins (app/auth/throttle.py)."""
+        from app.auth import throttle
+
+        if throttle.is_throttled(username or ""):
+            return None
+        user = super().auth_user_db(username, password)
+        if user is None:
+            throttle.record_failure(username or "")
+        else:
+            throttle.record_success(username or "")
+        return user
+
+    def load_user(self, pk):
+        """The session's user, while the session is current (version, idle, absolute)."""
+        from flask import has_request_context
+
+        from app.auth.sessions import session_is_current
+
+        user = super().load_user(pk)
+        if user is not None and has_request_context() and not session_is_current(user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The token's user, while the token carries the user's current version."""
+        from flask import g
+
+        from app.auth.sessions import token_is_current
+
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user is None or not user.is_active or not token_is_current(user, jwt_data):
+            return None
+        g.user = user
+        return user

@@ -239,7 +239,7 @@ def login(page, username: str, password: str = DEMO_PASSWORD) -> None:
     if urlsplit(page.url).path == "/login/":
         alerts = page.locator(".alert").all_inner_texts()
         pytest.fail(f"login of {username!r} refused: {alerts}", pytrace=False)
-    expect(page.locator('a[href="/logout/"]')).to_be_attached()
+    expect(page.locator("button[data-logout]")).to_be_attached()
 
 
 def logout(page) -> None:
@@ -248,8 +248,8 @@ def logout(page) -> None:
 
     page.locator("a.dropdown-toggle", has=page.locator(".fa-user")).click()
     with page.expect_navigation():
-        page.locator('a[href="/logout/"]').click()
-    expect(page.locator('a[href="/logout/"]')).to_have_count(0)
+        page.locator("button[data-logout]").click()
+    expect(page.locator("button[data-logout]")).to_have_count(0)
 
 
 def choose_select2(page, select_id: str, option_text: str) -> None:

@@ -88,8 +88,8 @@ def make_account(db, language: str = "de") -> Account:
     )
     db.session.add(dealer)
     db.session.commit()
-    admin = create_user(f"acct-admin-{tag}", DEMO_PASSWORD, f"admin-{tag}@acct.example", "DealerAdmin", dealer.slug, language=language)
-    staff = create_user(f"acct-staff-{tag}", DEMO_PASSWORD, f"staff-{tag}@acct.example", "DealerStaff", dealer.slug)
+    admin = create_user(f"acct-admin-{tag}", DEMO_PASSWORD, f"admin-{tag}@acct.example", "DealerAdmin", dealer.slug, language=language, check_policy=False)
+    staff = create_user(f"acct-staff-{tag}", DEMO_PASSWORD, f"staff-{tag}@acct.example", "DealerStaff", dealer.slug, check_policy=False)
     car = Car(
         dealer=dealer, stock_number=f"A-{tag}", vin=build_vin("WVW", "ZZZAU", 2020, "W", random.randrange(1, 999_999)),
         make="Volkswagen", model="Golf", year=2020, mileage=1000, currency="EUR", status=CarStatus.available,
@@ -565,7 +565,7 @@ def test_internal_users_are_anonymised_too_and_a_terminated_dealers_users_wait_f
     from app.accounts import create_user
 
     tag = uid()
-    internal = create_user(f"acct-internal-{tag}", DEMO_PASSWORD, f"internal-{tag}@forecourt.example", "Staff")
+    internal = create_user(f"acct-internal-{tag}", DEMO_PASSWORD, f"internal-{tag}@forecourt.example", "Staff", check_policy=False)
     internal.active = False
     db.session.commit()
     deactivated = db.session.get(DealerUser, internal.id).deactivated_at

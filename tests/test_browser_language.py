@@ -82,7 +82,7 @@ def test_a_ukrainian_user_works_in_ukrainian_switches_to_german_and_keeps_it(app
     menu = _menu(page)
     expect(menu).to_contain_text("Склад")  # Inventory
     expect(menu).to_contain_text("Робота з клієнтами")  # Customers
-    expect(page.locator('a[href="/logout/"]')).to_contain_text("Вийти")  # Logout, in the user menu
+    expect(page.locator("button[data-logout]")).to_contain_text("Вийти")  # Logout, in the user menu
 
     # The list's headings and its money, the Ukrainian way.
     headings = page.locator("table.table-bordered th")
@@ -128,6 +128,6 @@ def test_a_ukrainian_user_works_in_ukrainian_switches_to_german_and_keeps_it(app
     login(page, ukrainian_user)
     page.goto(CAR_LIST)
     expect(_menu(page)).to_contain_text("Bestand")
-    expect(page.locator('a[href="/logout/"]')).to_contain_text("Abmelden")
+    expect(page.locator("button[data-logout]")).to_contain_text("Abmelden")
 
     page.watcher.assert_clean()

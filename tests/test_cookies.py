@@ -166,9 +166,10 @@ def test_signed_in_users_get_only_essential_cookies(app, db, username):
     saved_language = user.preferred_language
     browser, found = signed_in(app, username)
     found += crawl(app, db, browser, username)
-    found += problems(app, browser.get("/lang/de"), f"GET /lang/de as {username}")
-    found += problems(app, browser.get("/lang/en"), f"GET /lang/en as {username}")
-    found += problems(app, browser.get("/logout/"), f"GET /logout/ as {username}")
+    home = "/userinfoeditview/form"  # any signed-in page: its navbar carries the CSRF token
+    found += problems(app, browser.post_form("/lang/de", {}, form_url=home), f"POST /lang/de as {username}")
+    found += problems(app, browser.post_form("/lang/en", {}, form_url=home), f"POST /lang/en as {username}")
+    found += problems(app, browser.post_form("/logout/", {}, form_url=home), f"POST /logout/ as {username}")
     # Switching saved the user's language; put the demo user's back for other tests.
     db.session.expire_all()
     db.session.get(DealerUser, user.id).preferred_language = saved_language
@@ -180,7 +181,7 @@ def test_failed_logins_language_switch_api_login_and_public_forms_set_only_essen
     app, db
 ):
     client = app.test_client()
-    found = problems(app, client.get("/lang/uk"), "GET /lang/uk anonymous")
+    found = problems(app, client.post("/lang/uk"), "POST /lang/uk anonymous")
     token = csrf_token(client)
     found += problems(
         app,

@@ -134,9 +134,9 @@ def test_reading_a_public_page_sets_no_cookie(app):
 def test_the_public_switcher_keeps_the_choice_in_the_session_and_comes_back(app):
     client = visitor(app, "de")
     page = client.get(FORM).get_data(as_text=True)
-    link = re.search(r'href="([^"]*/lang/uk[^"]*)"', page)
-    assert link, "no Ukrainian link in the public language switcher"
-    response = client.get(link.group(1).replace("&amp;", "&"))
+    form = re.search(r'<form method="post" action="([^"]*/lang/uk[^"]*)"', page)
+    assert form, "no Ukrainian button in the public language switcher"
+    response = client.post(form.group(1).replace("&amp;", "&"))
     assert response.status_code == 302 and response.headers["Location"].endswith(FORM)
     # Only the session cookie: the choice lives in it.
     cookies = [c.split("=", 1)[0] for c in response.headers.getlist("Set-Cookie")]
@@ -148,16 +148,16 @@ def test_the_public_switcher_keeps_the_choice_in_the_session_and_comes_back(app)
 
 def test_an_explicit_l_parameter_wins_for_that_page(app):
     client = visitor(app, "de")
-    client.get("/lang/uk")
+    client.post("/lang/uk")
     assert lang_of(client.get(f"{FORM}?_l_=de")) == "de"
     assert lang_of(client.get(FORM)) == "uk"
 
 
 def test_the_switcher_refuses_unknown_languages_and_other_hosts(app):
     client = visitor(app)
-    assert client.get("/lang/xx").status_code == 404
+    assert client.post("/lang/xx").status_code == 404
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", " //evil.example"):
-        response = client.get("/lang/de", query_string={"next": target})
+        response = client.post("/lang/de", query_string={"next": target})
         assert response.status_code == 302
         assert "evil.example" not in response.headers["Location"]
 
@@ -192,7 +192,7 @@ def test_signing_in_applies_the_saved_preference_over_the_browser(app, db):
 def test_the_saved_preference_beats_a_choice_made_before_signing_in(app, db):
     with preference(db, "north-motors-staff", "uk"):
         client = visitor(app)
-        client.get("/lang/de")
+        client.post("/lang/de")
         browser = Browser(client, "north-motors-staff")
         assert browser.login().status_code == 302
         assert screen_language(browser.get("/carmodelview/list/")) == "uk"
@@ -207,7 +207,7 @@ def test_a_user_without_a_preference_gets_the_browser_language(app, db):
 def test_choosing_a_language_while_signed_in_saves_it_for_the_next_sign_in(app, db):
     with preference(db, "north-motors-staff", "uk") as user_id:
         browser = signed_in(app, "north-motors-staff")
-        response = browser.get("/lang/de")
+        response = browser.post_form("/lang/de", {}, form_url="/carmodelview/list/")
         assert response.status_code == 302
         assert saved_language(db, user_id) == "de"
         assert screen_language(browser.get("/carmodelview/list/")) == "de"

@@ -1,34 +1,68 @@
-"""User management: internal staff see everyone, a dealer admin only its dealer's users."""
+"""User management: internal staff see everyone, a dealer admin only its dealer's users.
+
+Who may grant what is one rule (``app.domain.grants``); this view applies it to every
+add, edit, delete and password reset, and offers only the roles and dealers the editor
+may hand out.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
+from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.filters import FilterInFunction
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms.validators import DataRequired
 
-from app.domain import DomainError
+from app.auth.forms import confirm_password_field, new_password_field
+from app.domain.grants import Account, GrantRefused, check_delete, check_manage, check_user, grantable_roles
+from app.extensions import db
 from app.i18n import language_name
-from app.security import ADMIN, DEALER_ROLES, INTERNAL_ROLES
-from app.tenancy import (
-    TenantActionsMixin,
-    current_dealer_id,
-    current_user,
-    tenant_filters,
-)
+from app.tenancy import TenantActionsMixin, current_dealer_id, current_user, tenant_filters
 from app.views.profile import language_field
+
+
+def account_of(user: Any) -> Account:
+    """The rule's view of ``user`` as it stands in memory (a form may have changed it)."""
+    dealer = getattr(user, "dealer", None)
+    dealer_id = dealer.id if dealer is not None else getattr(user, "dealer_id", None)
+    return Account.of(getattr(user, "id", None), (r.name for r in getattr(user, "roles", []) or []), dealer_id)
+
+
+def stored_account(user: Any) -> Account:
+    """``user`` as stored in the database, before the change being checked."""
+    with db.session.no_autoflush:
+        roles = db.session.scalars(
+            select(Role.name).join(assoc_user_role, assoc_user_role.c.role_id == Role.id).where(assoc_user_role.c.user_id == user.id)
+        ).all()
+    # The dealer_id column follows the ``dealer`` relationship only at the flush.
+    return Account.of(user.id, roles, user.dealer_id)
+
+
+def editor_account() -> Account:
+    user = current_user()
+    if user is None:
+        return Account.of(None, (), None)
+    return Account.of(user.id, (r.name for r in user.roles), current_dealer_id())
 
 
 def assignable_role_names() -> list[str]:
     """Roles the current user may hand out: never more than it holds."""
-    user = current_user()
-    names = {r.name for r in getattr(user, "roles", [])}
-    if ADMIN in names:
-        return list(INTERNAL_ROLES + DEALER_ROLES)
-    if current_dealer_id() is None:
-        return [r for r in INTERNAL_ROLES + DEALER_ROLES if r != ADMIN]
-    return list(DEALER_ROLES)
+    return sorted(grantable_roles(editor_account()))
+
+
+def users_query():
+    """Users within the editor's tenant (a dealer admin: its own dealer's)."""
+    from app.security import DealerUser
+
+    query = db.session.query(DealerUser)
+    dealer_id = current_dealer_id()
+    return query if dealer_id is None else query.filter(DealerUser.dealer_id == dealer_id)
 
 
 _LANGUAGE = language_field()
@@ -42,17 +76,26 @@ def with_language(fieldset: tuple) -> tuple:
     return title, {**spec, "fields": [*spec["fields"], "preferred_language"]}
 
 
+def _refused(exc: GrantRefused):
+    abort(403, description=str(exc.message))
+
+
 class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     base_filters = tenant_filters("dealer_id")
     list_columns = ["first_name", "last_name", "username", "email", "dealer", "active", "roles"]
     search_columns = ["first_name", "last_name", "username", "email", "active", "roles", "dealer"]
-    add_columns = UserDBModelView.add_columns[:-2] + ["dealer", "preferred_language", "password", "conf_password"]
-    add_columns = [c for c in add_columns if c != "groups"]
+    add_columns = [c for c in UserDBModelView.add_columns[:-2] if c != "groups"] + ["dealer", "preferred_language", "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "dealer", "preferred_language"]
-    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, "preferred_language": _LANGUAGE}
+    add_form_extra_fields = {
+        "password": new_password_field(),
+        "conf_password": confirm_password_field(),
+        "preferred_language": _LANGUAGE,
+    }
     edit_form_extra_fields = {"preferred_language": _LANGUAGE}
-    add_form_query_rel_fields = {"roles": [["name", FilterInFunction, assignable_role_names]], "dealer": tenant_filters("id")}
-    edit_form_query_rel_fields = add_form_query_rel_fields
+    _scoped = {"roles": [["name", FilterInFunction, assignable_role_names]], "dealer": tenant_filters("id")}
+    add_form_query_rel_fields = _scoped
+    edit_form_query_rel_fields = _scoped
+    search_form_query_rel_fields = _scoped
     label_columns = {**UserDBModelView.label_columns, "dealer": _l("Dealer"), "preferred_language": _l("Language")}
     formatters_columns = {"preferred_language": language_name}
     # The user's page and their own "Profile" show their language with the personal info.
@@ -61,29 +104,52 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     # Groups are left out (a group could carry any role), so roles alone are required.
     validators_columns = {"roles": [DataRequired()]}
 
-    def _check(self, item) -> None:
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        """Only a user the editor may manage opens for editing; others are refused as a
+        whole (403), another dealer's users are missing (404)."""
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        try:
+            check_manage(editor_account(), account_of(item))
+        except GrantRefused as exc:
+            _refused(exc)
+        return super().edit(pk)
+
+    def _stamp_dealer(self, item) -> None:
+        """A dealer admin's users always belong to its own dealer (no "no dealer")."""
         dealer_id = current_dealer_id()
-        if dealer_id is not None:
-            item.dealer_id = dealer_id
-            if item.dealer is not None and item.dealer.id != dealer_id:
-                raise DomainError(_l("A record cannot move to another dealer."), "dealer")
-        allowed = set(assignable_role_names())
-        if any(role.name not in allowed for role in item.roles):
-            raise DomainError(_l("You cannot give this role."), "roles")
-        has_dealer_role = any(role.name in DEALER_ROLES for role in item.roles)
-        if has_dealer_role and item.dealer_id is None and item.dealer is None:
-            raise DomainError(_l("A dealer user needs a dealer."), "dealer")
+        if dealer_id is None:
+            return
+        from app.models import Dealer
+
+        chosen = item.dealer.id if item.dealer is not None else None
+        if chosen is not None and chosen != dealer_id:
+            raise GrantRefused(_l("A record cannot move to another dealer."), "dealer")
+        with db.session.no_autoflush:
+            item.dealer = db.session.get(Dealer, dealer_id)
+
+    def _guarded(self, check, item) -> None:
+        try:
+            self._stamp_dealer(item)
+            check(item)
+        except GrantRefused:
+            db.session.rollback()  # nothing of a refused form stays in the session
+            raise
 
     def pre_add(self, item):
-        self._check(item)
+        self._guarded(lambda user: check_user(editor_account(), None, account_of(user)), item)
         super().pre_add(item)
 
     def pre_update(self, item):
-        self._check(item)
+        self._guarded(lambda user: check_user(editor_account(), stored_account(user), account_of(user)), item)
         super().pre_update(item)
 
     def pre_delete(self, item):
         dealer_id = current_dealer_id()
         if dealer_id is not None and item.dealer_id != dealer_id:
             abort(404)
+        check_delete(editor_account(), account_of(item))
         super().pre_delete(item)
