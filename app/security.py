@@ -118,8 +118,12 @@ class ForecourtSecurityManager(SecurityManager):
 
     def auth_user_db(self, username, password):
         """FAB's check, behind the throttle of both logins (app/auth/throttle.py)."""
+        from flask import has_request_context
+
         from app.auth import throttle
 
+        if not has_request_context():  # the shell or a job: no client to throttle
+            return super().auth_user_db(username, password)
         if throttle.is_throttled(username or ""):
             return None
         user = super().auth_user_db(username, password)

@@ -1,23 +1,57 @@
-"""Production refuses to start with a default secret or the demo password."""
+"""Production refuses to start with a weak secret, and no account keeps the demo password."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from config import DEFAULT_SECRET_KEY, DEMO_PASSWORD
+
+MIN_SECRET_BITS = 128  # estimated entropy of SECRET_KEY (and PRIVACY_LEDGER_KEY if set)
+MIN_SECRET_LENGTH = 32
+HOW_TO = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class InsecureConfiguration(RuntimeError):
     pass
 
 
+def estimated_bits(secret: str) -> float:
+    """A cautious estimate of a secret's entropy: the smaller of its character statistics
+    (Shannon entropy per character × length) and zxcvbn's guess count, which sees through
+    keyboard runs, sequences, repeats and words."""
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    from zxcvbn import zxcvbn
+
+    guesses_bits = zxcvbn(secret[:72])["guesses_log10"] * math.log2(10)
+    if len(secret) > 72:  # zxcvbn reads the first 72 characters only
+        guesses_bits += per_char * (len(secret) - 72)
+    return min(per_char * len(secret), guesses_bits)
+
+
+def weak_secret(secret: str | None) -> bool:
+    secret = secret or ""
+    if secret in {DEFAULT_SECRET_KEY, DEMO_PASSWORD, "change-me"} or len(secret) < MIN_SECRET_LENGTH:
+        return True
+    return estimated_bits(secret) < MIN_SECRET_BITS
+
+
 def check_production_settings(config: Mapping[str, Any]) -> None:
     if config.get("DEMO_DATA_ALLOWED", True):
         return  # development and testing
-    secret = config.get("SECRET_KEY") or ""
-    if secret in {DEFAULT_SECRET_KEY, "", "change-me", DEMO_PASSWORD} or len(secret) < 32:
-        raise InsecureConfiguration("Set SECRET_KEY to a random value of at least 32 characters in production.")
+    if weak_secret(config.get("SECRET_KEY")):
+        raise InsecureConfiguration(
+            f"SECRET_KEY is too weak for production: use a random value of at least {MIN_SECRET_LENGTH} "
+            f"characters and {MIN_SECRET_BITS} bits, e.g. from {HOW_TO}"
+        )
+    ledger_key = config.get("PRIVACY_LEDGER_KEY")
+    if ledger_key and weak_secret(ledger_key):
+        raise InsecureConfiguration(f"PRIVACY_LEDGER_KEY is too weak for production: make one with {HOW_TO}")
 
 
 def demo_password_in_use(users: list[Any]) -> list[str]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import current_app, g
+from flask import current_app, has_request_context, request
 from limits import parse
 
 from app.public.limits import visitor_key
 
-THROTTLED = "_login_throttled"
+THROTTLED = "forecourt.login_throttled"  # in the request's WSGI environ
 
 
 def _limits() -> tuple:
@@ -41,7 +41,7 @@ def is_throttled(username: str) -> bool:
     strategy = _strategy()
     throttled = not strategy.test(per_account, _account_key(username)) or not strategy.test(per_client, visitor_key())
     if throttled:
-        g.setdefault(THROTTLED, True)
+        request.environ[THROTTLED] = True
     return throttled
 
 
@@ -60,7 +60,7 @@ def record_success(username: str) -> None:
 
 def was_throttled() -> bool:
     """Whether this request's sign-in was refused by the throttle."""
-    return bool(g.get(THROTTLED))
+    return has_request_context() and bool(request.environ.get(THROTTLED))
 
 
 def retry_after_seconds() -> int:

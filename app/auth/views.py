@@ -40,6 +40,7 @@ class ForecourtResetMyPasswordView(ResetMyPasswordView):
     """Changing one's own password needs the current one; this session goes on, every
     other session and token of the user ends."""
 
+    class_permission_name = "ResetMyPasswordView"  # FAB's name: the role grants still apply
     form = ChangeMyPasswordForm
     form_title = _l("Change my password")
 
@@ -69,6 +70,7 @@ def _target_user() -> Any:
 class ForecourtResetPasswordView(ResetPasswordView):
     """Setting another user's password: only a user the editor may manage."""
 
+    class_permission_name = "ResetPasswordView"
     form = reset_password_form(_target_user)
 
     def form_get(self, form) -> None:
