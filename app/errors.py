@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
 
 
 def register_error_pages(app: Flask) -> None:
@@ -12,7 +12,7 @@ def register_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             return jsonify(message=exc.description or exc.name), exc.code
-        return _page(exc.code, exc.name)
+        return _page(exc.code, exc.name, _own_reason(exc))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -24,7 +24,14 @@ def register_error_pages(app: Flask) -> None:
         return _page(500, "Error")
 
 
-def _page(code: int | None, title: str):
+def _own_reason(exc: HTTPException) -> str | None:
+    """A refusal's own reason (``abort(403, description=…)``), not werkzeug's stock text."""
+    if exc.code == 403 and exc.description != Forbidden.description:
+        return exc.description
+    return None
+
+
+def _page(code: int | None, title: str, reason: str | None = None):
     appbuilder = current_app.extensions["appbuilder"]
     if "user" not in g:  # CSRF errors stop the request before FAB sets g.user
         from flask_login import current_user
@@ -36,7 +43,7 @@ def _page(code: int | None, title: str):
         base_template=appbuilder.base_template,
         code=code,
         title=title,
-        message=_error_text(code),
+        message=reason or _error_text(code),
     )
     return html, code
 

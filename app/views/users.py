@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
+from flask import abort, request
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import has_access
@@ -27,11 +27,17 @@ from app.tenancy import TenantActionsMixin, current_dealer_id, current_user, ten
 from app.views.profile import language_field
 
 
+def _group_roles(user: Any) -> set[str]:
+    """Roles a user holds through FAB's groups (only an Admin manages groups)."""
+    return {role.name for group in getattr(user, "groups", None) or [] for role in group.roles}
+
+
 def account_of(user: Any) -> Account:
     """The rule's view of ``user`` as it stands in memory (a form may have changed it)."""
-    dealer = getattr(user, "dealer", None)
-    dealer_id = dealer.id if dealer is not None else getattr(user, "dealer_id", None)
-    return Account.of(getattr(user, "id", None), (r.name for r in getattr(user, "roles", []) or []), dealer_id)
+    with db.session.no_autoflush:  # the relationship, not the column: a form sets only it
+        dealer = getattr(user, "dealer", None)
+        roles = {r.name for r in getattr(user, "roles", []) or []} | _group_roles(user)
+    return Account.of(getattr(user, "id", None), roles, dealer.id if dealer is not None else None)
 
 
 def stored_account(user: Any) -> Account:
@@ -40,15 +46,18 @@ def stored_account(user: Any) -> Account:
         roles = db.session.scalars(
             select(Role.name).join(assoc_user_role, assoc_user_role.c.role_id == Role.id).where(assoc_user_role.c.user_id == user.id)
         ).all()
+        roles = set(roles) | _group_roles(user)
     # The dealer_id column follows the ``dealer`` relationship only at the flush.
     return Account.of(user.id, roles, user.dealer_id)
 
 
 def editor_account() -> Account:
+    """The signed-in editor as stored: a form editing the editor's own account changes the
+    same object in memory, and must not change what the editor may do."""
     user = current_user()
     if user is None:
         return Account.of(None, (), None)
-    return Account.of(user.id, (r.name for r in user.roles), current_dealer_id())
+    return stored_account(user)
 
 
 def assignable_role_names() -> list[str]:
@@ -131,8 +140,17 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
         with db.session.no_autoflush:
             item.dealer = db.session.get(Dealer, dealer_id)
 
+    @staticmethod
+    def _refuse_unoffered_roles(item) -> None:
+        """FAB's multiple select silently drops ids it did not offer; a forged role is an
+        error, not a quiet "Changed Row"."""
+        asked = set(request.form.getlist("roles"))
+        if asked - {str(role.id) for role in item.roles}:
+            raise GrantRefused(_l("You cannot give this role."), "roles")
+
     def _guarded(self, check, item) -> None:
         try:
+            self._refuse_unoffered_roles(item)
             self._stamp_dealer(item)
             check(item)
         except GrantRefused:
