@@ -93,4 +93,7 @@ class ForecourtSecurityManager(SecurityManager):
 
         self.userdbmodelview = ForecourtUserDBModelView
         self.userinfoeditview = ForecourtUserInfoEditView
+        # FAB's "User's Statistics" is a chart view: Google Charts from a CDN, whose
+        # loader passes the page's script nonce on to gstatic.com (DESIGN.md: not used).
+        self.userstatschartview = None
         super().register_views()
