@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 import pytest
 
 pytest.register_assert_rewrite("tests.browser_support")
-from tests.browser_support import choose_select2, login
+from tests.browser_support import choose_select2, filter_list, login
 
 pytest_plugins = ["tests.browser_support"]
 
 ROLES = ("admin", "staff", "privacy", "north-motors-admin", "north-motors-staff")
 PUBLIC_PAGES = ("/privacy", "/privacy/subprocessors", "/privacy/request", "/d/north-motors/inquiry")
-PROFILE = "/users/userinfo/"
+PROFILE = ("/users/userinfo/", "/userinfoeditview/form", "/resetmypassword/form")
 SWAGGER = "/swagger/v1"
 CAR_LIST = "/carmodelview/list/"
 
@@ -97,7 +97,8 @@ def test_every_page_a_role_opens_runs_without_csp_violations(page, username):
             _open(page, path)
     assert any("/show/" in p for p in visited), f"{username}: no show page reached from {menu}"
     assert any(re.search(r"/(add|edit/)", p) for p in visited), f"{username}: no form reached from {menu}"
-    _open(page, PROFILE)
+    for path in PROFILE:
+        _open(page, path)
     _check_swagger(page)
     for path in PUBLIC_PAGES:
         _open(page, path)
@@ -113,7 +114,8 @@ def test_public_pages_run_without_csp_violations_signed_out(page):
 
 @pytest.mark.browser
 def test_the_scripted_bits_still_work_under_the_policy(page):
-    """Bootstrap menus, select2, the list's action checkboxes and the confirmation modals."""
+    """Bootstrap menus, select2, the list's action checkboxes, the confirmation modals,
+    the search panel and Swagger UI."""
     expect = _expect()
     login(page, "north-motors-admin")
 
@@ -153,6 +155,15 @@ def test_the_scripted_bits_still_work_under_the_policy(page):
     modal.get_by_role("button", name="Cancel").click()
     expect(modal).to_be_hidden()
     assert urlsplit(page.url).path == CAR_LIST
+
+    # The list's search panel (ab_filters.js, set up by a nonced script).
+    filter_list(page, "Stock no.", "NO-SUCH-STOCK-NUMBER")
+    expect(page.get_by_text("No records found")).to_be_visible()
+
+    # Swagger UI answers clicks: an operation opens.
+    _check_swagger(page)
+    page.locator("#swagger-ui .opblock-summary").first.click()
+    expect(page.locator("#swagger-ui .opblock-body").first).to_be_visible()
 
     page.watcher.assert_clean()
 
