@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP_TEMPLATE = (
@@ -27,11 +27,20 @@ CSP_TEMPLATE = (
 )
 
 
+NONCE_KEY = "forecourt.csp_nonce"
+
+
 def csp_nonce() -> str:
-    """This request's script nonce: random, made on first use, the same for the whole request."""
-    nonce = g.get("csp_nonce")
+    """This request's script nonce: random, made on first use, the same for the whole request.
+
+    Kept in the request's WSGI environ rather than ``g``: an app context (and its ``g``)
+    can outlive one request (tests, ``copy_current_request_context``), a nonce must not.
+    """
+    if not has_request_context():
+        return secrets.token_urlsafe(18)  # e.g. a mail rendered by a job: no policy to match
+    nonce = request.environ.get(NONCE_KEY)
     if nonce is None:
-        nonce = g.csp_nonce = secrets.token_urlsafe(18)
+        nonce = request.environ[NONCE_KEY] = secrets.token_urlsafe(18)
     return nonce
 
 

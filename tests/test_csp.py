@@ -58,6 +58,12 @@ def test_a_public_page_has_its_own_nonce_too(app):
     assert len(nonces) == 3
 
 
+def test_the_nonce_is_fresh_even_when_requests_share_an_app_context(app, login, db):
+    browser = login("privacy")  # ``db`` holds an app context: the requests share its ``g``
+    nonces = [script_nonce(browser.get("/privacyrequestview/list/")) for _ in range(2)]
+    assert nonces[0] != nonces[1]
+
+
 @pytest.mark.parametrize("username", list(PAGES))
 def test_every_script_on_a_page_carries_that_responses_nonce(app, login, username):
     """Inline or not, each <script> has the nonce; no onclick=… or javascript: anywhere."""
