@@ -25,16 +25,14 @@ CSP_TEMPLATE = (
     "base-uri 'self'; "
     "object-src 'none'"
 )
-
-
 NONCE_KEY = "forecourt.csp_nonce"
 
 
 def csp_nonce() -> str:
     """This request's script nonce: random, made on first use, the same for the whole request.
 
-    Kept in the request's WSGI environ rather than ``g``: an app context (and its ``g``)
-    can outlive one request (tests, ``copy_current_request_context``), a nonce must not.
+    Kept in the request's WSGI environ rather than ``g``: one app context (and its ``g``)
+    can span several requests (a test holding one), a nonce must not.
     """
     if not has_request_context():
         return secrets.token_urlsafe(18)  # e.g. a mail rendered by a job: no policy to match
