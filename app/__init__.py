@@ -92,9 +92,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    """CSP without any CDN, no sniffing, no framing, strict referrer; trusted proxies."""
-    from app.http_security import add_security_headers, trust_proxies
+    """CSP without any CDN or inline script but nonced ones, no sniffing, no framing,
+    strict referrer; trusted proxies."""
+    from app.http_security import add_security_headers, install_csp_nonce, trust_proxies
 
+    install_csp_nonce(app)
     app.after_request(add_security_headers)
     trust_proxies(app)
 

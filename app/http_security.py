@@ -1,15 +1,22 @@
-"""Security headers on every response; the CSP allows only this origin (no CDN)."""
+"""Security headers on every response; the CSP allows only this origin (no CDN).
+
+Scripts run only from this origin's files or from an inline ``<script>`` carrying the
+request's nonce (``nonce="{{ csp_nonce() }}"``; FAB's own templates call ``csp_nonce``
+through ``baselib.get_nonce()``); inline event handler attributes never run.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+import secrets
+
+from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CSP = (
+CSP_TEMPLATE = (
     "default-src 'self'; "
     "img-src 'self' data:; "
-    # FAB's templates and Swagger UI use inline scripts and styles.
-    "script-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'nonce-{nonce}'; "
+    # FAB's templates, widgets and Swagger UI still set inline styles.
     "style-src 'self' 'unsafe-inline'; "
     "font-src 'self' data:; "
     "connect-src 'self'; "
@@ -18,11 +25,30 @@ CSP = (
     "base-uri 'self'; "
     "object-src 'none'"
 )
+NONCE_KEY = "forecourt.csp_nonce"
+
+
+def csp_nonce() -> str:
+    """This request's script nonce: random, made on first use, the same for the whole request.
+
+    Kept in the request's WSGI environ rather than ``g``: one app context (and its ``g``)
+    can span several requests (a test holding one), a nonce must not.
+    """
+    if not has_request_context():
+        return secrets.token_urlsafe(18)  # e.g. a mail rendered by a job: no policy to match
+    nonce = request.environ.get(NONCE_KEY)
+    if nonce is None:
+        nonce = request.environ[NONCE_KEY] = secrets.token_urlsafe(18)
+    return nonce
+
+
+def content_security_policy() -> str:
+    return CSP_TEMPLATE.format(nonce=csp_nonce())
 
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
@@ -32,6 +58,11 @@ def add_security_headers(response: Response) -> Response:
     if request.path.startswith("/api/") or response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def install_csp_nonce(app: Flask) -> None:
+    """Offer ``csp_nonce()`` to every template, imported macros (FAB's baselib) included."""
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
 
 def trust_proxies(app: Flask) -> None:

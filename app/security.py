@@ -107,6 +107,9 @@ class ForecourtSecurityManager(SecurityManager):
         self.resetpasswordview = ForecourtResetPasswordView
         self.resetmypasswordview = ForecourtResetMyPasswordView
         self.security_api = ForecourtSecurityApi
+        # FAB's "User's Statistics" is a chart view: Google Charts from a CDN, whose
+        # loader passes the page's script nonce on to gstatic.com (DESIGN.md: not used).
+        self.userstatschartview = None
         super().register_views()
 
     def create_jwt_manager(self, app):

@@ -2,7 +2,8 @@
 
 Registered as a plugin by ``tests/test_browser.py`` (``pytest_plugins``); the fixtures
 are ``live_server``, ``browser`` and ``page``. Every page a test opens is watched: a JS
-error, a console error, a failed or external request, an unexpected HTTP error status
+error, a console error, a Content-Security-Policy violation (an inline script or event
+handler without the nonce), a failed or external request, an unexpected HTTP error status
 (a 404 on /static/... included) or an error logged by the app fails the test.
 """
 
@@ -31,6 +32,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+# Each page reports its CSP violations to the test through an exposed binding.
+CSP_BINDING = "forecourtCspViolation"
+CSP_LISTENER = f"""
+document.addEventListener("securitypolicyviolation", function (e) {{
+  window.{CSP_BINDING}([e.violatedDirective, e.blockedURI, e.sourceFile + ":" + e.lineNumber,
+                        (e.sample || "").slice(0, 80)].join(" | "));
+}});
+"""
 TIMEOUT_MS = 15_000
 
 
@@ -43,10 +52,7 @@ def _require_chromium() -> str:
     path = chromium_path()
     if os.path.isfile(path) and os.access(path, os.X_OK):
         return path
-    message = (
-        f"Chromium not found or not executable at {path!r} "
-        "(install Debian's 'chromium' package or set FORECOURT_CHROMIUM)"
-    )
+    message = f"Chromium not found or not executable at {path!r} (install Debian's 'chromium' package or set FORECOURT_CHROMIUM)"
     if os.environ.get("CI") == "true":
         pytest.fail(f"browser tests need Chromium on CI: {message}", pytrace=False)
     pytest.skip(message)
@@ -137,6 +143,8 @@ class PageWatcher:
         page.on("request", self._on_request)
         page.on("requestfailed", self._on_request_failed)
         page.on("response", self._on_response)
+        page.expose_binding(CSP_BINDING, lambda source, text: self._on_csp_violation(source["page"], text))
+        page.add_init_script(CSP_LISTENER)
         self._app_errors_seen = len(self.app_errors.records)
 
     def allow_status(self, path: str, status: int) -> None:
@@ -154,6 +162,9 @@ class PageWatcher:
             # The matching response is judged in _on_response (which knows the status).
             return
         self.problems.append(f"console error at {url or '?'}: {msg.text}")
+
+    def _on_csp_violation(self, page, text: str) -> None:
+        self.problems.append(f"CSP violation on {page.url}: {text}")
 
     def _on_request(self, request) -> None:
         if not request.url.startswith(self.origin) and not request.url.startswith(("data:", "blob:", "about:")):
