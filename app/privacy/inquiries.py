@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.domain.contact import normalise_email, normalise_phone
+from app.domain.text import single_line
 from app.models import (
     Car,
     Client,
@@ -43,16 +44,12 @@ class ReceivedInquiry:
 
 def public_dealer(session: Session, slug: str) -> Dealer | None:
     """The active dealer behind a public page's slug (None: unknown or terminated)."""
-    return session.scalars(
-        select(Dealer).where(Dealer.slug == (slug or "").strip().lower(), Dealer.status == DealerStatus.active)
-    ).first()
+    return session.scalars(select(Dealer).where(Dealer.slug == (slug or "").strip().lower(), Dealer.status == DealerStatus.active)).first()
 
 
 def published_car(session: Session, dealer: Dealer, car_id: int) -> Car | None:
     """A car the dealer lists publicly (None: another dealer's, unpublished or unknown)."""
-    return session.scalars(
-        select(Car).where(Car.id == car_id, Car.dealer_id == dealer.id, Car.published.is_(True))
-    ).first()
+    return session.scalars(select(Car).where(Car.id == car_id, Car.dealer_id == dealer.id, Car.published.is_(True))).first()
 
 
 def receive_inquiry(
@@ -130,6 +127,7 @@ def _check(dealer, name, email, phone, message, acknowledged, marketing, car) ->
         raise DomainError(_l("Please confirm that you have read the privacy notice."), "privacy_notice")
     if not name:
         raise DomainError(_l("Please tell us your name."), "name")
+    single_line(name, "name")  # it may reach e-mail subjects
     if not message:
         raise DomainError(_l("Please write your message."), "message")
     if not email and not phone:
