@@ -17,7 +17,6 @@ from sqlalchemy import select
 from app.extensions import get_queue, redis_connection
 from app.models import Client, ConsentAction, ConsentMethod, ConsentPurpose, Inquiry, MailMessage
 from app.privacy import consent
-from app.privacy.opt_in import make_token
 from tests.test_consent import (
     A,
     B,
@@ -173,6 +172,8 @@ def test_the_confirmation_link_is_signed_bound_expiring_and_single_use(app, db, 
     assert records(db, email=data["email"], purpose=ConsentPurpose.marketing) == []
 
     # A link made for another address does not confirm this inquiry.
+    from app.privacy.opt_in import make_token
+
     inquiry = db.session.scalars(select(Inquiry).where(Inquiry.email == data["email"])).one()
     with app.test_request_context("/"):
         forged = make_token(dealer_ids[A], inquiry.id, new_email(), "en", form_path(A))

@@ -157,6 +157,16 @@ def test_a_line_break_in_the_name_on_the_public_inquiry_form_is_refused(app, db)
     assert db.session.scalars(select(Inquiry).where(Inquiry.email == address)).all() == []
 
 
+def test_a_line_break_in_a_users_name_is_refused(app, db):
+    from app.domain import DomainError
+    from app.security import DealerUser
+
+    with pytest.raises(DomainError) as refused:
+        DealerUser(username=f"u-{uid()}", first_name="Eve\r\nBcc: x@example.net", last_name="E", email=f"{uid()}@example.com")
+    assert refused.value.field == "first_name" and str(refused.value.message) == LINE_BREAK_ERROR
+    db.session.rollback()
+
+
 # -- A: the mail layer cleans headers anyway and records every failure ---------------------------
 
 
