@@ -121,6 +121,8 @@ class Config:
 
     # Privacy requests
     PRIVACY_VERIFICATION_TTL = timedelta(hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", "48")))
+    # How long the link confirming a marketing opt-in from a public form works (double opt-in).
+    MARKETING_CONFIRMATION_TTL = timedelta(hours=int(os.environ.get("MARKETING_CONFIRMATION_TTL_HOURS", "168")))
     PRIVACY_EXPORT_TTL = timedelta(days=int(os.environ.get("PRIVACY_EXPORT_TTL_DAYS", "7")))
     PRIVACY_REQUEST_RATE_LIMIT = os.environ.get("PRIVACY_REQUEST_RATE_LIMIT", "5 per hour")
     # Posts per visitor (a keyed hash of the IP) on a dealer's inquiry and withdrawal pages.
@@ -131,9 +133,7 @@ class Config:
     # Key of the erasure ledger's keyed hashes (defaults to SECRET_KEY): keep it stable.
     PRIVACY_LEDGER_KEY = os.environ.get("PRIVACY_LEDGER_KEY") or None
     PRIVACY_OFFICER_EMAIL = os.environ.get("PRIVACY_OFFICER_EMAIL", "privacy@forecourt.example")
-    SUPERVISORY_AUTHORITY = os.environ.get(
-        "SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work"
-    )
+    SUPERVISORY_AUTHORITY = os.environ.get("SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work")
     # Days between publishing a material privacy-policy change and its effective date.
     POLICY_NOTICE_DAYS = int(os.environ.get("POLICY_NOTICE_DAYS", "14"))
     # Retention sweeps (app/privacy/retention.py): page views; the erasure ledger is kept

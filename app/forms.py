@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from babel.numbers import get_currency_name, list_currencies
@@ -70,10 +71,32 @@ class OptionalCheckboxesMixin:
             for name in dir(form):
                 unbound = getattr(form, name, None)
                 if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, BooleanField):
-                    kept = [
-                        v for v in unbound.kwargs.get("validators") or [] if not isinstance(v, (DataRequired, InputRequired))
-                    ]
+                    kept = [v for v in unbound.kwargs.get("validators") or [] if not isinstance(v, (DataRequired, InputRequired))]
                     unbound.kwargs["validators"] = kept
+
+
+class DomainRule:
+    """A domain rule (``rule(value, field_name)`` raising ``DomainError``) as a WTForms
+    validator, so a person sees the error next to the field with everything typed kept."""
+
+    def __init__(self, rule: Callable[[str | None, str], object]) -> None:
+        self.rule = rule
+
+    def __call__(self, form, field) -> None:
+        from app.domain import DomainError
+
+        try:
+            self.rule(field.data, field.name)
+        except DomainError as error:
+            raise ValidationError(str(error.message))
+
+
+def single_line_validators(*names: str) -> dict[str, list]:
+    """``validators_columns`` for text fields that must stay on one line (they reach
+    e-mail subjects)."""
+    from app.domain.text import single_line
+
+    return {name: [DomainRule(single_line)] for name in names}
 
 
 class ValidVin:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import RegisterUser, User
 from sqlalchemy import Column, ForeignKey, Integer, String, text
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import relationship, validates
 
 from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
 from app.domain.languages import N_
+from app.domain.text import single_line
 from app.domain.types import UTCDateTime
 
 from app.domain.grants import (  # noqa: F401  (the role names, re-exported)
@@ -67,6 +68,10 @@ class DealerUser(User):
         keep_reason=N_("Records the user created stay linked to an anonymised account"),
         not_personal={"preferred_language": "a setting", "session_version": "a counter"},
     )
+
+    @validates("first_name", "last_name")
+    def _single_line(self, key, value):
+        return single_line(value, key)  # names reach e-mail headers and subjects
 
 
 # Self-registration is off, so this FAB table stays empty; declared so it cannot

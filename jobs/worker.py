@@ -24,7 +24,9 @@ class AppWorker(Worker):
 def run_worker(app: Flask, queues: list[str], burst: bool = False) -> bool:
     with app.app_context():
         worker = AppWorker([get_queue(name) for name in queues], connection=redis_connection())
-        return worker.work(burst=burst, with_scheduler=False)
+        # The scheduler moves retried jobs (RQ Retry) back to their queue when they are due;
+        # without one they would wait for ever. RQ lets one worker at a time run it.
+        return worker.work(burst=burst, with_scheduler=True)
 
 
 def build_cron(app: Flask) -> CronScheduler:

@@ -1,6 +1,7 @@
 """The public inquiry form in a real browser (Debian's Chromium through Playwright):
 without the privacy-notice tick it is refused and nothing is stored; with it the
-visitor sees the thank-you page and the inquiry and its consent records are in the database.
+visitor sees the thank-you page and the inquiry and its acknowledgement are in the database;
+the marketing tick counts once the link mailed to the address is confirmed.
 
 Harness: ``tests/browser_support.py``. Run alone:
 ``.venv/bin/python -m pytest -q tests/test_browser_inquiry.py``.
@@ -31,9 +32,16 @@ def _published_car(app) -> tuple[int, str]:
     with app.app_context():
         dealer = db.session.scalars(select(Dealer).where(Dealer.slug == SLUG)).one()
         car = Car(
-            dealer=dealer, stock_number=f"BI-{uuid.uuid4().hex[:8]}",
-            vin=build_vin("WVW", "ZZZAU", 2022, "W", random.randrange(1, 999_999)), make="Cupra", model="Born",
-            year=2022, mileage=9000, currency="EUR", status=CarStatus.available, asking_price_minor=3_200_000,
+            dealer=dealer,
+            stock_number=f"BI-{uuid.uuid4().hex[:8]}",
+            vin=build_vin("WVW", "ZZZAU", 2022, "W", random.randrange(1, 999_999)),
+            make="Cupra",
+            model="Born",
+            year=2022,
+            mileage=9000,
+            currency="EUR",
+            status=CarStatus.available,
+            asking_price_minor=3_200_000,
             published=True,
         )
         db.session.add(car)
@@ -49,14 +57,28 @@ def _stored(app, address: str) -> dict:
 
     with app.app_context():
         inquiries = db.session.scalars(select(Inquiry).where(Inquiry.email == address)).all()
-        consents = db.session.scalars(
-            select(ConsentRecord).where(ConsentRecord.email == address).order_by(ConsentRecord.id)
-        ).all()
+        consents = db.session.scalars(select(ConsentRecord).where(ConsentRecord.email == address).order_by(ConsentRecord.id)).all()
         found = {
             "inquiries": [(i.car_id, i.client_id is not None, i.ip_address, i.message) for i in inquiries],
             "consents": [(c.purpose.value, c.action.value, c.method.value, c.source, c.policy_version_id) for c in consents],
             "total_consents": db.session.scalar(select(func.count()).select_from(ConsentRecord)),
         }
+        db.session.remove()
+        return found
+
+
+def _confirmation_path(app, address: str) -> str:
+    """The double opt-in link of the e-mail to ``address`` (from the outbox)."""
+    import re
+
+    from app.extensions import db
+    from app.models import MailMessage
+
+    with app.app_context():
+        message = db.session.scalars(
+            select(MailMessage).where(MailMessage.kind == "marketing_confirmation", MailMessage.to_address == address)
+        ).one()
+        found = re.search(r"/d/[a-z0-9-]+/marketing/confirm/[A-Za-z0-9_.\-]+", message.body_text).group(0)
         db.session.remove()
         return found
 
@@ -105,13 +127,22 @@ def test_the_public_inquiry_form_needs_the_privacy_tick(app, page):
     with page.expect_navigation():
         page.get_by_role("button", name="Send my inquiry").click()
     expect(page.locator("h1.inquiry-sent")).to_have_text("Thank you")
-    expect(page.locator(".marketing-recorded")).to_be_visible()
+    expect(page.locator(".marketing-confirmation")).to_be_visible()
 
+    # The marketing tick counts only once the address confirms the link mailed to it.
+    stored = _stored(app, address)
+    assert stored["inquiries"] == [(car_id, False, None, "Can I test-drive it on Saturday?")]
+    version = _policy_version_id(app)
+    assert stored["consents"] == [("privacy_notice", "acknowledged", "inquiry_form", path, version)]
+
+    page.goto(_confirmation_path(app, address))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, send me offers").click()
+    expect(page.locator(".marketing-confirmed")).to_be_visible()
     stored = _stored(app, address)
     assert stored["inquiries"] == [(car_id, True, None, "Can I test-drive it on Saturday?")]
-    version = _policy_version_id(app)
     assert stored["consents"] == [
         ("privacy_notice", "acknowledged", "inquiry_form", path, version),
-        ("marketing", "given", "inquiry_form", path, version),
+        ("marketing", "given", "double_opt_in", path, version),
     ]
     page.watcher.assert_clean()

@@ -45,7 +45,9 @@ from tests.conftest import CSRF_RE
 A, B = "north-motors", "south-cars"
 A_ADMIN, A_STAFF = "north-motors-admin", "north-motors-staff"
 ACK_ERROR = "Please confirm that you have read the privacy notice."
-MARKETING_LINE = "You agreed to receive offers"
+# What the thank-you page says after a marketing tick: the same for every address.
+MARKETING_LINE = "Offers from"
+CONFIRM_LINK = re.compile(r"https?://[^\s]+(/d/[a-z0-9-]+/marketing/confirm/[A-Za-z0-9_.\-]+)")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -92,12 +94,29 @@ def send_inquiry(client, url: str = form_path(), *, ack: bool = True, marketing:
     return client.post(url, data=data), data
 
 
+def confirmation_path(db, address: str) -> str:
+    """The path of the double opt-in link in the last confirmation e-mail to ``address``."""
+    db.session.expire_all()
+    message = db.session.scalars(
+        select(MailMessage)
+        .where(MailMessage.kind == "marketing_confirmation", MailMessage.to_address == address)
+        .order_by(MailMessage.id.desc())
+    ).first()
+    assert message is not None, f"no confirmation e-mail to {address}"
+    return CONFIRM_LINK.search(message.body_text).group(1)
+
+
+def confirm_marketing(client, db, address: str):
+    """The person opens the link in the e-mail and presses the button."""
+    path = confirmation_path(db, address)
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    return client.post(path, data={"csrf_token": token_from(page.get_data(as_text=True))})
+
+
 def counts(db) -> dict[str, int]:
     db.session.rollback()
-    return {
-        model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (Inquiry, ConsentRecord, Client)
-    }
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) for model in (Inquiry, ConsentRecord, Client)}
 
 
 def records(db, **criteria) -> list[ConsentRecord]:
@@ -115,8 +134,12 @@ def inquiry_by_email(db, address: str) -> Inquiry:
 
 def make_client(db, dealer_id: int, address: str | None = None, consent_given: bool = False) -> Client:
     client = Client(
-        dealer_id=dealer_id, first_name="Cora", last_name=f"Client-{uid()}", email=address or new_email(),
-        country="DE", marketing_consent=consent_given,
+        dealer_id=dealer_id,
+        first_name="Cora",
+        last_name=f"Client-{uid()}",
+        email=address or new_email(),
+        country="DE",
+        marketing_consent=consent_given,
     )
     db.session.add(client)
     db.session.commit()
@@ -125,9 +148,16 @@ def make_client(db, dealer_id: int, address: str | None = None, consent_given: b
 
 def make_car(db, dealer_id: int, published: bool = True) -> Car:
     car = Car(
-        dealer=db.session.get(Dealer, dealer_id), stock_number=f"C-{uid()}",
-        vin=build_vin("WVW", "ZZZAU", 2021, "W", random.randrange(1, 999_999)), make="Skoda", model="Octavia",
-        year=2021, mileage=12000, currency="EUR", status=CarStatus.available, asking_price_minor=2_100_000,
+        dealer=db.session.get(Dealer, dealer_id),
+        stock_number=f"C-{uid()}",
+        vin=build_vin("WVW", "ZZZAU", 2021, "W", random.randrange(1, 999_999)),
+        make="Skoda",
+        model="Octavia",
+        year=2021,
+        mileage=12000,
+        currency="EUR",
+        status=CarStatus.available,
+        asking_price_minor=2_100_000,
         published=published,
     )
     db.session.add(car)
@@ -143,10 +173,7 @@ def user_id(db, username: str) -> int:
 def every_logger_enabled():
     """Alembic's ``fileConfig`` (run by ``forecourt init`` in the test session) disables the
     loggers that existed then: switch them back on so that the test sees every line."""
-    disabled = [
-        logger for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and logger.disabled
-    ]
+    disabled = [logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger) and logger.disabled]
     for logger in disabled:
         logger.disabled = False
     try:
@@ -213,8 +240,14 @@ def policy(app):
         if version is None:
             past = datetime(2000, 1, 1, tzinfo=UTC)
             number = (db.session.scalar(select(func.max(PolicyVersion.version))) or 0) + 100
-            version = PolicyVersion(version=number, title="Privacy notice", body="What we do with your data.",
-                                    material=True, published_at=past, effective_at=past)
+            version = PolicyVersion(
+                version=number,
+                title="Privacy notice",
+                body="What we do with your data.",
+                material=True,
+                published_at=past,
+                effective_at=past,
+            )
             db.session.add(version)
             db.session.commit()
         version_id = version.id
@@ -270,11 +303,19 @@ def test_an_inquiry_records_its_consents_with_version_method_source_and_time(app
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Thank you" in html and MARKETING_LINE in html
-    assert f'href="/d/{A}/marketing"' in html
 
     inquiry = inquiry_by_email(db, data["email"])
     assert inquiry.dealer_id == dealer_ids[A] and inquiry.source is InquirySource.website
     assert inquiry.message == data["message"] and inquiry.ip_address is None and inquiry.user_agent is None
+    # The tick alone gives nothing: no client, no marketing record until the address confirms.
+    assert inquiry.client_id is None
+    [ack] = records(db, email=data["email"])
+    assert (ack.purpose, ack.action, ack.method) == (ConsentPurpose.privacy_notice, ConsentAction.acknowledged, ConsentMethod.inquiry_form)
+
+    confirmed_after = utcnow()
+    done = confirm_marketing(visitor(app), db, data["email"])
+    assert done.status_code == 200 and "may now send you offers" in done.get_data(as_text=True)
+    inquiry = inquiry_by_email(db, data["email"])
     client = inquiry.client
     assert client is not None and client.dealer_id == dealer_ids[A] and client.source is ClientSource.website
     assert (client.first_name, client.last_name) == ("Vera", "Visitor")
@@ -283,13 +324,14 @@ def test_an_inquiry_records_its_consents_with_version_method_source_and_time(app
     ack, given = records(db, email=data["email"])
     assert (ack.purpose, ack.action) == (ConsentPurpose.privacy_notice, ConsentAction.acknowledged)
     assert (given.purpose, given.action) == (ConsentPurpose.marketing, ConsentAction.given)
+    assert ack.method is ConsentMethod.inquiry_form and given.method is ConsentMethod.double_opt_in
+    assert started <= ack.recorded_at <= confirmed_after <= given.recorded_at <= utcnow()  # the confirmation time
     for entry in (ack, given):
         assert entry.policy_version_id == policy
-        assert entry.method is ConsentMethod.inquiry_form
         assert entry.source == form_path(A)
-        assert started <= entry.recorded_at <= utcnow()
-        assert entry.dealer_id == dealer_ids[A] and entry.inquiry_id == inquiry.id and entry.client_id == client.id
+        assert entry.dealer_id == dealer_ids[A] and entry.inquiry_id == inquiry.id
         assert entry.ip_address is None and entry.recorded_by_id is None
+    assert given.client_id == client.id
     # The explicit record is not doubled by the flush-time rule.
     assert len(records(db, client_id=client.id, purpose=ConsentPurpose.marketing)) == 1
 
@@ -325,27 +367,35 @@ def test_another_dealers_slug_or_car_is_refused(app, db, dealer_ids, policy):
     mine = make_car(db, dealer_ids[A])
     hidden = make_car(db, dealer_ids[A], published=False)
     client = visitor(app)
-    for url in (f"{form_path(B)}?car={mine.id}", f"{form_path(A)}?car={hidden.id}", f"{form_path(A)}?car=abc",
-                f"{form_path(A)}?car=987654", "/d/no-such-dealer/inquiry", "/d/no-such-dealer/marketing"):
+    for url in (
+        f"{form_path(B)}?car={mine.id}",
+        f"{form_path(A)}?car={hidden.id}",
+        f"{form_path(A)}?car=abc",
+        f"{form_path(A)}?car=987654",
+        "/d/no-such-dealer/inquiry",
+        "/d/no-such-dealer/marketing",
+    ):
         assert client.get(url).status_code == 404, url
     before = counts(db)
     token = token_from(client.get(form_path(B)).get_data(as_text=True))
-    posted = client.post(f"{form_path(B)}?car={mine.id}", data={
-        "csrf_token": token, "name": "X", "email": new_email(), "message": "Hi", "privacy_notice": "y"})
+    posted = client.post(
+        f"{form_path(B)}?car={mine.id}",
+        data={"csrf_token": token, "name": "X", "email": new_email(), "message": "Hi", "privacy_notice": "y"},
+    )
     assert posted.status_code == 404
     assert counts(db) == before
 
 
 def test_a_terminated_dealer_404s(app, db, policy):
     slug = f"closed-{uid()}"
-    db.session.add(Dealer(slug=slug, business_name="Closed Cars", country="DE", status=DealerStatus.terminated,
-                          terminated_at=utcnow()))
+    db.session.add(Dealer(slug=slug, business_name="Closed Cars", country="DE", status=DealerStatus.terminated, terminated_at=utcnow()))
     db.session.commit()
     client = visitor(app)
     assert client.get(form_path(slug)).status_code == 404
     token = token_from(client.get(form_path(A)).get_data(as_text=True))
-    response = client.post(form_path(slug), data={"csrf_token": token, "name": "X", "email": new_email(),
-                                                  "message": "Hi", "privacy_notice": "y"})
+    response = client.post(
+        form_path(slug), data={"csrf_token": token, "name": "X", "email": new_email(), "message": "Hi", "privacy_notice": "y"}
+    )
     assert response.status_code == 404
 
 
@@ -376,8 +426,10 @@ def test_the_ip_is_stored_only_with_the_setting_on(app, db, dealer_ids, policy):
     with recording_ips(db, dealer_ids[A], True):
         response, on = send_inquiry(visitor(app, ip), marketing=True)
         assert response.status_code == 200
+        assert confirm_marketing(visitor(app, ip), db, on["email"]).status_code == 200
     response, off = send_inquiry(visitor(app, ip), marketing=True)
     assert response.status_code == 200
+    assert confirm_marketing(visitor(app, ip), db, off["email"]).status_code == 200
 
     recorded = inquiry_by_email(db, on["email"])
     assert recorded.ip_address == ip and recorded.user_agent.startswith("ConsentTest/1.0")
@@ -391,11 +443,17 @@ def test_a_recorded_ip_is_erased_with_the_rest(app, db, dealer_ids, policy):
     ip = f"192.0.2.{random.randrange(100, 250)}"
     with recording_ips(db, dealer_ids[A], True):
         _, data = send_inquiry(visitor(app, ip), marketing=True)
+        confirm_marketing(visitor(app, ip), db, data["email"])
     assert scan_all_text_columns(db.session, [ip])  # it is there...
     privacy = user_id(db, "privacy")
-    request = requests.file_request(db.session, request_type=RequestType.erasure, email=data["email"],
-                                    dealer_id=dealer_ids[A], channel=RequestChannel.dealer_admin,
-                                    actor_id=user_id(db, A_ADMIN))
+    request = requests.file_request(
+        db.session,
+        request_type=RequestType.erasure,
+        email=data["email"],
+        dealer_id=dealer_ids[A],
+        channel=RequestChannel.dealer_admin,
+        actor_id=user_id(db, A_ADMIN),
+    )
     db.session.flush()
     erasure.preview(db.session, request, actor_id=privacy)
     db.session.commit()
@@ -419,6 +477,7 @@ def test_with_the_setting_off_the_ip_is_nowhere(app, db, dealer_ids, policy, cap
     with every_logger_enabled():
         response, data = send_inquiry(client, marketing=True)
         assert response.status_code == 200 and MARKETING_LINE in response.get_data(as_text=True)
+        assert confirm_marketing(client, db, data["email"]).status_code == 200
         token = token_from(client.get(f"/d/{A}/marketing").get_data(as_text=True))
         assert client.post(f"/d/{A}/marketing", data={"csrf_token": token, "email": data["email"]}).status_code == 200
         link = urlsplit(consent.unsubscribe_url(dealer_ids[A], data["email"], db.session)).path
@@ -427,7 +486,7 @@ def test_with_the_setting_off_the_ip_is_nowhere(app, db, dealer_ids, policy, cap
     entries = records(db, email=data["email"])
     assert [(r.action, r.method) for r in entries] == [
         (ConsentAction.acknowledged, ConsentMethod.inquiry_form),
-        (ConsentAction.given, ConsentMethod.inquiry_form),
+        (ConsentAction.given, ConsentMethod.double_opt_in),
         (ConsentAction.withdrawn, ConsentMethod.public_page),  # the link after it finds nothing to withdraw
     ]
     assert scan_all_text_columns(db.session, [ip, forwarded]) == {}
@@ -486,8 +545,7 @@ def test_marketing_mail_carries_the_footer_and_one_click_headers(app, db, dealer
     address = new_email()
     subscriber = make_client(db, dealer_ids[A], address, consent_given=True)
     assert consent.queue_marketing_mail(db.session, dealer_ids[A], new_email(), subject="x", body="y") is None
-    message = consent.queue_marketing_mail(db.session, dealer_ids[A], address, subject="Spring offers",
-                                           body="New cars in stock.")
+    message = consent.queue_marketing_mail(db.session, dealer_ids[A], address, subject="Spring offers", body="New cars in stock.")
     db.session.commit()
     run_queue(app)
 
@@ -512,8 +570,12 @@ def test_marketing_mail_carries_the_footer_and_one_click_headers(app, db, dealer
 def test_other_mail_gets_no_unsubscribe_headers(app, db):
     message = MailMessage(kind="verification", to_address=new_email(), subject="s", body_text="/d/x/unsubscribe/abc")
     assert consent.list_unsubscribe_headers(message) == {}
-    forged = MailMessage(kind="marketing_offer", to_address=new_email(), subject="s",
-                         body_text="http://127.0.0.1:5000/d/north-motors/unsubscribe/forged.token")
+    forged = MailMessage(
+        kind="marketing_offer",
+        to_address=new_email(),
+        subject="s",
+        body_text="http://127.0.0.1:5000/d/north-motors/unsubscribe/forged.token",
+    )
     assert consent.list_unsubscribe_headers(forged) == {}
 
 
@@ -569,8 +631,7 @@ def test_staff_toggling_consent_in_the_client_form_leaves_a_record(app, db, logi
     target = make_client(db, dealer_ids[A])
     browser = login(A_STAFF)
     url = f"/clientmodelview/edit/{target.id}"
-    fields = {"first_name": target.first_name, "last_name": target.last_name, "email": target.email,
-              "country": "DE", "source": "walk_in"}
+    fields = {"first_name": target.first_name, "last_name": target.last_name, "email": target.email, "country": "DE", "source": "walk_in"}
     assert browser.post_form(url, {**fields, "marketing_consent": "y"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Client, target.id).marketing_consent is True
@@ -600,8 +661,14 @@ def test_objection_leaves_a_record_and_consent_cannot_be_given_again(app, db, de
     address = new_email()
     target = make_client(db, dealer_ids[A], address, consent_given=True)
     admin = user_id(db, A_ADMIN)
-    request = requests.file_request(db.session, request_type=RequestType.objection, email=address,
-                                    dealer_id=dealer_ids[A], channel=RequestChannel.dealer_admin, actor_id=admin)
+    request = requests.file_request(
+        db.session,
+        request_type=RequestType.objection,
+        email=address,
+        dealer_id=dealer_ids[A],
+        channel=RequestChannel.dealer_admin,
+        actor_id=admin,
+    )
     db.session.flush()
     processing.request_processing(db.session, request, actor_id=admin)
     db.session.commit()
@@ -617,11 +684,14 @@ def test_objection_leaves_a_record_and_consent_cannot_be_given_again(app, db, de
     ]
     assert marketing[-1].source == f"privacy_request:{request.reference}"
 
-    # Ticking marketing consent on the public form afterwards changes nothing.
+    # Ticking marketing consent on the public form afterwards changes nothing and mails nothing.
     response, _ = send_inquiry(visitor(app), marketing=True, email=address)
     assert response.status_code == 200
-    assert MARKETING_LINE not in response.get_data(as_text=True)
     db.session.expire_all()
+    assert (
+        db.session.scalars(select(MailMessage).where(MailMessage.kind == "marketing_confirmation", MailMessage.to_address == address)).all()
+        == []
+    )
     assert db.session.get(Client, target.id).marketing_consent is False
     assert len(records(db, client_id=target.id, purpose=ConsentPurpose.marketing)) == 2
     assert records(db, client_id=target.id, purpose=ConsentPurpose.privacy_notice)  # the acknowledgement is kept
@@ -666,6 +736,11 @@ def test_the_consent_ledger_is_read_only_and_tenant_scoped(app, db, login, deale
         assert f"/consentledger/show/{their_record.id}" not in listing
         for url in ("/consentledger/add", f"/consentledger/edit/{mine_record.id}", f"/consentledger/delete/{mine_record.id}"):
             assert browser.get(url).status_code in (302, 403, 404, 405), url
-        assert browser.post_form(f"/consentledger/delete/{mine_record.id}", {}, form_url="/consentledger/list/").status_code in (302, 403, 404, 405)
+        assert browser.post_form(f"/consentledger/delete/{mine_record.id}", {}, form_url="/consentledger/list/").status_code in (
+            302,
+            403,
+            404,
+            405,
+        )
     assert len(records(db, client_id=mine.id)) == 1
     assert login("staff").get("/consentledger/list/").status_code in (302, 403)

@@ -46,12 +46,20 @@ class DealerApi(ModelRestApi):
     # No DELETE: a dealer ends through termination (export, day 30, 3 years), never a hard delete.
     base_permissions = ["can_get", "can_post", "can_put", "can_info"]
 
-    def put_headless(self, pk):
-        try:  # a terminated dealer cannot be changed (flush-time rule): 422, nothing changed
-            return super().put_headless(pk)
+    def _write(self, handler, *args):
+        """A broken rule (a field's, or the flush-time rule that freezes a terminated
+        dealer) answers 422 and changes nothing."""
+        try:
+            return handler(*args)
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=exc.as_dict())
+
+    def post_headless(self):
+        return self._write(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._write(super().put_headless, pk)
 
     def _init_model_schemas(self):
         super()._init_model_schemas()

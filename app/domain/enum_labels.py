@@ -137,6 +137,7 @@ LABELS: dict[str, dict[str, LazyString]] = {
     },
     "ConsentMethod": {
         "inquiry_form": lazy_pgettext("consent method", "Inquiry form"),
+        "double_opt_in": lazy_pgettext("consent method", "Double opt-in (confirmed by e-mail)"),
         "unsubscribe_link": lazy_pgettext("consent method", "Unsubscribe link"),
         "public_page": lazy_pgettext("consent method", "Public page"),
         "staff": lazy_pgettext("consent method", "Recorded by staff"),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_country, normalise_email, normalise_phone
 from app.domain.declarations import BY_CONTACT, DELETE, PrivacyDeclaration
+from app.domain.text import single_line
 from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime
 
 
@@ -99,6 +100,10 @@ class Client(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @validates("first_name", "last_name", "address_line1", "address_line2", "city", "postal_code")
+    def _single_line(self, key, value):
+        return single_line(value, key)  # names reach e-mail subjects: no line breaks
 
     @validates("email")
     def _email(self, key, value):

@@ -28,6 +28,9 @@ class ConsentAction(enum.Enum):
 
 class ConsentMethod(enum.Enum):
     inquiry_form = "inquiry_form"  # the public inquiry form's checkboxes
+    # Marketing ticked on a public form, then confirmed through the link mailed to the
+    # address (recorded at the confirmation; its inquiry says when it was ticked).
+    double_opt_in = "double_opt_in"
     unsubscribe_link = "unsubscribe_link"  # the link in a marketing e-mail
     public_page = "public_page"  # the public withdrawal page
     staff = "staff"  # a dealer user recorded it (e.g. on the phone)

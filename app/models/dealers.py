@@ -13,6 +13,7 @@ from app.domain import DomainError
 from app.domain.contact import normalise_country, normalise_email, normalise_phone
 from app.domain.declarations import BY_CONTACT, KEEP, PrivacyDeclaration
 from app.domain.money import normalise_currency
+from app.domain.text import single_line, web_address
 from app.models.base import DealerOwnedMixin, TimestampMixin, UTCDateTime
 
 
@@ -93,6 +94,14 @@ class Dealer(TimestampMixin, Model):
             raise DomainError(_l("A slug uses lower-case letters, digits and dashes."), "slug")
         return value
 
+    @validates("business_name", "legal_name", "address_line1", "address_line2", "city", "region", "postal_code")
+    def _single_line(self, key, value):
+        return single_line(value, key)  # names reach e-mail subjects: no line breaks
+
+    @validates("website")
+    def _website(self, key, value):
+        return web_address(value, key)
+
     @validates("phone")
     def _phone(self, key, value):
         return normalise_phone(value, self.country)
@@ -136,9 +145,13 @@ class DealerSocialLink(DealerOwnedMixin, Model):
     def __str__(self) -> str:
         return f"{self.platform}: {self.url}"
 
+    @validates("platform")
+    def _platform(self, key, value):
+        return single_line(value, key)
+
     @validates("url")
     def _url(self, key, value):
-        value = (value or "").strip()
-        if not value.startswith(("https://", "http://")):
+        value = web_address(value, key)
+        if value is None:
             raise DomainError(_l("A link starts with https://"), "url")
         return value

@@ -11,6 +11,7 @@ from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_email, normalise_phone
 from app.domain.declarations import BY_CLIENT, BY_CONTACT, DELETE, PrivacyDeclaration
+from app.domain.text import single_line
 from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin, UTCDateTime, utcnow
 
 
@@ -90,6 +91,10 @@ class Inquiry(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.name}"
+
+    @validates("name")
+    def _name(self, key, value):
+        return single_line(value, key)
 
     @validates("email")
     def _email(self, key, value):

@@ -30,6 +30,8 @@ class MailMessage(Model):
     transport = Column(String(20))
     attempts = Column(Integer, nullable=False, default=0)
     last_error = Column(String(300))
+    # Set when the last retry failed too: the privacy officer is told, the sweep stops.
+    failed_at = Column(UTCDateTime, index=True)
     scrub_after_send = Column(Boolean, nullable=False, default=False)
     scrubbed_at = Column(UTCDateTime)
 

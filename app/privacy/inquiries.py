@@ -1,9 +1,11 @@
 """A visitor's inquiry through a dealer's public form, with its consents (GDPR Art. 7).
 
 The privacy notice must be acknowledged (never assumed); marketing consent is separate and
-optional. The inquiry is linked to the dealer's existing client with the same e-mail;
-marketing consent needs a client, so one is created from the inquiry when there is none,
-unless the person objected to direct marketing, which no later tick overrides.
+optional. The inquiry is linked to the dealer's existing client with the same e-mail.
+A marketing tick changes nothing by itself: anyone can type any address, so the address
+is mailed a link and the consent counts once it is confirmed (``app.privacy.opt_in``);
+no link goes to an address that objected to direct marketing. Whatever the address's
+history, the visitor is answered the same.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.domain.contact import normalise_email, normalise_phone
+from app.domain.text import single_line
 from app.models import (
     Car,
     Client,
-    ClientSource,
     ConsentAction,
     ConsentMethod,
     ConsentPurpose,
@@ -28,31 +30,29 @@ from app.models import (
     DealerStatus,
     Inquiry,
     InquirySource,
+    MailMessage,
 )
 from app.models.base import utcnow
-from app.privacy import consent
+from app.privacy import consent, opt_in
 
 
 @dataclass(frozen=True)
 class ReceivedInquiry:
     inquiry: Inquiry
     client: Client | None
-    # True only when marketing consent was actually recorded (not after an objection).
-    marketing_recorded: bool
+    # The e-mail asking the address to confirm the marketing tick (None: no tick, or an
+    # objection). Internal only: the visitor's page must not depend on it.
+    confirmation: MailMessage | None
 
 
 def public_dealer(session: Session, slug: str) -> Dealer | None:
     """The active dealer behind a public page's slug (None: unknown or terminated)."""
-    return session.scalars(
-        select(Dealer).where(Dealer.slug == (slug or "").strip().lower(), Dealer.status == DealerStatus.active)
-    ).first()
+    return session.scalars(select(Dealer).where(Dealer.slug == (slug or "").strip().lower(), Dealer.status == DealerStatus.active)).first()
 
 
 def published_car(session: Session, dealer: Dealer, car_id: int) -> Car | None:
     """A car the dealer lists publicly (None: another dealer's, unpublished or unknown)."""
-    return session.scalars(
-        select(Car).where(Car.id == car_id, Car.dealer_id == dealer.id, Car.published.is_(True))
-    ).first()
+    return session.scalars(select(Car).where(Car.id == car_id, Car.dealer_id == dealer.id, Car.published.is_(True))).first()
 
 
 def receive_inquiry(
@@ -69,23 +69,21 @@ def receive_inquiry(
     car: Car | None = None,
     ip_address: str | None = None,
     user_agent: str | None = None,
+    language: str = "en",
     now: datetime | None = None,
 ) -> ReceivedInquiry:
-    """Record the inquiry and its consents; raises ``DomainError`` (nothing added) when a
-    rule is broken. ``ip_address`` and ``user_agent`` are kept only when the dealer
-    records visitors' IPs. The caller commits."""
+    """Record the inquiry and the acknowledgement, and ask the address to confirm a
+    marketing tick (in ``language``); raises ``DomainError`` (nothing added) when a rule
+    is broken. ``ip_address`` and ``user_agent`` are kept only when the dealer records
+    visitors' IPs. The caller commits."""
     now = now or utcnow()
     name, message = (name or "").strip(), (message or "").strip()
     email = normalise_email(email)
     phone = normalise_phone(phone, dealer.country)
     _check(dealer, name, email, phone, message, privacy_notice_acknowledged, marketing_consent, car)
-    client = _existing_client(session, dealer, email)
+    client = existing_client(session, dealer, email)
     ip = consent.visitor_ip(dealer, ip_address)
     with session.no_autoflush:
-        objected = marketing_consent and consent.has_objected(session, dealer.id, email)
-        if marketing_consent and not objected and client is None:
-            client = _client_from_inquiry(dealer, name, email, phone)
-            session.add(client)
         inquiry = Inquiry(
             dealer=dealer,
             car=car,
@@ -113,12 +111,11 @@ def receive_inquiry(
             ip_address=ip_address,
             now=now,
         )
-        recorded = marketing_consent and not objected
-        if recorded:
-            consent.set_marketing(
-                session, client, True, method=ConsentMethod.inquiry_form, source=source, inquiry=inquiry, ip_address=ip_address, now=now
-            )
-    return ReceivedInquiry(inquiry=inquiry, client=client, marketing_recorded=recorded)
+    confirmation = None
+    if marketing_consent:
+        session.flush()  # the link names the inquiry
+        confirmation = opt_in.request_confirmation(session, dealer, inquiry, language=language, source=source, now=now)
+    return ReceivedInquiry(inquiry=inquiry, client=client, confirmation=confirmation)
 
 
 def _check(dealer, name, email, phone, message, acknowledged, marketing, car) -> None:
@@ -130,6 +127,7 @@ def _check(dealer, name, email, phone, message, acknowledged, marketing, car) ->
         raise DomainError(_l("Please confirm that you have read the privacy notice."), "privacy_notice")
     if not name:
         raise DomainError(_l("Please tell us your name."), "name")
+    single_line(name, "name")  # it may reach e-mail subjects
     if not message:
         raise DomainError(_l("Please write your message."), "message")
     if not email and not phone:
@@ -138,7 +136,7 @@ def _check(dealer, name, email, phone, message, acknowledged, marketing, car) ->
         raise DomainError(_l("Give your e-mail address to receive offers: every offer has a link to stop them."), "email")
 
 
-def _existing_client(session: Session, dealer: Dealer, email: str | None) -> Client | None:
+def existing_client(session: Session, dealer: Dealer, email: str | None) -> Client | None:
     """The dealer's client with this address (not a restricted one: it is not processed)."""
     if not email:
         return None
@@ -153,18 +151,3 @@ def _existing_client(session: Session, dealer: Dealer, email: str | None) -> Cli
         .order_by(Client.id)
         .limit(1)
     ).first()
-
-
-def _client_from_inquiry(dealer: Dealer, name: str, email: str | None, phone: str | None) -> Client:
-    first, _, last = name.partition(" ")
-    return Client(
-        dealer=dealer,
-        dealer_id=dealer.id,
-        first_name=first[:100],
-        last_name=last.strip()[:100],
-        email=email,
-        phone=phone,
-        country=dealer.country,
-        source=ClientSource.website,
-        marketing_consent=False,
-    )

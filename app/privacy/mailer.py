@@ -1,9 +1,13 @@
 """Sending the mail outbox: one message per job, at most once marked sent.
 
 Without ``MAIL_SERVER`` (development) a message is only marked sent with the transport
-``outbox``: the Mail outbox view shows it. With a server it goes out over SMTP; a failure
-is recorded (attempts, an error code without personal data) and re-raised, so RQ retries.
-Messages about an erased person are emptied once they are sent (``scrub_after_send``).
+``outbox``: the Mail outbox view shows it. With a server it goes out over SMTP. Any
+failure, building the message included, is recorded (attempts, the kind of error without
+personal data) and re-raised, so RQ retries it with back-off (``queueing.RETRY``). When
+the last try fails too, the message is marked ``failed_at`` (the outbox shows it) and the
+privacy officer gets a notice. Header values are made single-line here whatever the
+input was (defence in depth: the forms refuse line breaks already). Messages about an
+erased person are emptied once they are sent (``scrub_after_send``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from email.utils import formatdate, make_msgid
 from flask import current_app
 from sqlalchemy import select
 
+from app.domain.text import one_line
 from app.extensions import db
 from app.models import MailMessage
 from app.models.base import utcnow
+from app.privacy.queueing import RETRY
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,9 @@ ERASED = "[erased]"
 # The cron sweep gives up on a message that could not be sent for this long; the
 # outbox view still shows it, with its last error.
 RESEND_FOR = timedelta(days=7)
+# The first try and RQ's retries.
+MAX_ATTEMPTS = RETRY.max + 1
+FAILED_NOTICE = "mail_failed"
 
 
 def send_message(message_id: int) -> str:
@@ -40,6 +49,9 @@ def send_message(message_id: int) -> str:
     if message.sent_at is not None:
         db.session.rollback()
         result = "already sent"
+    elif message.failed_at is not None:
+        db.session.rollback()
+        return "given up"
     elif not message.to_address:
         message.last_error = "no recipient address"
         db.session.commit()
@@ -66,26 +78,58 @@ def _deliver(message: MailMessage) -> str:
         return "outbox"
     message.attempts = (message.attempts or 0) + 1
     try:
+        email = _email(message, config["MAIL_DEFAULT_SENDER"])
         with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(_email(message, config["MAIL_DEFAULT_SENDER"]))
-    except (smtplib.SMTPException, OSError) as error:
-        message.last_error = _describe(error)
-        attempts = message.attempts
-        db.session.commit()
-        log.warning("mail %s not sent (attempt %d): %s", message.id, attempts, message.last_error)
+            smtp.send_message(email)
+    except Exception as error:  # every failure is recorded; RQ retries it
+        _record_failure(message, error)
         raise
     return "smtp"
 
 
+def _record_failure(message: MailMessage, error: Exception) -> None:
+    """Attempts and the kind of error; after the last try: given up, the officer told."""
+    message.last_error = _describe(error)
+    message_id, attempts, last_error = message.id, message.attempts, message.last_error
+    gave_up = attempts >= MAX_ATTEMPTS
+    if gave_up:
+        message.failed_at = utcnow()
+        _tell_privacy_officer(message)
+    db.session.commit()
+    log.warning("mail %s not sent (attempt %d of %d): %s", message_id, attempts, MAX_ATTEMPTS, last_error)
+    if gave_up:
+        log.error("mail %s given up after %d attempts", message_id, attempts)
+
+
+def _tell_privacy_officer(message: MailMessage) -> None:
+    """A notice without personal data: the kind, the id, the error and the outbox link.
+    Never about a failed notice of this kind itself (the outbox still flags it)."""
+    config = current_app.config
+    officer = (config.get("PRIVACY_OFFICER_EMAIL") or "").strip()
+    if not officer or message.kind == FAILED_NOTICE:
+        return
+    from app.privacy.links import public_url
+    from app.privacy.notices import queue_notice
+
+    queue_notice(
+        db.session,
+        FAILED_NOTICE,
+        to=officer,
+        language=config.get("BABEL_DEFAULT_LOCALE") or "en",
+        failed=message,
+        outbox_url=public_url(f"/mailoutbox/show/{message.id}"),
+    )
+
+
 def _email(message: MailMessage, sender: str) -> EmailMessage:
     email = EmailMessage()
-    email["Subject"] = message.subject
-    email["From"] = sender
-    email["To"] = message.to_address
+    email["Subject"] = one_line(message.subject)
+    email["From"] = one_line(sender)
+    email["To"] = one_line(message.to_address)
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = make_msgid(idstring=f"mail-{message.id}")
     email["Auto-Submitted"] = "auto-generated"
@@ -138,6 +182,7 @@ def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
         select(MailMessage.id)
         .where(
             MailMessage.sent_at.is_(None),
+            MailMessage.failed_at.is_(None),
             MailMessage.to_address.is_not(None),
             MailMessage.created_at < now - older_than,
             MailMessage.created_at > now - RESEND_FOR,

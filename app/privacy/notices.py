@@ -11,6 +11,7 @@ from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from app.domain.text import one_line
 from app.i18n import dealer_timezone, force_timezone
 from app.models import MailMessage, PrivacyRequest
 
@@ -32,7 +33,8 @@ def queue_notice(
     # Dates in the time zone of the dealer the mail is about, if any.
     timezone = dealer_timezone(request.dealer if request is not None else context.get("dealer"))
     with force_locale(language), force_timezone(timezone):
-        subject = render_template(f"mail/{kind}.subject.txt", request=request, **context).strip()
+        # One line whatever the names in it hold: a line break would split the header.
+        subject = one_line(render_template(f"mail/{kind}.subject.txt", request=request, **context))[:300]
         body_text = render_template(f"mail/{kind}.txt", request=request, **context)
         body_html = _optional_html(kind, request=request, **context)
     message = MailMessage(

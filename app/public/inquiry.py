@@ -1,5 +1,6 @@
-"""A dealer's public pages: the inquiry form with its consents, and withdrawing marketing
-consent (the one-click link of every marketing e-mail and the withdrawal page).
+"""A dealer's public pages: the inquiry form with its consents, confirming a marketing
+opt-in (the link mailed to the address), and withdrawing marketing consent (the one-click
+link of every marketing e-mail and the withdrawal page).
 
 Rules live in ``app.privacy.inquiries`` and ``app.privacy.consent``. The visitor's IP
 address is handed to them, which keep it only when the dealer records IPs; rate limits
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request, session
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
 from app.domain import DomainError
 from app.extensions import csrf, db
+from app.i18n import SESSION_KEY
 from app.models import ConsentMethod, Dealer
-from app.privacy import consent, inquiries
+from app.privacy import consent, inquiries, opt_in
 from app.privacy.links import LinkError
 from app.privacy.policy import current_version
 from app.public import public_bp
@@ -85,6 +88,7 @@ def dealer_inquiry(slug: str):
                 car=car,
                 ip_address=request.remote_addr,
                 user_agent=request.user_agent.string,
+                language=str(get_locale() or "en"),
             )
             db.session.commit()
         except DomainError as error:
@@ -92,9 +96,9 @@ def dealer_inquiry(slug: str):
             _attach(form, error)
             return _inquiry_page(form, dealer, car), 422
         log.info("inquiry %s received for dealer %s", received.inquiry.id, dealer.id)
-        return render_template(
-            "public/inquiry_sent.html", dealer=dealer, marketing_recorded=received.marketing_recorded
-        )
+        # The same page whatever the address's history (new, client, withdrawn, objected):
+        # it depends on what was typed only.
+        return render_template("public/inquiry_sent.html", dealer=dealer, marketing_requested=bool(form.marketing.data))
     status = 422 if request.method == "POST" else 200
     return _inquiry_page(form, dealer, car), status
 
@@ -108,6 +112,48 @@ def _inquiry_page(form: InquiryForm, dealer: Dealer, car) -> str:
         policy=current_version(db.session),
         privacy_url=PRIVACY_POLICY_PATH,
     )
+
+
+@public_bp.route("/d/<slug>/marketing/confirm/<token>", methods=["GET", "POST"])
+def dealer_marketing_confirm(slug: str, token: str):
+    """GET shows one button and changes nothing (link scanners GET); the POST (CSRF)
+    confirms the marketing opt-in. Only the address's owner has the link."""
+    dealer = _dealer_or_404(slug)
+    try:
+        link = opt_in.read_token(token)
+    except LinkError as error:
+        if not error.expired:
+            abort(404)
+        return _confirm_page(dealer, "expired", None, 410)
+    if link.dealer_id != dealer.id:
+        abort(404)
+    if request.method == "POST":  # CSRFProtect has checked the token
+        outcome = opt_in.confirm(db.session, dealer, link, ip_address=request.remote_addr)
+        db.session.commit()
+        log.info("marketing opt-in link of dealer %s: %s", dealer.id, outcome.value)
+        state = {opt_in.Outcome.confirmed: "confirmed", opt_in.Outcome.objected: "objected"}.get(outcome, "expired")
+        return _confirm_page(dealer, state, link, 410 if state == "expired" else 200)
+    if opt_in.pending_inquiry(db.session, dealer, link) is None:
+        return _confirm_page(dealer, "expired", link, 410)
+    return _confirm_page(dealer, "ask", link, 200)
+
+
+def _confirm_page(dealer: Dealer, state: str, link, status: int):
+    with force_locale(_confirm_language(link)):
+        html = render_template("public/marketing_confirm.html", dealer=dealer, state=state)
+    response = make_response(html, status)
+    response.headers["X-Robots-Tag"] = "noindex"  # the URL is a secret
+    return response
+
+
+def _confirm_language(link) -> str:
+    """The language the visitor used on the form, unless they switch it on the page."""
+    for chosen in (request.args.get("_l_"), session.get(SESSION_KEY)):
+        if chosen in current_app.config["LANGUAGES"]:
+            return chosen
+    if link is not None and link.language in current_app.config["LANGUAGES"]:
+        return link.language
+    return str(get_locale() or "en")
 
 
 @public_bp.route("/d/<slug>/unsubscribe/<token>", methods=["GET", "POST"])

@@ -6,8 +6,9 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.domain.text import web_address
 from app.extensions import db
-from app.forms import OptionalCheckboxesMixin
+from app.forms import DomainRule, OptionalCheckboxesMixin, single_line_validators
 from app.models import Dealer, DealerSocialLink
 from app.tenancy import PermittedRelatedViewsMixin, TenantModelView, current_user
 from app.views.account import DealerTerminationMixin
@@ -28,6 +29,11 @@ _PROFILE = [
     "website",
 ]
 _SETTINGS = ["record_visitor_ip", "inquiry_retention_months", "timezone", "default_currency"]
+# The model refuses these too (REST, scripts); on the form the error shows next to the field.
+_VALIDATORS = {
+    **single_line_validators("business_name", "legal_name", "address_line1", "address_line2", "postal_code", "city", "region"),
+    "website": [DomainRule(web_address)],
+}
 
 
 class DealerSocialLinkView(TenantModelView):
@@ -37,6 +43,7 @@ class DealerSocialLinkView(TenantModelView):
     add_columns = ["dealer", "platform", "url"]
     edit_columns = ["platform", "url"]
     label_columns = DEALER_LABELS
+    validators_columns = {**single_line_validators("platform"), "url": [DomainRule(web_address)]}
 
 
 class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
@@ -51,6 +58,7 @@ class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, Option
     search_columns = ["business_name", "legal_name", "slug", "city", "country", "status"]
     add_columns = ["slug"] + _PROFILE + _SETTINGS
     edit_columns = add_columns  # termination goes through its own action, never a status edit
+    validators_columns = _VALIDATORS
     show_fieldsets = [
         (_l("Profile"), {"fields": ["slug"] + _PROFILE}),
         (_l("Settings"), {"fields": _SETTINGS + ["status", "terminated_at"]}),
@@ -68,6 +76,7 @@ class DealerProfileView(TenantModelView):
     related_views = [DealerSocialLinkView]
     list_columns = ["business_name", "city", "country", "phone", "email"]
     edit_columns = _PROFILE + _SETTINGS
+    validators_columns = _VALIDATORS
     show_fieldsets = DealerModelView.show_fieldsets
     label_columns = DEALER_LABELS
 
