@@ -84,6 +84,17 @@ RegisterUser.__privacy__ = PrivacyDeclaration(
 )
 
 
+SECURITY_VIEWS = (
+    "userdbmodelview",
+    "rolemodelview",
+    "groupmodelview",
+    "permissionmodelview",
+    "viewmenumodelview",
+    "permissionviewmodelview",
+    "registerusermodelview",
+)
+
+
 class ForecourtSecurityManager(SecurityManager):
     user_model = DealerUser
 
@@ -93,4 +104,16 @@ class ForecourtSecurityManager(SecurityManager):
 
         self.userdbmodelview = ForecourtUserDBModelView
         self.userinfoeditview = ForecourtUserInfoEditView
+        self._use_forecourt_datamodels()
         super().register_views()
+
+    def _use_forecourt_datamodels(self) -> None:
+        """FAB's user, role and permission lists get the same safe data interface as ours
+        (app.datamodel): a bad id, page or sort in their URLs is not a 500 either."""
+        from app.datamodel import ForecourtInterface
+
+        for name in SECURITY_VIEWS:
+            view = getattr(self, name, None)
+            datamodel = getattr(view, "datamodel", None)
+            if datamodel is not None and not isinstance(datamodel, ForecourtInterface):
+                view.datamodel = ForecourtInterface(datamodel.obj)
