@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException
 
 from app.datamodel import MAX_BIGINT, BadInput, as_row_id, bad_input_message, is_bad_input
 
-
 LIST_NUMBER_ARG = re.compile("page_|psize_")  # as flask_appbuilder.urltools matches them
 
 

@@ -60,9 +60,7 @@ class FitsColumn(Validator):
 
     def __call__(self, value: Any) -> Any:
         if value is not None and not (self.low <= value <= self.high):
-            raise ValidationError(
-                gettext("Enter a whole number from %(low)s to %(high)s.", low=self.low, high=self.high)
-            )
+            raise ValidationError(gettext("Enter a whole number from %(low)s to %(high)s.", low=self.low, high=self.high))
         return value
 
 
