@@ -77,11 +77,12 @@ def register_views(app: Flask) -> None:
     """Add the CRUD views, the REST APIs and the menu."""
     from app.api import register_apis
     from app.localised import localise_views
-    from app.views import register_model_views
+    from app.views import close_file_downloads, register_model_views
 
     register_model_views(app.extensions["appbuilder"])
     register_apis(app.extensions["appbuilder"])
     localise_views(app.extensions["appbuilder"])  # last: every view is added by now
+    close_file_downloads(app.extensions["appbuilder"])
 
 
 def register_blueprints(app: Flask) -> None:

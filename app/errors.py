@@ -1,13 +1,40 @@
-"""Error pages: JSON for the API, a short page for people; never a trace."""
+"""Error pages: JSON for the API, a short page for people; never a trace.
+
+Input a person can send is never a 500: an id no row can have is a 404 on every route,
+and a value the database refuses (out of range, not an allowed value) is a 400 with a
+translated message, the session rolled back (``app.datamodel`` raises most of these
+itself; the handler here catches the rest).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+import re
+
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden, HTTPException
 
+from app.datamodel import MAX_BIGINT, BadInput, as_row_id, bad_input_message, is_bad_input
+
+LIST_NUMBER_ARG = re.compile("page_|psize_")  # as flask_appbuilder.urltools matches them
+
 
 def register_error_pages(app: Flask) -> None:
+    @app.url_value_preprocessor
+    def refuse_impossible_ids(endpoint, values) -> None:
+        for name, value in (values or {}).items():
+            if _is_id(name, value) and as_row_id(value, MAX_BIGINT) is None:
+                abort(404)
+
+    @app.before_request
+    def refuse_malformed_list_args() -> None:
+        """FAB's lists read ``page_<view>`` and ``psize_<view>`` with ``int()``."""
+        if request.path.startswith("/api/"):
+            return
+        for name, value in request.args.items(multi=True):
+            if LIST_NUMBER_ARG.search(name) and as_row_id(value) is None:
+                raise BadInput(_("This link is not valid: page numbers and page sizes are whole numbers."))
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
@@ -18,20 +45,37 @@ def register_error_pages(app: Flask) -> None:
     def unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if is_bad_input(exc):
+            from app.extensions import db
+
+            db.session.rollback()
+            app.logger.warning("bad input refused by the database: %s", type(exc).__name__)
+            if request.path.startswith("/api/"):
+                return jsonify(message=bad_input_message()), 400
+            return _page(400, "Bad Request", bad_input_message())
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
             return jsonify(message="Internal server error"), 500
         return _page(500, "Error")
 
 
+def _is_id(name: str, value) -> bool:
+    """A URL value naming a row: ``pk``, ``id`` or ``*_id``, given as digits."""
+    if name not in ("pk", "id") and not name.endswith("_id"):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.lstrip("+-").isdigit())
+
+
 def _own_reason(exc: HTTPException) -> str | None:
-    """A refusal's own reason (``abort(403, description=…)``), not werkzeug's stock text."""
+    """The refusal's own words: bad input, or ``abort(403, description=…)`` (not werkzeug's stock text)."""
+    if isinstance(exc, BadInput):
+        return str(exc)
     if exc.code == 403 and exc.description != Forbidden.description:
         return exc.description
     return None
 
 
-def _page(code: int | None, title: str, reason: str | None = None):
+def _page(code: int | None, title: str, message: str | None = None):
     appbuilder = current_app.extensions["appbuilder"]
     if "user" not in g:  # CSRF errors stop the request before FAB sets g.user
         from flask_login import current_user
@@ -43,13 +87,14 @@ def _page(code: int | None, title: str, reason: str | None = None):
         base_template=appbuilder.base_template,
         code=code,
         title=title,
-        message=reason or _error_text(code),
+        message=message or _error_text(code),
     )
     return html, code
 
 
 def _error_text(code: int | None) -> str:
     return {
+        400: _("This request is not valid."),
         403: _("You may not do this."),
         404: _("This page does not exist, or you have no access to it."),
         405: _("This action is not allowed this way."),

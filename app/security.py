@@ -93,6 +93,17 @@ RegisterUser.__privacy__ = PrivacyDeclaration(
 )
 
 
+SECURITY_VIEWS = (
+    "userdbmodelview",
+    "rolemodelview",
+    "groupmodelview",
+    "permissionmodelview",
+    "viewmenumodelview",
+    "permissionviewmodelview",
+    "registerusermodelview",
+)
+
+
 class ForecourtSecurityManager(SecurityManager):
     user_model = DealerUser
 
@@ -115,6 +126,7 @@ class ForecourtSecurityManager(SecurityManager):
         # FAB's "User's Statistics" is a chart view: Google Charts from a CDN, whose
         # loader passes the page's script nonce on to gstatic.com (DESIGN.md: not used).
         self.userstatschartview = None
+        self._use_forecourt_datamodels()
         super().register_views()
 
     def create_jwt_manager(self, app):
@@ -163,3 +175,14 @@ class ForecourtSecurityManager(SecurityManager):
             return None
         g.user = user
         return user
+
+    def _use_forecourt_datamodels(self) -> None:
+        """FAB's user, role and permission lists get the same safe data interface as ours
+        (app.datamodel): a bad id, page or sort in their URLs is not a 500 either."""
+        from app.datamodel import ForecourtInterface
+
+        for name in SECURITY_VIEWS:
+            view = getattr(self, name, None)
+            datamodel = getattr(view, "datamodel", None)
+            if datamodel is not None and not isinstance(datamodel, ForecourtInterface):
+                view.datamodel = ForecourtInterface(datamodel.obj)

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, has_request_context, request
-from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask import abort, flash, g, has_request_context, request
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.forms import OptionalCheckboxesMixin
+from app.rest import ForecourtModelRestApi
 
 NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing
 
@@ -305,32 +304,8 @@ class TenantModelView(
             flash(warning, "warning")
 
 
-def fit_schemas_to_columns(api: ModelRestApi) -> None:
-    """Make FAB's generated schemas follow the columns: a NOT NULL column with a default
-    may be left out, and a nullable one (enums too) accepts null, which FAB's PUT merge
-    sends back for every empty column."""
-    table = api.datamodel.obj.__table__
-    for schema in (api.add_model_schema, api.edit_model_schema):
-        for name, field in schema.fields.items():
-            column = table.columns.get(name)
-            if column is None:
-                continue
-            if column.default is not None:
-                field.required = False
-            if column.nullable:
-                field.allow_none = True
-
-
-def _error_messages(exc: Exception) -> dict:
-    if isinstance(exc, DomainError):
-        return exc.as_dict()
-    if isinstance(exc, ValidationError):
-        return exc.messages
-    return {"_schema": [str(_l("This record conflicts with an existing one."))]}
-
-
-class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
-    """A FAB ``ModelRestApi`` limited to the user's dealer; rule errors answer 422."""
+class TenantModelRestApi(TenantScopeMixin, ForecourtModelRestApi):
+    """A REST resource limited to the user's dealer; rule errors answer 422 (``app.rest``)."""
 
     rel_filter_attrs = ("add_query_rel_fields", "edit_query_rel_fields")
 
@@ -340,28 +315,6 @@ class TenantModelRestApi(TenantScopeMixin, ModelRestApi):
 
     def _init_model_schemas(self):
         super()._init_model_schemas()
-        fit_schemas_to_columns(self)
         dealer_field = self.add_model_schema.fields.get("dealer")
         if dealer_field is not None:
             dealer_field.required = False  # stamped from the user for dealer users
-
-    def _write(self, handler, *args):
-        try:
-            return handler(*args)
-        except (DomainError, TenantViolation, IntegrityError) as exc:
-            db.session.rollback()
-            if isinstance(exc, IntegrityError):
-                current_app.logger.warning("integrity error on %s: %s", self.resource_name, type(exc.orig).__name__)
-            return self.response_422(message=_error_messages(exc))
-
-    def post_headless(self):
-        return self._write(super().post_headless)
-
-    def put_headless(self, pk):
-        return self._write(super().put_headless, pk)
-
-    def delete_headless(self, pk):
-        return self._write(super().delete_headless, pk)
-
-
-

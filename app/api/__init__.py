@@ -4,17 +4,17 @@ inquiry, sale."""
 from __future__ import annotations
 
 from flask import request
-from flask_appbuilder import AppBuilder, ModelRestApi
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder import AppBuilder
 
 from app.api.privacy import PrivacyRequestApi
-from app.domain import DomainError
+from app.datamodel import ForecourtInterface
 from app.domain.clients import check_marketing_consent
 from app.domain.inventory import validate_car
 from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Car, CarCost, Client, Dealer, Inquiry, Sale
-from app.tenancy import TenantModelRestApi, fit_schemas_to_columns
+from app.rest import ForecourtModelRestApi
+from app.tenancy import TenantModelRestApi
 
 _CAR = [
     "stock_number",
@@ -41,31 +41,13 @@ _CAR = [
 ]
 
 
-class DealerApi(ModelRestApi):
+class DealerApi(ForecourtModelRestApi):
     resource_name = "dealer"
     # No DELETE: a dealer ends through termination (export, day 30, 3 years), never a hard delete.
+    # A terminated dealer cannot be changed (a flush-time DomainError): 422, nothing changed.
     base_permissions = ["can_get", "can_post", "can_put", "can_info"]
 
-    def _write(self, handler, *args):
-        """A broken rule (a field's, or the flush-time rule that freezes a terminated
-        dealer) answers 422 and changes nothing."""
-        try:
-            return handler(*args)
-        except DomainError as exc:
-            db.session.rollback()
-            return self.response_422(message=exc.as_dict())
-
-    def post_headless(self):
-        return self._write(super().post_headless)
-
-    def put_headless(self, pk):
-        return self._write(super().put_headless, pk)
-
-    def _init_model_schemas(self):
-        super()._init_model_schemas()
-        fit_schemas_to_columns(self)
-
-    datamodel = SQLAInterface(Dealer)
+    datamodel = ForecourtInterface(Dealer)
     _profile = [
         "slug",
         "business_name",
@@ -92,7 +74,7 @@ class DealerApi(ModelRestApi):
 
 class CarApi(TenantModelRestApi):
     resource_name = "car"
-    datamodel = SQLAInterface(Car)
+    datamodel = ForecourtInterface(Car)
     list_columns = ["id", "dealer.id", "sold_on", "created_at", "updated_at"] + _CAR
     show_columns = list_columns
     add_columns = ["dealer"] + _CAR
@@ -105,7 +87,7 @@ class CarApi(TenantModelRestApi):
 
 class CarCostApi(TenantModelRestApi):
     resource_name = "car_cost"
-    datamodel = SQLAInterface(CarCost)
+    datamodel = ForecourtInterface(CarCost)
     _fields = ["car", "kind", "amount_minor", "currency", "incurred_on", "note"]
     list_columns = ["id", "dealer.id", "car.id", "kind", "amount_minor", "currency", "incurred_on", "note"]
     show_columns = list_columns
@@ -115,7 +97,7 @@ class CarCostApi(TenantModelRestApi):
 
 class ClientApi(TenantModelRestApi):
     resource_name = "client"
-    datamodel = SQLAInterface(Client)
+    datamodel = ForecourtInterface(Client)
     _fields = [
         "first_name",
         "last_name",
@@ -146,7 +128,7 @@ class ClientApi(TenantModelRestApi):
 
 class InquiryApi(TenantModelRestApi):
     resource_name = "inquiry"
-    datamodel = SQLAInterface(Inquiry)
+    datamodel = ForecourtInterface(Inquiry)
     _fields = ["car", "client", "name", "email", "phone", "message", "source", "status", "assigned_user", "first_response_at"]
     list_columns = [
         "id",
@@ -171,7 +153,7 @@ class InquiryApi(TenantModelRestApi):
 
 class SaleApi(TenantModelRestApi):
     resource_name = "sale"
-    datamodel = SQLAInterface(Sale)
+    datamodel = ForecourtInterface(Sale)
     _fields = ["deal_number", "car", "buyer", "salesperson", "price_minor", "currency", "sale_date", "status"]
     list_columns = [
         "id",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import request
 from flask_appbuilder.api import expose, protect, safe
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
@@ -17,6 +16,7 @@ from marshmallow.validate import Length, OneOf
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
@@ -67,7 +67,7 @@ _SUMMARY = [
 
 class PrivacyRequestApi(TenantModelRestApi):
     resource_name = "privacy_request"
-    datamodel = SQLAInterface(PrivacyRequest)
+    datamodel = ForecourtInterface(PrivacyRequest)
     include_route_methods = {"get", "get_list", "post", "info", "process", "download"}
     list_columns = _SUMMARY
     show_columns = _SUMMARY + [

@@ -26,6 +26,8 @@ class ClientSource(enum.Enum):
 
 class Client(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     __tablename__ = "client"
+    # Lists sort the computed name by its parts (app.datamodel.ForecourtInterface).
+    __sort_keys__ = {"full_name": ("last_name", "first_name")}
 
     id = Column(Integer, primary_key=True)
     first_name = Column(String(100), nullable=False)

@@ -11,6 +11,7 @@ import logging
 from flask import abort, g, render_template, request
 from flask_login import current_user
 
+from app.datamodel import MAX_INTEGER, as_row_id
 from app.domain.policy_text import render_policy, sections
 from app.extensions import db
 from app.models import PolicyVersion
@@ -27,9 +28,9 @@ def privacy_policy():
     now = utcnow()
     current = policy.current_version(db.session, now)
     upcoming = policy.upcoming_version(db.session, now)
-    number = request.args.get("version", type=int)
-    if request.args.get("version") is not None and number is None:
-        abort(404)
+    number = as_row_id(request.args.get("version"), MAX_INTEGER) if "version" in request.args else None
+    if "version" in request.args and number is None:
+        abort(404)  # not a number a version can have
     shown = current if number is None else policy.published_version(db.session, number)
     if number is not None and shown is None:
         abort(404)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask_appbuilder import AppBuilder
+from flask import abort, current_app
+from flask_appbuilder import AppBuilder, ModelView
 from flask_babel import lazy_gettext as _l
 
 from app.views.account import AccountView
@@ -53,3 +54,18 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(UsageLogView, "Usage log", label=_l("Usage log"), icon="fa-line-chart", category="Accounts")
     for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView):
         appbuilder.add_view_no_menu(view)
+
+
+def close_file_downloads(appbuilder: AppBuilder) -> None:
+    """Every ``ModelView`` (FAB's own included) exposes ``/<view>/download/<filename>``
+    for file columns, reading ``UPLOAD_FOLDER``; no model here has a file column, so
+    these routes answer 404 (files have their own signed routes)."""
+    app = current_app
+    for view in appbuilder.baseviews:
+        endpoint = f"{view.endpoint}.download"
+        if isinstance(view, ModelView) and endpoint in app.view_functions:
+            app.view_functions[endpoint] = _no_such_file
+
+
+def _no_such_file(**_kwargs):
+    abort(404)

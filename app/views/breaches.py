@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from flask import abort, flash, redirect, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fieldwidgets import Select2ManyWidget, Select2Widget
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import get_timezone
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import BooleanField, DateTimeField, SelectField, SelectMultipleField
 
+from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_datetime
@@ -79,7 +79,7 @@ VIRTUAL_COLUMNS: dict[str, Callable[[Breach], object]] = {
 }
 
 
-class BreachInterface(SQLAInterface):
+class BreachInterface(ForecourtInterface):
     def _get_attr_value(self, item, col):
         virtual = VIRTUAL_COLUMNS.get(col)
         if virtual is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import request
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.datamodel import ForecourtInterface
 from app.domain.clients import check_marketing_consent
 from app.extensions import db
 from app.models import Client
@@ -18,7 +18,7 @@ from app.views.sales import SaleModelView
 
 
 class ClientModelView(TenantModelView):
-    datamodel = SQLAInterface(Client)
+    datamodel = ForecourtInterface(Client)
     list_title = _l("Clients")
     show_title = _l("Client")
     add_title = _l("Add a client")

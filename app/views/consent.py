@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.datamodel import ForecourtInterface
 from app.models import ConsentRecord
 from app.tenancy import TenantModelView
 
@@ -29,7 +29,7 @@ CONSENT_LABELS = {
 
 
 class ConsentRecordView(TenantModelView):
-    datamodel = SQLAInterface(ConsentRecord)
+    datamodel = ForecourtInterface(ConsentRecord)
     route_base = "/consentledger"
     base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]
     base_order = ("recorded_at", "desc")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.domain.text import web_address
+from app.datamodel import ForecourtInterface
 from app.extensions import db
 from app.forms import DomainRule, OptionalCheckboxesMixin, single_line_validators
 from app.models import Dealer, DealerSocialLink
@@ -37,7 +37,7 @@ _VALIDATORS = {
 
 
 class DealerSocialLinkView(TenantModelView):
-    datamodel = SQLAInterface(DealerSocialLink)
+    datamodel = ForecourtInterface(DealerSocialLink)
     list_title = _l("Social links")
     list_columns = ["platform", "url"]
     add_columns = ["dealer", "platform", "url"]
@@ -49,7 +49,7 @@ class DealerSocialLinkView(TenantModelView):
 class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
     """Every dealer account: Staff and Admin (who terminate it from its page)."""
 
-    datamodel = SQLAInterface(Dealer)
+    datamodel = ForecourtInterface(Dealer)
     # No delete: a dealer ends through termination (export, day 30, 3 years), never a hard delete.
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_terminate"]
     list_title = _l("Dealers")
@@ -69,7 +69,7 @@ class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, Option
 class DealerProfileView(TenantModelView):
     """The dealer admin's own profile and settings."""
 
-    datamodel = SQLAInterface(Dealer)
+    datamodel = ForecourtInterface(Dealer)
     tenant_column = "id"
     list_title = _l("Dealer profile")
     base_permissions = ["can_list", "can_show", "can_edit"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.models import Client, Disclosure
 from app.tenancy import TenantModelView, can_see_restricted, current_user
@@ -57,7 +57,7 @@ _HIDE_RESTRICTED = [["client_id", FilterClientNotRestricted, None]]
 
 
 class DisclosureModelView(TenantModelView):
-    datamodel = SQLAInterface(Disclosure)
+    datamodel = ForecourtInterface(Disclosure)
     base_filters = _HIDE_RESTRICTED
     list_title = _l("Disclosures")
     show_title = _l("Disclosure")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.models import Inquiry
 from app.tenancy import TenantModelView
@@ -12,7 +12,7 @@ from app.views.labels import INQUIRY_LABELS
 
 
 class InquiryModelView(TenantModelView):
-    datamodel = SQLAInterface(Inquiry)
+    datamodel = ForecourtInterface(Inquiry)
     list_title = _l("Inquiries")
     show_title = _l("Inquiry")
     add_title = _l("Add an inquiry")

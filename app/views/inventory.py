@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import flash, redirect
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.domain.inventory import set_published, validate_car
 from app.extensions import db
@@ -26,7 +26,7 @@ class _ReadOnlyHistory(TenantModelView):
 
 
 class CarPriceChangeView(_ReadOnlyHistory):
-    datamodel = SQLAInterface(CarPriceChange)
+    datamodel = ForecourtInterface(CarPriceChange)
     list_title = _l("Price history")
     list_columns = ["changed_at", "old_price_display", "new_price_display", "changed_by"]
     show_columns = ["car", *list_columns]
@@ -41,7 +41,7 @@ class CarPriceChangeView(_ReadOnlyHistory):
 
 
 class CarStatusChangeView(_ReadOnlyHistory):
-    datamodel = SQLAInterface(CarStatusChange)
+    datamodel = ForecourtInterface(CarStatusChange)
     list_title = _l("Status history")
     list_columns = ["changed_at", "old_status", "new_status", "changed_by"]
     show_columns = ["car", *list_columns]
@@ -58,7 +58,7 @@ class CarStatusChangeView(_ReadOnlyHistory):
 class CarCostView(TenantModelView):
     """Internal costs: DealerAdmin only (DealerStaff has no permission on this view)."""
 
-    datamodel = SQLAInterface(CarCost)
+    datamodel = ForecourtInterface(CarCost)
     list_title = _l("Costs")
     list_columns = ["car", "kind", "amount_display", "incurred_on", "note"]
     add_columns = ["car", "kind", "currency", "amount", "incurred_on", "note"]
@@ -79,7 +79,7 @@ class CarCostView(TenantModelView):
 
 
 class CarPhotoView(TenantModelView):
-    datamodel = SQLAInterface(CarPhoto)
+    datamodel = ForecourtInterface(CarPhoto)
     list_title = _l("Photos")
     base_permissions = ["can_list", "can_show", "can_delete"]
     list_columns = ["position", "is_primary", "caption"]
@@ -90,7 +90,7 @@ class CarPhotoView(TenantModelView):
 
 
 class CarModelView(TenantModelView):
-    datamodel = SQLAInterface(Car)
+    datamodel = ForecourtInterface(Car)
     list_title = _l("Cars")
     show_title = _l("Car")
     add_title = _l("Add a car")

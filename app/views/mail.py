@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.models import MailMessage
 
@@ -32,7 +32,7 @@ def _given_up(when) -> Markup:
 
 
 class MailOutboxView(ModelView):
-    datamodel = SQLAInterface(MailMessage)
+    datamodel = ForecourtInterface(MailMessage)
     route_base = "/mailoutbox"
     base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]
     base_order = ("created_at", "desc")

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 from flask import abort, current_app, flash, redirect, url_for
 from flask_appbuilder import ModelView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,7 @@ from markupsafe import Markup
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
+from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.domain.formatting import format_date, format_datetime
 from app.domain.policy_text import render_policy
@@ -92,7 +92,7 @@ def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
     )
 
 
-class PolicyVersionInterface(SQLAInterface):
+class PolicyVersionInterface(ForecourtInterface):
     """The list's derived "state" column."""
 
     def _get_attr_value(self, item, col):
@@ -371,7 +371,7 @@ class SinceInRange:
 class SubProcessorView(ModelView):
     """The public list of sub-processors; adding one tells every dealer admin."""
 
-    datamodel = SQLAInterface(SubProcessor)
+    datamodel = ForecourtInterface(SubProcessor)
     route_base = "/subprocessors"
     list_title = _l("Sub-processors")
     show_title = _l("Sub-processor")

@@ -13,13 +13,13 @@ from collections.abc import Callable
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import case
 
+from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.domain.enum_labels import phase_label
 from app.domain.formatting import format_date, format_datetime
@@ -88,7 +88,7 @@ VIRTUAL_COLUMNS: dict[str, Callable[[PrivacyRequest], object]] = {
 }
 
 
-class PrivacyRequestInterface(SQLAInterface):
+class PrivacyRequestInterface(ForecourtInterface):
     """The queue's data: open requests first, each by due date; the list's derived columns."""
 
     def apply_order_by(self, query, order_column, order_direction, *args, **kwargs):

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.models import RetentionEvent
 from app.privacy.retention import SWEEPS
@@ -64,7 +64,7 @@ def certificate_display(certificate: dict | None) -> Markup:
 
 
 class RetentionEventView(TenantModelView):
-    datamodel = SQLAInterface(RetentionEvent)
+    datamodel = ForecourtInterface(RetentionEvent)
     route_base = "/retentionlog"
     base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]
     base_order = ("occurred_at", "desc")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.datamodel import ForecourtInterface
 from app.domain.sales import validate_sale
 from app.extensions import db
 from app.forms import currency_field, money_field
@@ -14,7 +14,7 @@ from app.views.labels import SALE_LABELS
 
 
 class SaleModelView(TenantModelView):
-    datamodel = SQLAInterface(Sale)
+    datamodel = ForecourtInterface(Sale)
     list_title = _l("Sales")
     show_title = _l("Sale")
     add_title = _l("Record a sale")

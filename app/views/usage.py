@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.models import PageView
 from app.tenancy import TenantModelView
@@ -24,7 +24,7 @@ def format_duration(ms: int | None) -> str:
 
 
 class UsageLogView(TenantModelView):
-    datamodel = SQLAInterface(PageView)
+    datamodel = ForecourtInterface(PageView)
     route_base = "/usagelog"
     base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]
     base_order = ("viewed_at", "desc")

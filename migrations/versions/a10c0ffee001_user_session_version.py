@@ -1,7 +1,7 @@
 """user session version: ends every other session and token of a user
 
 Revision ID: a10c0ffee001
-Revises: 7e33dadbe6be
+Revises: a3c51f0e9d42
 Create Date: 2026-12-07 04:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "a10c0ffee001"
-down_revision = "7e33dadbe6be"
+down_revision = "a3c51f0e9d42"
 branch_labels = None
 depends_on = None
 
