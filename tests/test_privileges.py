@@ -265,9 +265,9 @@ def test_a_dealer_admin_cannot_save_a_user_without_a_dealer(app, db):
 
 
 def _options(page: str, select_id: str) -> list[str]:
-    block = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
+    block = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', page, re.DOTALL)
     assert block, f"no select #{select_id}"
-    return [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<option[^>]*>(.*?)</option>", block.group(1), re.S)]
+    return [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<option[^>]*>(.*?)</option>", block.group(1), re.DOTALL)]
 
 
 @pytest.mark.parametrize("editor_kind", ["Admin", "Staff", "DealerAdmin"])
@@ -291,7 +291,10 @@ def test_the_users_list_dealer_filter_lists_only_the_own_dealer(app, db):
 
 
 @pytest.mark.parametrize("editor_kind", ["Staff", "PrivacyOfficer", "DealerAdmin", "DealerStaff"])
-@pytest.mark.parametrize("route", ["/roles/list/", "/roles/add", "/permissions/list/", "/viewmenus/list/", "/permissionviews/list/", "/groups/list/", "/groups/add"])
+@pytest.mark.parametrize(
+    "route",
+    ["/roles/list/", "/roles/add", "/permissions/list/", "/viewmenus/list/", "/permissionviews/list/", "/groups/list/", "/groups/add"],
+)
 def test_only_an_admin_reaches_roles_permissions_and_groups(app, db, editor_kind, route):
     from flask_appbuilder.security.sqla.models import Role
 

@@ -85,9 +85,9 @@ def bump_on_credential_changes(session_: Session, _context: Any, _instances: Any
         if not isinstance(obj, DealerUser):
             continue
         attrs = inspect(obj).attrs
-        if any(attrs[name].history.has_changes() for name in ("password", "active", "roles")):
-            if not attrs.session_version.history.has_changes():
-                end_every_session(obj)
+        credentials_changed = any(attrs[name].history.has_changes() for name in ("password", "active", "roles"))
+        if credentials_changed and not attrs.session_version.history.has_changes():
+            end_every_session(obj)
 
 
 def register_session_rules() -> None:

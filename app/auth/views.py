@@ -14,6 +14,7 @@ from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView, Res
 from flask_babel import lazy_gettext as _l
 
 from app.auth import throttle
+from app.auth.editors import account_of, editor_account, users_query
 from app.auth.forms import ChangeMyPasswordForm, reset_password_form
 from app.auth.sessions import end_every_session, keep_this_session
 from app.domain.grants import GrantRefused, check_password_reset
@@ -54,7 +55,6 @@ class ForecourtResetMyPasswordView(ResetMyPasswordView):
 def _target_user() -> Any:
     """The user whose password is being set (``?pk=``), within the editor's reach."""
     from app.security import DealerUser
-    from app.views.users import account_of, editor_account, users_query
 
     pk = request.args.get("pk", type=int)
     target = users_query().filter(DealerUser.id == pk).one_or_none() if pk is not None else None
@@ -109,4 +109,3 @@ class ForecourtSecurityApi(SecurityApi):
         return response
 
     login.__doc__ = _with_429(SecurityApi.login.__doc__ or "")
-
