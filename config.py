@@ -74,6 +74,7 @@ class Config:
     FAB_UPDATE_PERMS = False  # permissions are synced by `forecourt init`, not on start
     FAB_CREATE_DB = False  # the schema belongs to the migrations
     FAB_API_SWAGGER_UI = True
+    FAB_ADD_OPENAPI_VIEWS = False  # app.api adds its own: FAB's document, completed
     FAB_ADD_SECURITY_API = False
     FAB_BASE_TEMPLATE = "forecourt/baselayout.html"
     FAB_INDEX_VIEW = "app.views.home.HomeView"

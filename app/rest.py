@@ -1,5 +1,6 @@
 """The shared base of every Forecourt REST resource: input a client can send is answered
-with 400/404/422 and a message, never a 500, and the OpenAPI document says so.
+with 400/404/422 and a message, never a 500, and the OpenAPI document says so
+(``app.api.openapi`` completes FAB's generated document).
 
 - ``q`` (Rison or JSON) that does not parse, or a filter value that is not a single
   text, number or true/false: 400 before FAB touches it (FAB's own parser lets some
@@ -8,6 +9,8 @@ with 400/404/422 and a message, never a 500, and the OpenAPI document says so.
   sent as the related row's id.
 - An integer beyond its column's range: 422 on that field (``fit_schemas_to_columns``).
 - Values the database refuses anyway: 400 (``app.datamodel.BadInput``), session rolled back.
+- A row id that no row can have (text, negative, past 64 bits): 404 on GET, PUT and DELETE
+  alike (FAB routes GET ``/<int:pk>`` only, so ``GET /car/abc`` was a 405).
 """
 
 from __future__ import annotations
@@ -18,38 +21,28 @@ from typing import Any
 import prison
 from flask import current_app, request
 from flask_appbuilder import ModelRestApi
+from flask_appbuilder.api import expose, merge_response_func, protect, rison, safe
+from flask_appbuilder.api.schemas import get_item_schema
+from flask_appbuilder.const import (
+    API_DESCRIPTION_COLUMNS_RIS_KEY,
+    API_LABEL_COLUMNS_RIS_KEY,
+    API_SHOW_COLUMNS_RIS_KEY,
+    API_SHOW_TITLE_RIS_KEY,
+)
 from flask_appbuilder.hooks import before_request
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from marshmallow.validate import Validator
 from sqlalchemy.exc import IntegrityError
 
-from app.datamodel import bad_input_message, int_range, is_bad_input
+from app.datamodel import as_row_id, bad_input_message, int_range, is_bad_input
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation
 from app.extensions import db
 
 _SCALARS = (str, int, float, bool, type(None))
-
-# What FAB's error responses look like here: ``message`` is a text, or for 422 the
-# field errors ({"field": ["..."]}) that the schema and the domain rules report.
-_MESSAGE = {"type": "object", "properties": {"message": {"type": "string"}}}
-_FIELD_ERRORS = {
-    "type": "object",
-    "properties": {
-        "message": {
-            "oneOf": [
-                {"type": "string"},
-                {"type": "object", "additionalProperties": True},
-            ]
-        }
-    },
-}
-
-
-def _response(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 class FitsColumn(Validator):
@@ -122,12 +115,34 @@ class ForecourtModelRestApi(ModelRestApi):
         super()._init_model_schemas()
         fit_schemas_to_columns(self)
 
-    def add_apispec_components(self, api_spec) -> None:
-        super().add_apispec_components(api_spec)
-        responses = api_spec.components.responses
-        for code, description in (("400", "Bad request"), ("404", "Not found"), ("500", "Fatal error")):
-            responses[code] = _response(description, _MESSAGE)
-        responses["422"] = _response("Could not process entity", _FIELD_ERRORS)
+    # ------------------------------------------------------------------ reading
+
+    @expose("/<pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    @rison(get_item_schema)
+    @merge_response_func(ModelRestApi.merge_show_label_columns, API_LABEL_COLUMNS_RIS_KEY)
+    @merge_response_func(ModelRestApi.merge_show_columns, API_SHOW_COLUMNS_RIS_KEY)
+    @merge_response_func(ModelRestApi.merge_description_columns, API_DESCRIPTION_COLUMNS_RIS_KEY)
+    @merge_response_func(ModelRestApi.merge_show_title, API_SHOW_TITLE_RIS_KEY)
+    def get(self, pk, **kwargs):
+        row_id = as_row_id(pk)
+        if row_id is None:
+            return self.response_404()
+        return self.get_headless(row_id, **kwargs)
+
+    get.__doc__ = ModelRestApi.get.__doc__  # FAB's operation description, as the document shows it
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        """FAB translates a column's label and description even when it has none, and
+        ``gettext("")`` is the catalogue's header (``Project-Id-Version: …``): an empty
+        one stays empty."""
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        for key, texts in (("label", self.label_columns), ("description", self.description_columns)):
+            if not texts.get(field.name):
+                info[key] = ""
+        return info
 
     # ------------------------------------------------------------------ writes
 

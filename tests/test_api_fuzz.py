@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 
 FUZZ_DEALER = "fuzz-motors"
 FUZZ_USER = "fuzz-motors-admin"
-PASSWORD = "fuzz-password-123"
+PASSWORD = "Quartz-lantern-Fjord-58"  # meets the password policy (app/domain/passwords.py)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Filing and processing privacy requests queue jobs and e-mails for real people's data
 # paths; they have their own tests (tests/test_privacy_api.py).
@@ -50,11 +50,6 @@ def _operations(app, headers):
     return [op for op in operations if (op.method.upper(), op.path) not in SKIPPED]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="document mismatches left (issue 10): _info add/edit_columns typed object, GET /{pk} 405 for a "
-    "non-integer id, POST 201 id typed string, 403 undocumented, menu separators, security login/refresh bodies",
-)
 def test_every_api_operation_answers_as_its_schema_says(app, fuzz_token):
     headers = {"Authorization": f"Bearer {fuzz_token}"}
     operations = _operations(app, headers)

@@ -86,6 +86,11 @@ def _with_429(doc: str) -> str:
     extra = (
         "            429:\n"
         "              description: Too many failed sign-in attempts for this account or client\n"
+        "              headers:\n"
+        "                Retry-After:\n"
+        "                  description: Seconds to wait before the next attempt\n"
+        "                  schema:\n"
+        "                    type: integer\n"
         "              content:\n"
         "                application/json:\n"
         "                  schema:\n"
