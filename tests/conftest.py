@@ -66,6 +66,9 @@ def app(tmp_path_factory):
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output + repr(result.exception)
     yield app
+    from app.extensions import stop_embedded_redis
+
+    stop_embedded_redis()
     _stop_embedded_redis(tmp_path_factory.getbasetemp())
 
 

@@ -115,7 +115,7 @@ def test_a_ukrainian_user_works_in_ukrainian_switches_to_german_and_keeps_it(app
     page.goto(CAR_LIST)
     page.locator("a.dropdown-toggle", has=page.locator(".f16")).click()
     with page.expect_navigation():
-        page.locator(".dropdown-menu a", has_text="Deutsch").click()
+        page.locator(".dropdown-menu button", has_text="Deutsch").click()
     page.goto(CAR_LIST)
     expect(_menu(page)).to_contain_text("Bestand")
     expect(page.locator("table.table-bordered th").filter(has_text="Marke").first).to_be_visible()
