@@ -12,10 +12,6 @@ from sqlalchemy import Column, ForeignKey, Integer, String, text
 from sqlalchemy.orm import relationship, validates
 
 from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
-from app.domain.languages import N_
-from app.domain.text import single_line
-from app.domain.types import UTCDateTime
-
 from app.domain.grants import (  # noqa: F401  (the role names, re-exported)
     ADMIN,
     DEALER_ADMIN,
@@ -25,6 +21,9 @@ from app.domain.grants import (  # noqa: F401  (the role names, re-exported)
     PRIVACY_OFFICER,
     STAFF,
 )
+from app.domain.languages import N_
+from app.domain.text import single_line
+from app.domain.types import UTCDateTime
 
 
 class DealerUser(User):

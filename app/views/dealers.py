@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_appbuilder import ModelView
 from flask_babel import lazy_gettext as _l
 
-from app.domain.text import web_address
 from app.datamodel import ForecourtInterface
+from app.domain.text import web_address
 from app.extensions import db
 from app.forms import DomainRule, OptionalCheckboxesMixin, single_line_validators
 from app.models import Dealer, DealerSocialLink
