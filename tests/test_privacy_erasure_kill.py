@@ -43,14 +43,13 @@ TIMEOUT = 120
 
 
 def worker_env(app) -> dict[str, str]:
-    from app.extensions import redis_connection
+    from app.extensions import redis_url
 
-    redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection().socket_file}"
     env = dict(os.environ)
     env.update(
         FORECOURT_CONFIG="testing",
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=redis_url,
+        REDIS_URL=redis_url(),
         PRIVACY_BATCH_SIZE="2",
         PRIVACY_BATCH_PAUSE="0.3",
     )
@@ -99,7 +98,7 @@ def test_a_killed_worker_resumes_the_erasure_to_the_same_end_state(app, db, deal
     from rq.job import Job
     from rq.worker import Worker
 
-    from app.extensions import redis_connection
+    from app.extensions import redis_url
 
     run_queue(app)
     north = dealer_ids["north-motors"]
