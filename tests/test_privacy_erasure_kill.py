@@ -98,7 +98,7 @@ def test_a_killed_worker_resumes_the_erasure_to_the_same_end_state(app, db, deal
     from rq.job import Job
     from rq.worker import Worker
 
-    from app.extensions import redis_url
+    from app.extensions import redis_connection
 
     run_queue(app)
     north = dealer_ids["north-motors"]
