@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_appbuilder.models.sqla import filters as fab_filters
+from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from sqlalchemy import exc as sa_exc
@@ -70,8 +72,48 @@ def as_row_id(value: Any, limit: int = MAX_BIGINT) -> int | None:
     return number if -limit - 1 <= number <= limit else None
 
 
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "on"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "off", ""})
+
+
+def as_boolean(value: Any) -> bool:
+    """A filter value for a true/false column; anything else is bad input (FAB passes it
+    on as text, which PostgreSQL refuses to compare with a boolean)."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadInput(gettext("A true/false filter takes yes or no."))
+
+
+class FilterBooleanEqual(fab_filters.FilterEqual):
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field == as_boolean(value))
+
+
+class FilterBooleanNotEqual(fab_filters.FilterNotEqual):
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field != as_boolean(value))
+
+
+class ForecourtFilterConverter(fab_filters.SQLAFilterConverter):
+    """FAB's filters, with true/false columns read strictly."""
+
+    conversion_table = tuple(
+        ("is_boolean", [FilterBooleanEqual, FilterBooleanNotEqual]) if test == "is_boolean" else (test, filters)
+        for test, filters in fab_filters.SQLAFilterConverter.conversion_table
+    )
+
+
 class ForecourtInterface(SQLAInterface):
     """``SQLAInterface`` that turns impossible ids, sorts and pages into safe answers."""
+
+    filter_converter_class = ForecourtFilterConverter
 
     # ------------------------------------------------------------------ single rows
 

@@ -172,3 +172,16 @@ def test_info_leaves_an_empty_description_empty(api):
     fields = info["add_columns"] + info["edit_columns"]
     assert fields and all("Project-Id-Version" not in f["description"] + f["label"] for f in fields)
     assert any(f["description"] == "" for f in fields)
+
+
+def test_a_true_false_filter_with_another_value_is_400_not_500(login):
+    """Found on PostgreSQL by the list crawl: FAB compared a boolean column with the raw text."""
+    browser = login("admin")
+    response = browser.get("/users/list/?_flt_0_active=99999999999999999999999")
+    assert response.status_code == 400
+    assert "A true/false filter takes yes or no." in response.get_data(as_text=True)
+    active = browser.get("/users/list/?_flt_0_active=y")
+    inactive = browser.get("/users/list/?_flt_1_active=y")
+    assert active.status_code == 200 and inactive.status_code == 200
+    assert "north-motors-admin" in active.get_data(as_text=True)
+    assert "north-motors-admin" not in inactive.get_data(as_text=True)
