@@ -129,7 +129,7 @@ class Config:
     # Posts per visitor (a keyed hash of the IP) on a dealer's inquiry and withdrawal pages.
     INQUIRY_RATE_LIMIT = os.environ.get("INQUIRY_RATE_LIMIT", "10 per hour")
     PRIVACY_BATCH_SIZE = int(os.environ.get("PRIVACY_BATCH_SIZE", "500"))
-    # Seconds to pause between erasure batches, to spare a busy database.
+    # Seconds to pause between erasure and export batches, to spare a busy database.
     PRIVACY_BATCH_PAUSE = float(os.environ.get("PRIVACY_BATCH_PAUSE", "0"))
     # Key of the erasure ledger's keyed hashes (defaults to SECRET_KEY): keep it stable.
     PRIVACY_LEDGER_KEY = os.environ.get("PRIVACY_LEDGER_KEY") or None

@@ -21,6 +21,13 @@ def reconcile_privacy_requests() -> int:
     return reconcile()
 
 
+def reconcile_jobs() -> dict[str, int]:
+    """Re-enqueue lost privacy-request and mail jobs (cron, every minute; worker start)."""
+    from app.privacy.processing import reconcile_jobs as reconcile
+
+    return reconcile()
+
+
 def delete_expired_exports() -> int:
     """Delete export packages whose download link has expired (cron, daily)."""
     from app.privacy.export import delete_expired_exports as sweep

@@ -21,8 +21,22 @@ class AppWorker(Worker):
         return super().main_work_horse(job, queue)
 
 
+def reconcile_at_start() -> None:
+    """Re-enqueue lost jobs before working: a worker restarted after a crash picks its
+    work up at once instead of at the next cron minute. Never keeps the worker from starting."""
+    from app.privacy.processing import reconcile_jobs
+
+    try:
+        log.info("reconciled lost jobs at worker start: %s", reconcile_jobs())
+    except Exception:
+        log.exception("reconciling lost jobs at worker start failed; the cron process will")
+    finally:
+        db.session.remove()  # no connection is carried into the forked work horses
+
+
 def run_worker(app: Flask, queues: list[str], burst: bool = False) -> bool:
     with app.app_context():
+        reconcile_at_start()
         worker = AppWorker([get_queue(name) for name in queues], connection=redis_connection())
         # The scheduler moves retried jobs (RQ Retry) back to their queue when they are due;
         # without one they would wait for ever. RQ lets one worker at a time run it.
@@ -33,6 +47,7 @@ def build_cron(app: Flask) -> CronScheduler:
     """Exactly one cron process enqueues the periodic jobs; workers run them."""
     from jobs.housekeeping import clean_job_registries
     from jobs.mail import resend_unsent
+    from jobs.privacy import reconcile_jobs
     from jobs.retention import run_daily_sweeps, run_hourly_sweeps
 
     cron = CronScheduler(connection=redis_connection(), name="forecourt-cron")
@@ -42,6 +57,9 @@ def build_cron(app: Flask) -> CronScheduler:
     cron.register(run_hourly_sweeps, queue_name="default", cron="7 * * * *", name="retention-hourly", job_timeout=1800)
     cron.register(run_daily_sweeps, queue_name="default", cron="40 3 * * *", name="retention-daily", job_timeout=4 * 3600)
     cron.register(resend_unsent, queue_name="default", cron="27 * * * *", name="resend-unsent-mail")
+    # Lost privacy-request and mail jobs (a killed worker, a job that nothing would run)
+    # are enqueued again within two minutes.
+    cron.register(reconcile_jobs, queue_name="default", cron="* * * * *", name="reconcile-jobs", job_timeout=300)
     return cron
 
 

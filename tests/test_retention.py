@@ -540,18 +540,18 @@ def test_deadline_reminders_go_once_per_state_in_each_recipients_language(app, d
 
 
 def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, as_of):
-    from app.privacy.queueing import _existing, is_live, request_job_id
+    from app.privacy.queueing import has_live_job, request_job_id
 
     retention.run_sweeps(["reconcile_requests"], as_of=as_of)
     run_worker(app)
     request = made.request(None, as_of - timedelta(days=1))
     requests.start(db.session, request, phase="queued", now=as_of)  # asked for, but never enqueued
     db.session.commit()
-    assert not is_live(_existing(request_job_id(request.id)))
+    assert not has_live_job(request_job_id(request.id))
 
     real = dry_then_real(db, ["reconcile_requests"], as_of)
     assert real == {"reconcile_requests": {"privacy_request": {"re_enqueued": 1}}}
-    assert is_live(_existing(request_job_id(request.id)))
+    assert has_live_job(request_job_id(request.id))
     assert retention.run_sweeps(["reconcile_requests"], as_of=as_of) == {"reconcile_requests": {}}
     run_worker(app)
     db.session.expire_all()

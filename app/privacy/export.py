@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import glob
 import hashlib
 import io
 import json
@@ -179,7 +180,7 @@ def run_export(request_id: int) -> str:
     if request.request_type not in EXPORT_TYPES:
         return "not an export"
     directory = export_dir()
-    _remove_leftovers(directory, request_id)
+    _remove_leftovers(directory, request)
     fd, tmp_name = tempfile.mkstemp(prefix=f".request-{request_id}-", suffix=PART_SUFFIX, dir=directory)
     tmp = Path(tmp_name)
     final: Path | None = None
@@ -311,6 +312,7 @@ class _Progress:
 
     def __init__(self, session: Session, request: PrivacyRequest, total: int) -> None:
         self.session, self.request, self.total, self.done = session, request, total, 0
+        self.pause = float(current_app.config.get("PRIVACY_BATCH_PAUSE") or 0)  # between batches
         self._saved_at = 0.0
         self._save()
 
@@ -343,6 +345,8 @@ def _write_category(session, archive, part: _Part, batch_size: int, tracker: _Pr
                 csv_out.write(_csv_line([[_csv_cell(v) for v in record] for record in records]))
                 rows += len(records)
                 tracker.add(len(records))
+                if tracker.pause:
+                    time.sleep(tracker.pause)
             json_out.write(b"\n]\n" if rows else b"]\n")
         csv_tmp.seek(0)
         with archive.open(csv_name, "w", force_zip64=True) as csv_stream:
@@ -449,10 +453,16 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _remove_leftovers(directory: Path, request_id: int) -> None:
-    """Temp files of an earlier run of this request killed before it could clean up."""
-    for leftover in directory.glob(f".request-{request_id}-*{PART_SUFFIX}"):
+def _remove_leftovers(directory: Path, request: PrivacyRequest) -> None:
+    """Files of an earlier run of this request killed before it could clean up: its temp
+    files, and a package renamed but never committed (the request points at none of them)."""
+    for leftover in directory.glob(f".request-{request.id}-*{PART_SUFFIX}"):
         _remove(leftover)
+    current = export_file(request)
+    mine = re.compile(re.escape(request.reference) + r"-\d+-[0-9a-f]{12}\.zip")
+    for package in directory.glob(f"{glob.escape(request.reference)}-*.zip"):
+        if package != current and mine.fullmatch(package.name):
+            _remove(package)
 
 
 def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int, files, counts) -> None:

@@ -34,6 +34,9 @@ ERASED = "[erased]"
 # The cron sweep gives up on a message that could not be sent for this long; the
 # outbox view still shows it, with its last error.
 RESEND_FOR = timedelta(days=7)
+# The reconciler (every minute) takes a message still unsent this long after it was
+# written, whose job is not live, for lost: it is enqueued right after its commit.
+LOST_AFTER = timedelta(minutes=1)
 # The first try and RQ's retries.
 MAX_ATTEMPTS = RETRY.max + 1
 FAILED_NOTICE = "mail_failed"
@@ -175,7 +178,7 @@ def _after_sent(kind: str, request_id: int | None) -> None:
 
 def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
     """Enqueue messages still unsent after ``older_than`` whose job is gone; how many."""
-    from app.privacy.queueing import _existing, enqueue_mail, is_live, mail_job_id
+    from app.privacy.queueing import enqueue_mail, has_live_job, mail_job_id
 
     now = utcnow()
     ids = db.session.scalars(
@@ -192,7 +195,7 @@ def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
     db.session.rollback()
     count = 0
     for message_id in ids:
-        if not is_live(_existing(mail_job_id(message_id))):
+        if not has_live_job(mail_job_id(message_id)):
             enqueue_mail(message_id)
             count += 1
     log.info("re-enqueued %d unsent mail message(s)", count)

@@ -2,6 +2,20 @@
 
 The job id is derived from the request (``privacy-request-<id>``), so enqueueing twice is
 harmless; a job that is finished, failed or whose worker died is replaced.
+
+A job is *live* only when something will really run it (``is_live``):
+
+- ``queued``: its id is in its queue (a status left behind without the queue entry is not);
+- ``started``: the worker holding it is still alive (Redis forgets a dead worker when its
+  key's TTL runs out, at most ~90 s while busy);
+- ``scheduled`` (an RQ retry, also what RQ makes of a job whose worker died): it is in the
+  scheduled registry and not overdue by more than ``OVERDUE_MARGIN``. Every worker runs a
+  scheduler that moves due jobs to their queue within seconds, so a job overdue by a minute
+  has no scheduler to move it;
+- ``deferred``: it is in the deferred registry (no job here has dependencies).
+
+The reconciler (``app.privacy.processing.reconcile_jobs``, every minute from the cron
+process and once at worker start) replaces every job that is not live.
 """
 
 from __future__ import annotations
@@ -9,16 +23,20 @@ from __future__ import annotations
 import logging
 
 from rq import Retry
+from datetime import UTC, datetime, timedelta
+
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import DeferredJobRegistry, ScheduledJobRegistry
 from rq.worker import Worker
 
 from app.extensions import get_queue, redis_connection
 
 log = logging.getLogger(__name__)
 
-LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 RETRY = Retry(max=3, interval=[10, 60, 300])
+# A scheduled job due longer ago than this has no scheduler to move it (see the module doc).
+OVERDUE_MARGIN = timedelta(seconds=60)
 
 
 def request_job_id(request_id: int) -> str:
@@ -29,11 +47,17 @@ def mail_job_id(message_id: int) -> str:
     return f"mail-{message_id}"
 
 
-def _existing(job_id: str) -> Job | None:
+def fetch_job(job_id: str) -> Job | None:
+    """The job with this id, or None (never enqueued, or its data expired)."""
     try:
         return Job.fetch(job_id, connection=redis_connection())
     except (NoSuchJobError, InvalidJobOperation):  # gone, or its data expired
         return None
+
+
+def has_live_job(job_id: str) -> bool:
+    """Will the job with this id run (or is it running)? The reconciler's question."""
+    return is_live(fetch_job(job_id))
 
 
 def _worker_alive(job: Job) -> bool:
@@ -42,18 +66,43 @@ def _worker_alive(job: Job) -> bool:
     return Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis_connection()) is not None
 
 
+def _in_queue(job: Job) -> bool:
+    return get_queue(job.origin).get_job_position(job.id) is not None
+
+
+def _scheduled_in_time(job: Job) -> bool:
+    registry = ScheduledJobRegistry(job.origin, connection=redis_connection())
+    score = redis_connection().zscore(registry.key, job.id)
+    if score is None:
+        return False
+    due = datetime.fromtimestamp(score, tz=UTC)
+    return datetime.now(UTC) - due <= OVERDUE_MARGIN
+
+
+def _deferred(job: Job) -> bool:
+    registry = DeferredJobRegistry(job.origin, connection=redis_connection())
+    return redis_connection().zscore(registry.key, job.id) is not None
+
+
 def is_live(job: Job | None) -> bool:
+    """Something will run this job, or runs it now (the rules are in the module doc)."""
     if job is None:
         return False
     status = job.get_status(refresh=True)
-    if status in LIVE:
-        return True
-    return status == JobStatus.STARTED and _worker_alive(job)
+    if status == JobStatus.QUEUED:
+        return _in_queue(job)
+    if status == JobStatus.STARTED:
+        return _worker_alive(job)
+    if status == JobStatus.SCHEDULED:
+        return _scheduled_in_time(job)
+    if status == JobStatus.DEFERRED:
+        return _deferred(job)
+    return False
 
 
 def enqueue_unique(func: str, job_id: str, *args, queue_name: str = "default", **kwargs) -> Job:
     """Enqueue ``func(*args)`` under ``job_id`` unless a live job with that id exists."""
-    existing = _existing(job_id)
+    existing = fetch_job(job_id)
     if is_live(existing):
         return existing
     if existing is not None:
@@ -71,7 +120,7 @@ def enqueue_mail(message_id: int) -> Job:
 
 
 def job_meta(request_id: int) -> dict:
-    job = _existing(request_job_id(request_id))
+    job = fetch_job(request_job_id(request_id))
     if job is None:
         return {}
     return {"status": job.get_status(refresh=True), **(job.get_meta(refresh=True) or {})}
