@@ -25,10 +25,10 @@ from rq.worker import Worker
 from sqlalchemy import func, select
 
 from app.extensions import get_queue, redis_connection
-from app.models import ErasureLedgerEntry, Inquiry, MailMessage, PrivacyRequest, RequestStatus, RequestType
+from app.models import ErasureLedgerEntry, Inquiry, MailMessage, PrivacyRequest, RequestStatus
 from app.models.base import utcnow
 from app.privacy import processing
-from app.privacy.queueing import enqueue_request, has_live_job, mail_job_id, request_job_id
+from app.privacy.queueing import enqueue_request, fetch_job, has_live_job, mail_job_id, request_job_id
 from tests.test_privacy_erasure import add_client, add_inquiry, confirm, file_erasure, ledger, new_person, run_queue
 from tests.test_privacy_erasure_kill import REPO, children, kill_worker, scalar, worker_env
 from tests.test_privacy_export import file_access
@@ -77,10 +77,8 @@ def work_horse(worker: subprocess.Popen) -> int | None:
 
 
 def job_status(job_id: str):
-    try:
-        return Job.fetch(job_id, connection=redis_connection()).get_status(refresh=True)
-    except Exception:
-        return None
+    job = fetch_job(job_id)
+    return job.get_status(refresh=True) if job is not None else None
 
 
 def forget_dead_workers(job_id: str) -> None:

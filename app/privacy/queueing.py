@@ -21,10 +21,9 @@ process and once at worker start) replaces every job that is not live.
 from __future__ import annotations
 
 import logging
-
-from rq import Retry
 from datetime import UTC, datetime, timedelta
 
+from rq import Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry
