@@ -238,9 +238,12 @@ def redis_server(tmp_path):
     server.stop()
 
 
-# 1,000 requests: each is filed, marked in progress and enqueued (every 25th through the REST
-# API, the rest through the same service functions), then run by a worker with its mail notice.
-STREAM = int(os.environ.get("REDIS_RESTART_REQUESTS", "1000"))
+# Each request is filed, marked in progress and enqueued (every 25th through the REST API, the
+# rest through the same service functions), then run by a worker with its mail notice (two
+# jobs and several commits per request). 400, not 1,000: 1,000 took ~80 s of the 90 s budget on
+# the shared 2-core machine (SQLite commits dominate); 400 keep the same three phases (before,
+# during, after the outage) well inside it. REDIS_RESTART_REQUESTS=1000 runs the full stream.
+STREAM = int(os.environ.get("REDIS_RESTART_REQUESTS", "400"))
 
 
 def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, monkeypatch, redis_server):
