@@ -32,7 +32,7 @@ def redis_connection() -> Redis:
     a server of its own (and leave it running)."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        return Redis.from_url(url)
+        return Redis.from_url(url, socket_connect_timeout=5)
     path = current_app.config["EMBEDDED_REDIS_PATH"]
     with _embedded_lock:
         if path not in _clients:

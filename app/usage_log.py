@@ -23,7 +23,7 @@ from app.privacy.usage import ViewMark, record_page_view
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "_pv"
-SKIPPED_PREFIXES = ("/api/", "/static/", "/healthz")
+SKIPPED_PREFIXES = ("/api/", "/static/", "/healthz", "/readyz")
 PUBLIC_ENDPOINTS = "public."  # app/public: the pages with secret links in their paths
 
 

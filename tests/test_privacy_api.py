@@ -178,7 +178,7 @@ def test_process_answers_202_with_the_job(app, db, api):
     item = file(db, request_type=RequestType.objection)
     response = api("privacy").post(f"{URL}{item.id}/process", json={})
     assert response.status_code == 202, response.json
-    assert response.json == {"job_id": f"privacy-request-{item.id}", "status": "in_progress"}
+    assert response.json == {"job_id": f"privacy-request-{item.id}", "status": "in_progress", "queued": True}
     assert Job.fetch(f"privacy-request-{item.id}", connection=redis_connection()).args == (item.id,)
     assert api("privacy").post(f"{URL}{item.id}/process", json={}).status_code == 202  # harmless twice
 
@@ -262,14 +262,16 @@ def test_info_and_openapi_describe_the_resource(api):
 
 
 def test_process_is_accepted_when_redis_is_away_and_left_to_the_reconciler(db, api, monkeypatch):
-    import app.views.privacy as privacy_views
+    from app.privacy import queueing
 
     def redis_down(request_id):
         raise ConnectionError("redis is away")
 
-    monkeypatch.setattr(privacy_views, "enqueue_request", redis_down)
+    monkeypatch.setattr(queueing, "enqueue_request", redis_down)
     item = file(db, request_type=RequestType.objection)
     response = api("privacy").post(f"{URL}{item.id}/process", json={})
     assert response.status_code == 202
-    assert response.json == {"job_id": f"privacy-request-{item.id}", "status": "in_progress"}
+    body = response.json
+    assert body["job_id"] == f"privacy-request-{item.id}" and body["status"] == "in_progress"
+    assert body["queued"] is False and body["message"]  # says so (tests/test_redis_away.py)
     assert reload(db, item.id).status is RequestStatus.in_progress  # committed: the reconciler finds it

@@ -30,6 +30,7 @@ from app.views.privacy import (
     compute_erasure_preview,
     enqueue_after_commit,
     export_download,
+    not_queued_message,
 )
 from app.views.privacy_forms import LANGUAGES, file_on_behalf
 
@@ -115,7 +116,8 @@ class PrivacyRequestApi(TenantModelRestApi):
                 row["subject_hint"] = row["subject_hint"] or mask(emails.get(pk))
 
     def pre_get(self, data: dict) -> None:
-        """Status, due date and progress, with the job's own view of it."""
+        """Status, due date and progress, with the job's own view of it (``{"status":
+        "unknown"}`` while Redis is unreachable: the database's state is still shown)."""
         item = db.session.get(PrivacyRequest, data["id"])
         result = data["result"]
         result["due_state"] = request_service.due_state(item)
@@ -167,9 +169,14 @@ class PrivacyRequestApi(TenantModelRestApi):
         ---
         post:
           description: >-
-            Start processing a verified request: the request is marked in progress and
-            a job (id privacy-request-<id>) is enqueued. An erasure first answers 409 with
-            its preview; send {"confirm": true} to start it.
+            Start processing a verified request: the request is marked in progress (committed
+            to the database, the source of truth) and a job (id privacy-request-<id>) is
+            enqueued. The answer is 202 either way; "queued" says whether the job is on the
+            queue. When the queue (Redis) is unreachable, "queued" is false and "message"
+            says so: the request stays in progress and the reconciler enqueues it as soon as
+            the queue is back, so do not send it again. Sending it again is harmless anyway
+            (same job id). An erasure first answers 409 with its preview; send
+            {"confirm": true} to start it.
           parameters:
           - in: path
             schema:
@@ -186,16 +193,25 @@ class PrivacyRequestApi(TenantModelRestApi):
                       type: boolean
           responses:
             202:
-              description: Enqueued
+              description: >-
+                Accepted: the request is in progress. "queued" false means the queue is
+                unreachable and the job will be enqueued when it is back.
               content:
                 application/json:
                   schema:
                     type: object
+                    required: [job_id, status, queued]
                     properties:
                       job_id:
                         type: string
                       status:
                         type: string
+                      queued:
+                        type: boolean
+                        description: Whether the job is on the queue now
+                      message:
+                        type: string
+                        description: Only when queued is false, a translated explanation
             409:
               description: An erasure needs its preview confirmed
             401:
@@ -229,7 +245,12 @@ class PrivacyRequestApi(TenantModelRestApi):
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=exc.as_dict())
-        return self.response(202, job_id=enqueue_after_commit(item.id), status=item.status.value)
+        enqueued = enqueue_after_commit(item.id)
+        if not enqueued.queued:
+            return self.response(
+                202, job_id=enqueued.job_id, status=item.status.value, queued=False, message=str(not_queued_message(item.reference))
+            )
+        return self.response(202, job_id=enqueued.job_id, status=item.status.value, queued=True)
 
     @expose("/<int:pk>/download", methods=["GET"])
     @protect()

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
+from redis.exceptions import RedisError
 from rq import Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -114,15 +116,42 @@ def enqueue_request(request_id: int) -> Job:
     return enqueue_unique("jobs.privacy.process_privacy_request", request_job_id(request_id), request_id)
 
 
+class Enqueued(NamedTuple):
+    """What asking for a request's job came to: its id, and whether it is on the queue."""
+
+    job_id: str
+    queued: bool
+
+
+def try_enqueue_request(request_id: int) -> Enqueued:
+    """Queue the committed request's job and say whether that worked. Redis away (or any
+    other failure to enqueue): ``queued`` is False and nothing is lost, because the request
+    is in progress in the database and the reconciler (cron) queues it once Redis is back."""
+    try:
+        return Enqueued(enqueue_request(request_id).id, True)
+    except Exception:
+        log.exception("could not enqueue privacy request %s; the reconciler will", request_id)
+        return Enqueued(request_job_id(request_id), False)
+
+
 def enqueue_mail(message_id: int) -> Job:
     return enqueue_unique("jobs.mail.send_mail", mail_job_id(message_id), message_id)
 
 
+UNKNOWN_JOB = {"status": "unknown", "queue": "unreachable"}
+
+
 def job_meta(request_id: int) -> dict:
-    job = fetch_job(request_job_id(request_id))
-    if job is None:
-        return {}
-    return {"status": job.get_status(refresh=True), **(job.get_meta(refresh=True) or {})}
+    """The job's status and progress meta; ``{}`` without a job, and ``UNKNOWN_JOB`` when
+    Redis cannot be asked (the database still knows the request's own state)."""
+    try:
+        job = fetch_job(request_job_id(request_id))
+        if job is None:
+            return {}
+        return {"status": job.get_status(refresh=True), **(job.get_meta(refresh=True) or {})}
+    except (RedisError, OSError):
+        log.warning("job of privacy request %s: Redis unreachable", request_id)
+        return dict(UNKNOWN_JOB)
 
 
 # -- after the commit -------------------------------------------------------------------

@@ -28,7 +28,7 @@ from app.models import CLOSED_STATUSES, PrivacyRequest, RequestStatus, RequestTy
 from app.privacy import requests as request_service
 from app.privacy.processing import request_processing
 from app.privacy.progress import percent
-from app.privacy.queueing import enqueue_request, job_meta, request_job_id
+from app.privacy.queueing import Enqueued, job_meta, try_enqueue_request
 from app.privacy.registry import entry_for
 from app.privacy.subjects import Subject, mask, rows_of
 from app.tenancy import TenantModelView, current_dealer_id, current_user
@@ -292,10 +292,12 @@ class PrivacyRequestView(TenantModelView):
             flash(message, "success")
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
-    def _enqueue_after(self, item: PrivacyRequest, run: Callable[[], None]) -> str:
+    def _enqueue_after(self, item: PrivacyRequest, run: Callable[[], None]) -> str | None:
         run()
         db.session.commit()  # the request is committed before its job is enqueued
-        enqueue_after_commit(item.id)
+        if not enqueue_after_commit(item.id).queued:
+            flash(str(not_queued_message(item.reference)), "warning")
+            return None
         return _("Processing of %(reference)s has started.", reference=item.reference)
 
     @expose("/process/<int:pk>", methods=["POST"])
@@ -412,14 +414,19 @@ class PrivacyRequestView(TenantModelView):
 # ---------------------------------------------------------------------- shared helpers
 
 
-def enqueue_after_commit(request_id: int) -> str:
-    """Queue the committed request's job; the job id. Should Redis be away, the
-    reconciler (cron) queues every request in progress that has no job."""
-    try:
-        return enqueue_request(request_id).id
-    except Exception:  # Redis down: the request is safe in the database
-        log.exception("could not enqueue privacy request %s; the reconciler will", request_id)
-        return request_job_id(request_id)
+def enqueue_after_commit(request_id: int) -> Enqueued:
+    """Queue the committed request's job: its id and whether it is on the queue. Should
+    Redis be away, the request stays in progress in the database and the reconciler (cron)
+    queues it when Redis is back; the caller says so instead of claiming it started."""
+    return try_enqueue_request(request_id)
+
+
+def not_queued_message(reference: str):
+    return _l(
+        "%(reference)s is marked in progress, but the job queue is unreachable right now: "
+        "processing will start automatically when the queue is back.",
+        reference=reference,
+    )
 
 
 def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
