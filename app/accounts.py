@@ -1,4 +1,4 @@
-"""Creating users with a role and a dealer (used by the CLI and the demo)."""
+"""Creating users with a role and a dealer, and dealers (used by the CLI and the demo)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,57 @@ def create_user(
     user.preferred_language = language
     db.session.commit()
     return user
+
+
+# Option names of `forecourt create-dealer` for the model's fields, for its error messages.
+_DEALER_OPTIONS = {"business_name": "--name", "default_currency": "--currency"}
+
+
+def create_dealer(
+    slug: str,
+    business_name: str,
+    *,
+    country: str | None = "DE",
+    city: str | None = None,
+    email: str | None = None,
+    timezone: str | None = "Europe/Berlin",
+    currency: str | None = "EUR",
+) -> Dealer:
+    """Create an active dealer under the rules of the dealer form: the model's validators
+    (slug, single-line names, country, e-mail, time zone, currency), a business name and a
+    country, and a slug no other dealer has."""
+    values = {
+        "slug": slug,
+        "business_name": (business_name or "").strip(),
+        "country": country,
+        "city": (city or "").strip() or None,
+        "email": email,
+        "timezone": timezone,
+        "default_currency": currency,
+    }
+    dealer = Dealer()
+    try:
+        for field, value in values.items():
+            setattr(dealer, field, value)  # the @validates rules run here
+    except DomainError as exc:
+        option = _DEALER_OPTIONS.get(exc.field or field, "--" + (exc.field or field).replace("_", "-"))
+        raise AccountError(f"{option}: {exc.message}") from None
+    for field in values:
+        limit = getattr(Dealer.__table__.c[field].type, "length", None)
+        value = getattr(dealer, field)
+        if limit and value and len(value) > limit:  # the form's Length rule; PostgreSQL refuses it
+            option = _DEALER_OPTIONS.get(field, "--" + field.replace("_", "-"))
+            raise AccountError(f"{option}: at most {limit} characters")
+    if not dealer.business_name:
+        raise AccountError("--name: the business name is required")
+    if not dealer.country:
+        raise AccountError("--country: a two-letter ISO 3166 country code is required, e.g. DE")
+    if db.session.query(Dealer.id).filter_by(slug=dealer.slug).first() is not None:
+        raise AccountError(f"--slug: a dealer with the slug {dealer.slug!r} exists")
+    db.session.add(dealer)
+    try:
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise AccountError(str(exc.message)) from None
+    return dealer

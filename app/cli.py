@@ -15,12 +15,23 @@ def forecourt() -> None:
 @forecourt.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create or upgrade the schema and sync roles and permissions (idempotent)."""
+    """Compile the message catalogues, create or upgrade the schema and sync roles and
+    permissions (idempotent)."""
     from flask_migrate import upgrade
 
+    from app.catalogues import compile_catalogues
     from app.roles import sync_roles
     from app.settings_check import demo_password_in_use
 
+    # Without the .mo files every page and e-mail is English: build them here, not only in `make`.
+    try:
+        compiled = compile_catalogues()
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the compiled message catalogues ({exc}): run init as a user that can write translations/")
+    if compiled:
+        click.echo("message catalogues compiled: " + ", ".join(p.parent.parent.name for p in compiled))
+    else:
+        click.echo("message catalogues up to date")
     upgrade()
     sm = current_app.appbuilder.sm
     counts = sync_roles(current_app.appbuilder)
@@ -78,6 +89,28 @@ def create_user_command(username, password, email, role, dealer_slug, first_name
     except AccountError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"created user {user.username} (id {user.id})")
+
+
+@forecourt.command("create-dealer")
+@click.option("--slug", required=True, help="Lower-case letters, digits and dashes: /d/<slug>/… and --dealer of create-user.")
+@click.option("--name", "business_name", required=True, help="The business name.")
+@click.option("--country", default="DE", show_default=True, help="ISO 3166 two-letter code.")
+@click.option("--city", default=None)
+@click.option("--email", default=None)
+@click.option("--timezone", default="Europe/Berlin", show_default=True, help="An IANA time zone, e.g. Europe/Kyiv.")
+@click.option("--currency", default="EUR", show_default=True, help="ISO 4217 code of the default currency.")
+@with_appcontext
+def create_dealer_command(slug, business_name, country, city, email, timezone, currency) -> None:
+    """Create a dealer (a tenant), validated like the dealer form."""
+    from app.accounts import AccountError, create_dealer
+
+    try:
+        dealer = create_dealer(
+            slug, business_name, country=country, city=city, email=email, timezone=timezone, currency=currency
+        )
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"created dealer {dealer.slug} (id {dealer.id})")
 
 
 @forecourt.command("seed")

