@@ -9,6 +9,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from app.extensions import db, get_queue, redis_connection
+from app.privacy.queueing import WORKER_HEARTBEAT
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,11 @@ def reconcile_at_start() -> None:
 def run_worker(app: Flask, queues: list[str], burst: bool = False) -> bool:
     with app.app_context():
         reconcile_at_start()
-        worker = AppWorker([get_queue(name) for name in queues], connection=redis_connection())
+        worker = AppWorker(
+            [get_queue(name) for name in queues],
+            connection=redis_connection(),
+            job_monitoring_interval=WORKER_HEARTBEAT,  # the reconciler judges liveness by it
+        )
         # The scheduler moves retried jobs (RQ Retry) back to their queue when they are due;
         # without one they would wait for ever. RQ lets one worker at a time run it.
         return worker.work(burst=burst, with_scheduler=True)

@@ -46,7 +46,11 @@ def start_worker(app, tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path
     env["FORECOURT_DATA_DIR"] = app.config["DATA_DIR"]
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "run", "forecourt", "worker"],
-        cwd=REPO, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return worker, log_path
 
@@ -101,7 +105,9 @@ def status_of(db, request_id: int) -> RequestStatus:
 
 
 def mails_of(db, request_id: int) -> list[tuple[str, bool]]:
-    rows = db.session.execute(select(MailMessage.kind, MailMessage.sent_at).where(MailMessage.request_id == request_id).order_by(MailMessage.id)).all()
+    rows = db.session.execute(
+        select(MailMessage.kind, MailMessage.sent_at).where(MailMessage.request_id == request_id).order_by(MailMessage.id)
+    ).all()
     db.session.rollback()
     return [(kind, sent is not None) for kind, sent in rows]
 
@@ -168,6 +174,38 @@ def test_a_queued_status_without_its_queue_entry_is_not_live(app, db, dealer_ids
     assert status_of(db, request_id) is RequestStatus.completed
 
 
+def test_a_started_job_of_a_silent_worker_is_not_live(app, db, dealer_ids):
+    """Finding: a killed worker held its job until Redis let its key expire (~90 s), and the
+    reconciler came hourly. Now a worker silent for WORKER_SILENCE is taken for dead."""
+    from datetime import UTC, datetime, timedelta
+
+    from rq import Worker
+    from rq.utils import utcformat
+
+    from app.extensions import redis_connection
+    from app.privacy.queueing import WORKER_SILENCE
+
+    run_queue(app)
+    request_id = in_progress_request(db, dealer_ids)
+    job = enqueue_request(request_id)
+    worker = Worker([get_queue()], connection=redis_connection(), name=f"silent-{request_id}")
+    worker.register_birth()
+    try:
+        job.set_status(JobStatus.STARTED)
+        job.worker_name = worker.name
+        job.save()
+        worker.heartbeat()
+        assert has_live_job(job.id)  # a fresh heartbeat: alive, its job is not replaced
+        stale = datetime.now(UTC) - WORKER_SILENCE - timedelta(seconds=5)
+        redis_connection().hset(worker.key, "last_heartbeat", utcformat(stale))
+        assert not has_live_job(job.id)
+        assert processing.reconcile() == 1
+    finally:
+        worker.register_death()
+    run_queue(app)
+    assert status_of(db, request_id) is RequestStatus.completed
+
+
 def test_the_cron_runs_the_reconciler_every_minute(app):
     from jobs.worker import build_cron
 
@@ -181,8 +219,14 @@ def test_a_lost_mail_job_is_requeued_by_the_minute_reconciler(app, db, dealer_id
     run_queue(app)
     request_id = in_progress_request(db, dealer_ids)
     run_queue(app)  # the export and its mail
-    message = MailMessage(kind="test", to_address="lost@example.org", subject="Lost", body_text="Lost mail", request_id=request_id,
-                          created_at=utcnow() - timedelta(seconds=90))
+    message = MailMessage(
+        kind="test",
+        to_address="lost@example.org",
+        subject="Lost",
+        body_text="Lost mail",
+        request_id=request_id,
+        created_at=utcnow() - timedelta(seconds=90),
+    )
     db.session.add(message)
     db.session.commit()  # no job: as if the enqueue after the commit never happened
     message_id = message.id
@@ -221,7 +265,9 @@ def test_a_killed_work_horse_and_worker_resume_the_erasure_once(app, db, dealer_
 
         def retried() -> bool:
             status = job_status(job_id)
-            return status in (JobStatus.SCHEDULED, JobStatus.QUEUED) or (status == JobStatus.STARTED and work_horse(worker) not in (None, horse))
+            return status in (JobStatus.SCHEDULED, JobStatus.QUEUED) or (
+                status == JobStatus.STARTED and work_horse(worker) not in (None, horse)
+            )
 
         wait_for(retried, "the retry", worker, log_path)
     finally:

@@ -199,7 +199,19 @@ class RedisServer:
         from redis import Redis
 
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -227,7 +239,9 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server(tmp_path):
-    binary = shutil.which("redis-server") or next((p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.path.exists(p)), None)
+    binary = shutil.which("redis-server") or next(
+        (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.path.exists(p)), None
+    )
     if binary is None:
         if os.environ.get("CI") == "true":
             pytest.fail("redis-server is required in CI")
@@ -240,10 +254,10 @@ def redis_server(tmp_path):
 
 # Each request is filed, marked in progress and enqueued (every 25th through the REST API, the
 # rest through the same service functions), then run by a worker with its mail notice (two
-# jobs and several commits per request). 400, not 1,000: 1,000 took ~80 s of the 90 s budget on
-# the shared 2-core machine (SQLite commits dominate); 400 keep the same three phases (before,
-# during, after the outage) well inside it. REDIS_RESTART_REQUESTS=1000 runs the full stream.
-STREAM = int(os.environ.get("REDIS_RESTART_REQUESTS", "400"))
+# jobs and several commits per request). CI runs the full 1,000 (issue 16); a local run takes
+# 400 (1,000 take ~80 s on a 2-core machine, SQLite commits dominate), which keep the same
+# three phases (before, during, after the outage). REDIS_RESTART_REQUESTS overrides both.
+STREAM = int(os.environ.get("REDIS_RESTART_REQUESTS", "1000" if os.environ.get("CI") == "true" else "400"))
 
 
 def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, monkeypatch, redis_server):
@@ -281,7 +295,9 @@ def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, mon
     assert answers == {True: STREAM - (restart_at - stop_at), False: restart_at - stop_at}
 
     db.session.expire_all()
-    in_progress = db.session.scalar(select(func.count()).where(PrivacyRequest.id.in_(ids), PrivacyRequest.status == RequestStatus.in_progress))
+    in_progress = db.session.scalar(
+        select(func.count()).where(PrivacyRequest.id.in_(ids), PrivacyRequest.status == RequestStatus.in_progress)
+    )
     lost = reconcile()
     # Everything in progress that the restart lost, or that was never queued, is queued again.
     assert lost == in_progress - (STREAM - restart_at)
@@ -295,7 +311,9 @@ def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, mon
     per_request = Counter()
     rows = db.session.execute(
         select(PrivacyRequestEvent.request_id, PrivacyRequestEvent.kind, func.count())
-        .where(PrivacyRequestEvent.request_id.in_(ids), PrivacyRequestEvent.kind.in_(["started", "marketing_objection_recorded", "completed"]))
+        .where(
+            PrivacyRequestEvent.request_id.in_(ids), PrivacyRequestEvent.kind.in_(["started", "marketing_objection_recorded", "completed"])
+        )
         .group_by(PrivacyRequestEvent.request_id, PrivacyRequestEvent.kind)
     ).all()
     for request_id, kind, n in rows:

@@ -6,8 +6,9 @@ harmless; a job that is finished, failed or whose worker died is replaced.
 A job is *live* only when something will really run it (``is_live``):
 
 - ``queued``: its id is in its queue (a status left behind without the queue entry is not);
-- ``started``: the worker holding it is still alive (Redis forgets a dead worker when its
-  key's TTL runs out, at most ~90 s while busy);
+- ``started``: the worker holding it is still alive: its key exists and its last heartbeat
+  is recent (a busy worker beats every ``WORKER_HEARTBEAT`` seconds; a killed one stops,
+  and is taken for dead after ``WORKER_SILENCE`` instead of when Redis lets its key expire);
 - ``scheduled`` (an RQ retry, also what RQ makes of a job whose worker died): it is in the
   scheduled registry and not overdue by more than ``OVERDUE_MARGIN``. Every worker runs a
   scheduler that moves due jobs to their queue within seconds, so a job overdue by a minute
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 RETRY = Retry(max=3, interval=[10, 60, 300])
 # A scheduled job due longer ago than this has no scheduler to move it (see the module doc).
 OVERDUE_MARGIN = timedelta(seconds=60)
+# Seconds between a busy worker's heartbeats (RQ's job_monitoring_interval, set by
+# jobs.worker), and the silence after which its worker counts as dead: with the reconciler
+# every minute, a job of a killed worker resumes within WORKER_SILENCE + 60 s.
+WORKER_HEARTBEAT = 10
+WORKER_SILENCE = timedelta(seconds=3 * WORKER_HEARTBEAT)
 
 
 def request_job_id(request_id: int) -> str:
@@ -64,7 +70,13 @@ def has_live_job(job_id: str) -> bool:
 def _worker_alive(job: Job) -> bool:
     if not job.worker_name:
         return False
-    return Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis_connection()) is not None
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis_connection())
+    if worker is None:
+        return False
+    beat = worker.last_heartbeat
+    if beat is not None and beat.tzinfo is None:
+        beat = beat.replace(tzinfo=UTC)
+    return beat is None or datetime.now(UTC) - beat <= WORKER_SILENCE
 
 
 def _in_queue(job: Job) -> bool:
