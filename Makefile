@@ -29,7 +29,12 @@ test: $(STAMP) $(COMPILED)  ## the whole suite (browser tests need Debian's chro
 bench: $(STAMP)  ## speed figures, printed (never asserted)
 	$(BIN)/python -m bench.list_views
 	$(BIN)/python -m bench.export_memory
-	@echo "load without leaks (needs PostgreSQL + Redis): PGPORT=5432 REDIS_PORT=6379 LOAD_USERS=50 LOAD_SECONDS=300 .ci/deploy-as-written"
+	@# Load without leaks: gunicorn + worker + cron on PostgreSQL and Redis, 50 users for 5 minutes.
+	@if [ -n "$$PGPORT" ] && [ -n "$$REDIS_PORT" ]; then \
+		LOAD_USERS=$${LOAD_USERS:-50} LOAD_SECONDS=$${LOAD_SECONDS:-300} bash .ci/deploy-as-written; \
+	else \
+		echo "load without leaks needs PostgreSQL + Redis: PGPORT=5432 REDIS_PORT=6379 make bench"; \
+	fi
 	@echo "  or against a running stack: LOAD_PASSWORD=... $(BIN)/python -m bench.load --base-url http://127.0.0.1:8000 \\"
 	@echo "    --dealer SLUG1:ADMIN1 --dealer SLUG2:ADMIN2 --officer OFFICER --users 50 --seconds 300 --strict --log web.log --log worker.log"
 
