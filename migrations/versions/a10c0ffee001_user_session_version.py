@@ -6,9 +6,8 @@ Create Date: 2026-12-07 04:00:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "a10c0ffee001"
 down_revision = "a3c51f0e9d42"
