@@ -30,8 +30,8 @@ from app.models.base import utcnow
 from app.privacy import processing
 from app.privacy.queueing import enqueue_request, fetch_job, has_live_job, mail_job_id, request_job_id
 from tests.test_privacy_erasure import add_client, add_inquiry, confirm, file_erasure, ledger, new_person, run_queue
-from tests.test_privacy_erasure_kill import REPO, children, kill_worker, scalar, worker_env
 from tests.test_privacy_export import file_access
+from tests.worker_support import REPO, children, kill_worker, scalar, worker_env
 
 INQUIRIES = 30
 DEADLINE = 45  # seconds for any one wait; a whole test stays well under a minute or two

@@ -8,8 +8,6 @@ make sure the kill lands mid-erasure.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -36,49 +34,10 @@ from tests.test_privacy_erasure import (
     new_person,
     run_queue,
 )
+from tests.worker_support import REPO, children, kill_worker, scalar, worker_env
 
-REPO = Path(__file__).resolve().parent.parent
 INQUIRIES = 30
 TIMEOUT = 120
-
-
-def worker_env(app) -> dict[str, str]:
-    from app.extensions import redis_url
-
-    env = dict(os.environ)
-    env.update(
-        FORECOURT_CONFIG="testing",
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=redis_url(),
-        PRIVACY_BATCH_SIZE="2",
-        PRIVACY_BATCH_PAUSE="0.3",
-    )
-    env.pop("MAIL_SERVER", None)
-    return env
-
-
-def children(pid: int) -> list[int]:
-    """Child processes of ``pid`` (the worker's work horse, which RQ puts in its own
-    process group), from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def kill_worker(worker: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work horse at once, as when their machine dies."""
-    for pid in [worker.pid, *children(worker.pid)]:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    worker.wait(timeout=30)
 
 
 def _state(pid: int) -> str:
@@ -86,12 +45,6 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
-
-
-def scalar(db, query):
-    value = db.session.scalar(query)
-    db.session.rollback()  # hold no lock on the database the worker writes to
-    return value
 
 
 def test_a_killed_worker_resumes_the_erasure_to_the_same_end_state(app, db, dealer_ids, tmp_path):
@@ -117,7 +70,11 @@ def test_a_killed_worker_resumes_the_erasure_to_the_same_end_state(app, db, deal
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "run", "forecourt", "worker"],
-        cwd=REPO, env=worker_env(app), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO,
+        env=worker_env(app),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         enqueue_request(request_id)
