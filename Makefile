@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Message catalogues: translations/<lang>/LC_MESSAGES/messages.po; the .mo files are built.
 CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
-# The same keywords as app/catalogues.py KEYWORDS (tests/test_translations.py checks).
+# The same keywords as app/i18n/catalogues.py KEYWORDS (tests/test_translations.py checks).
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
 .PHONY: run test bench lint clean translations

@@ -137,12 +137,12 @@ class Config:
     SUPERVISORY_AUTHORITY = os.environ.get("SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work")
     # Days between publishing a material privacy-policy change and its effective date.
     POLICY_NOTICE_DAYS = int(os.environ.get("POLICY_NOTICE_DAYS", "14"))
-    # Retention sweeps (app/privacy/retention.py): page views; the erasure ledger is kept
+    # Retention sweeps (app/privacy/lifecycle/retention.py): page views; the erasure ledger is kept
     # as long as backups persist, so that a restore can re-apply erasures.
     USAGE_LOG_RETENTION_DAYS = int(os.environ.get("USAGE_LOG_RETENTION_DAYS", "90"))
     ERASURE_LEDGER_RETENTION_DAYS = int(os.environ.get("ERASURE_LEDGER_RETENTION_DAYS", "90"))
     MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", "90"))  # sent e-mails in the outbox
-    # Account lifecycle (app/privacy/accounts.py): a terminated dealer's account and profile
+    # Account lifecycle (app/privacy/lifecycle/accounts.py): a terminated dealer's account and profile
     # data go after ACCOUNT_DELETION_AFTER_DAYS, its business records after
     # BUSINESS_RECORD_YEARS; a deactivated user is anonymised after USER_ANONYMISE_AFTER_DAYS.
     ACCOUNT_DELETION_AFTER_DAYS = int(os.environ.get("ACCOUNT_DELETION_AFTER_DAYS", "30"))

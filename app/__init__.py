@@ -68,7 +68,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_languages(app: Flask) -> None:
     """Language (user preference, switcher, Accept-Language) and time zone of each request."""
-    from app import i18n
+    from app.i18n import web as i18n
 
     i18n.init_app(app)
 
@@ -76,7 +76,7 @@ def register_languages(app: Flask) -> None:
 def register_views(app: Flask) -> None:
     """Add the CRUD views, the REST APIs and the menu."""
     from app.api import register_apis
-    from app.localised import localise_views
+    from app.i18n.localised import localise_views
     from app.views import close_file_downloads, register_model_views
 
     register_model_views(app.extensions["appbuilder"])
@@ -111,7 +111,7 @@ def register_authentication(app: Flask) -> None:
 
 def register_usage_log(app: Flask) -> None:
     """Log each HTML page a signed-in user opens (usage data, kept 90 days)."""
-    from app.usage_log import install_usage_log
+    from app.usage_tracking import install_usage_log
 
     install_usage_log(app)
 

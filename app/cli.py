@@ -19,7 +19,7 @@ def init_command() -> None:
     permissions (idempotent)."""
     from flask_migrate import upgrade
 
-    from app.catalogues import compile_catalogues
+    from app.i18n.catalogues import compile_catalogues
     from app.roles import sync_roles
     from app.settings_check import demo_password_in_use
 
@@ -37,7 +37,7 @@ def init_command() -> None:
     counts = sync_roles(current_app.appbuilder)
     click.echo("schema up to date; roles: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     from app.extensions import db
-    from app.privacy.policy import ensure_first_version
+    from app.privacy.transparency.policy import ensure_first_version
 
     first = ensure_first_version(db.session)  # a fresh install has a privacy policy at once
     db.session.commit()
@@ -82,7 +82,7 @@ def is_empty_command() -> None:
 @with_appcontext
 def create_user_command(username, password, email, role, dealer_slug, first_name, last_name) -> None:
     """Create a user with one role (and a dealer for dealer roles)."""
-    from app.accounts import AccountError, create_user
+    from app.provisioning import AccountError, create_user
 
     try:
         user = create_user(username, password, email, role, dealer_slug, first_name, last_name)
@@ -102,7 +102,7 @@ def create_user_command(username, password, email, role, dealer_slug, first_name
 @with_appcontext
 def create_dealer_command(slug, business_name, country, city, email, timezone, currency) -> None:
     """Create a dealer (a tenant), validated like the dealer form."""
-    from app.accounts import AccountError, create_dealer
+    from app.provisioning import AccountError, create_dealer
 
     try:
         dealer = create_dealer(
@@ -134,7 +134,7 @@ def seed_command(dealers, cars, clients, inquiries, sales) -> None:
 def replay_erasures_command(since) -> None:
     """Re-apply the erasure ledger, e.g. after restoring a backup."""
     from app.domain import DomainError
-    from app.privacy.erasure import replay_erasures
+    from app.privacy.requests.erasure import replay_erasures
 
     try:
         summary = replay_erasures(since=since)
@@ -151,7 +151,7 @@ def replay_erasures_command(since) -> None:
 def retention_command(as_of, dry_run, only) -> None:
     """Run the retention sweeps (daily and hourly) as of a date; print what they did."""
     from app.domain import DomainError
-    from app.privacy import retention
+    from app.privacy.lifecycle import retention
 
     try:
         when = retention.parse_as_of(as_of)

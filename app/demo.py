@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.accounts import create_user
 from app.domain.vin import build_vin
 from app.extensions import db
 from app.models import (
@@ -30,6 +29,7 @@ from app.models import (
     SaleStatus,
     Transmission,
 )
+from app.provisioning import create_user
 from app.security import ADMIN, DEALER_ADMIN, DEALER_STAFF, PRIVACY_OFFICER, STAFF
 from config import DEMO_PASSWORD
 

@@ -21,9 +21,9 @@ from app.domain.grants import (  # noqa: F401  (the role names, re-exported)
     PRIVACY_OFFICER,
     STAFF,
 )
-from app.domain.languages import N_
 from app.domain.text import single_line
 from app.domain.types import UTCDateTime
+from app.i18n.languages import N_
 
 
 class DealerUser(User):

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
-from app.forms import OptionalCheckboxesMixin
+from app.form_fields import OptionalCheckboxesMixin
 from app.rest import ForecourtModelRestApi
 
 NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing

@@ -1,7 +1,7 @@
 """Benchmark: peak Python memory and time of an access export for a small and a large subject.
 
 Seeds one person with N inquiries in a temporary SQLite database and runs
-``app.privacy.export.run_export`` under ``tracemalloc``. Memory should stay about the same
+``app.privacy.requests.export.run_export`` under ``tracemalloc``. Memory should stay about the same
 whatever N is (rows are read in batches and streamed into the ZIP). Prints figures;
 asserts nothing. Run with `make bench`.
 """
@@ -51,9 +51,9 @@ def _seed_subject(db, dealer_id: int, email: str, inquiries: int) -> None:
 
 def _new_request(db, dealer_id: int, email: str) -> int:
     from app.models import RequestChannel, RequestType
-    from app.privacy import processing, requests
+    from app.privacy.requests import intake, processing
 
-    request = requests.file_request(db.session, request_type=RequestType.access, email=email, dealer_id=dealer_id, channel=RequestChannel.officer)
+    request = intake.file_request(db.session, request_type=RequestType.access, email=email, dealer_id=dealer_id, channel=RequestChannel.officer)
     processing.request_processing(db.session, request, actor_id=None)
     db.session.commit()
     return request.id
@@ -63,7 +63,7 @@ def _export_once(app, dealer_id: int, inquiries: int) -> tuple[float, float, int
     """Seconds (untraced run), peak MiB (a second run under tracemalloc) and ZIP bytes."""
     from app.extensions import db
     from app.models import PrivacyRequest
-    from app.privacy.export import export_file, run_export
+    from app.privacy.requests.export import export_file, run_export
 
     email = f"bench-{inquiries}-{time.time_ns()}@example.org"
     with app.app_context():

@@ -1,5 +1,5 @@
 """RQ entry points of the retention sweeps (cron: daily and hourly); the work is in
-``app.privacy.retention``."""
+``app.privacy.lifecycle.retention``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from __future__ import annotations
 def run_daily_sweeps() -> dict[str, dict]:
     """Expired exports, old inquiries and usage log, the erasure ledger, terminated
     accounts, business records at 3 years, deactivated users."""
-    from app.privacy.retention import DAILY, run_sweeps
+    from app.privacy.lifecycle.retention import DAILY, run_sweeps
 
     return run_sweeps(DAILY)
 
 
 def run_hourly_sweeps() -> dict[str, dict]:
     """Privacy-request deadline reminders and the reconciler of lost request jobs."""
-    from app.privacy.retention import HOURLY, run_sweeps
+    from app.privacy.lifecycle.retention import HOURLY, run_sweeps
 
     return run_sweeps(HOURLY)

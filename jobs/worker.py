@@ -9,7 +9,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from app.extensions import db, get_queue, redis_connection
-from app.privacy.queueing import WORKER_HEARTBEAT
+from app.privacy.requests.queueing import WORKER_HEARTBEAT
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class AppWorker(Worker):
 def reconcile_at_start() -> None:
     """Re-enqueue lost jobs before working: a worker restarted after a crash picks its
     work up at once instead of at the next cron minute. Never keeps the worker from starting."""
-    from app.privacy.processing import reconcile_jobs
+    from app.privacy.requests.processing import reconcile_jobs
 
     try:
         log.info("reconciled lost jobs at worker start: %s", reconcile_jobs())
@@ -57,7 +57,7 @@ def build_cron(app: Flask) -> CronScheduler:
 
     cron = CronScheduler(connection=redis_connection(), name="forecourt-cron")
     cron.register(clean_job_registries, queue_name="default", cron="17 * * * *", name="clean-job-registries")
-    # The retention sweeps (app/privacy/retention.py); hourly: deadline reminders and the
+    # The retention sweeps (app/privacy/lifecycle/retention.py); hourly: deadline reminders and the
     # reconciler of lost privacy-request jobs.
     cron.register(run_hourly_sweeps, queue_name="default", cron="7 * * * *", name="retention-hourly", job_timeout=1800)
     cron.register(run_daily_sweeps, queue_name="default", cron="40 3 * * *", name="retention-daily", job_timeout=4 * 3600)

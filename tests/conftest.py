@@ -48,7 +48,7 @@ def _reset_database(app) -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    from app.catalogues import compile_catalogues
+    from app.i18n.catalogues import compile_catalogues
 
     compile_catalogues()  # like `make test`: a fresh clone has no .mo files
     overrides = {

@@ -43,8 +43,8 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy import accounts
-from app.privacy.export import export_file
+from app.privacy.lifecycle import accounts
+from app.privacy.requests.export import export_file
 from app.security import DealerUser
 from config import DEMO_PASSWORD
 from tests.privacy_support import run_worker, user_id
@@ -77,7 +77,7 @@ class Account:
 
 def make_account(db, language: str = "de") -> Account:
     """A dealer with a profile, two users and one of every kind of row; committed."""
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     tag = uid()
     dealer = Dealer(
@@ -278,7 +278,7 @@ def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, 
 def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30_and_not_after(app, db, monkeypatch):
     from itsdangerous.timed import TimestampSigner
 
-    from app.privacy.links import DOWNLOAD, make_token
+    from app.privacy.requests.links import DOWNLOAD, make_token
 
     a = make_account(db, language="en")
     now = utcnow() - timedelta(days=29)  # terminated 29 days ago: one day left
@@ -305,7 +305,7 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
         old_link = make_token(DOWNLOAD, request.id, bound_to=request.export_sha256)
     assert anonymous.get(f"/privacy/download/{old_link}").status_code == 200
 
-    from app.privacy import retention
+    from app.privacy.lifecycle import retention
 
     # Day 30's cron run: the export expires at 00:00 and its own sweep deletes it.
     path, due = export_file(request), dealer.account_deletion_due_at
@@ -562,7 +562,7 @@ def test_a_deactivated_user_is_anonymised_after_30_days_and_not_before(db):
 
 
 def test_internal_users_are_anonymised_too_and_a_terminated_dealers_users_wait_for_its_account(db):
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     tag = uid()
     internal = create_user(f"acct-internal-{tag}", DEMO_PASSWORD, f"internal-{tag}@forecourt.example", "Staff", check_policy=False)

@@ -28,9 +28,9 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 
 @pytest.fixture(scope="module")
 def fuzz_token(app):
-    from app.accounts import create_user
     from app.extensions import db
     from app.models import Dealer
+    from app.provisioning import create_user
     from app.security import DEALER_ADMIN
 
     with app.app_context():

@@ -20,7 +20,7 @@ OTHER_STRONG = "seven lanterns drift east"
 @pytest.fixture
 def user(app, db):
     """A fresh DealerStaff of north-motors, password DEMO_PASSWORD."""
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     tag = uuid.uuid4().hex[:8]
     made = create_user(f"auth-{tag}", DEMO_PASSWORD, f"auth-{tag}@example.org", "DealerStaff", "north-motors", check_policy=False)

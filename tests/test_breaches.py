@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.domain import DomainError
 from app.models import Breach, BreachDealerNotice, BreachStatus, Dealer, MailMessage
 from app.models.base import utcnow
-from app.privacy import breaches
+from app.privacy.transparency import breaches
 from config import DEMO_PASSWORD
 from tests.privacy_support import user_id
 
@@ -185,7 +185,7 @@ def test_the_edit_form_refuses_a_broken_rule_and_changes_nothing(login, db):
 def affected(app, db):
     """Three fresh dealers: one with two active admins (one reads Ukrainian), a staff user
     and a deactivated admin; one with no users but an address; one nobody can reach."""
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     tag = uuid.uuid4().hex[:6]
     dealers = [Dealer(slug=f"br-{tag}-{n}", business_name=f"Breach Cars {tag} {n}", country="DE", email=email)

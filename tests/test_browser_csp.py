@@ -190,11 +190,11 @@ def test_the_privacy_request_progress_bar_polls_under_the_policy(app, page):
     """privacy-progress.js (a served file) polls the status and moves the bar."""
     from app.extensions import db
     from app.models import RequestChannel, RequestStatus, RequestType
-    from app.privacy import requests
+    from app.privacy.requests import intake
 
     expect = _expect()
     with app.app_context():
-        item = requests.file_request(
+        item = intake.file_request(
             db.session,
             request_type=RequestType.access,
             email=f"csp-progress-{uuid.uuid4().hex[:8]}@example.org",

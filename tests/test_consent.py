@@ -35,10 +35,11 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import consent, erasure, processing, requests
-from app.privacy.policy import current_version
-from app.privacy.queueing import enqueue_request
-from app.privacy.scan import scan_all_text_columns
+from app.privacy.consent import ledger as consent
+from app.privacy.requests import erasure, intake, processing
+from app.privacy.requests.queueing import enqueue_request
+from app.privacy.requests.scan import scan_all_text_columns
+from app.privacy.transparency.policy import current_version
 from app.security import DealerUser
 from tests.conftest import CSRF_RE
 
@@ -446,7 +447,7 @@ def test_a_recorded_ip_is_erased_with_the_rest(app, db, dealer_ids, policy):
         confirm_marketing(visitor(app, ip), db, data["email"])
     assert scan_all_text_columns(db.session, [ip])  # it is there...
     privacy = user_id(db, "privacy")
-    request = requests.file_request(
+    request = intake.file_request(
         db.session,
         request_type=RequestType.erasure,
         email=data["email"],
@@ -662,7 +663,7 @@ def test_objection_leaves_a_record_and_consent_cannot_be_given_again(app, db, de
     address = new_email()
     target = make_client(db, dealer_ids[A], address, consent_given=True)
     admin = user_id(db, A_ADMIN)
-    request = requests.file_request(
+    request = intake.file_request(
         db.session,
         request_type=RequestType.objection,
         email=address,

@@ -10,7 +10,7 @@ import pytest
 from app.domain import DomainError
 from app.models import Dealer, DealerStatus
 from app.models.base import utcnow
-from app.privacy import accounts
+from app.privacy.lifecycle import accounts
 from tests.test_accounts import make_account
 
 

@@ -16,7 +16,7 @@ from tests.test_authentication import STRONG
 def test_init_compiles_the_message_catalogues(app, tmp_path, monkeypatch):
     """Finding: only `make` built the .mo files, so the README's production steps gave an
     English-only UI and English mails."""
-    from app import catalogues
+    from app.i18n import catalogues
 
     copy = tmp_path / "translations"
     shutil.copytree(catalogues.TRANSLATIONS, copy, ignore=shutil.ignore_patterns("*.mo"))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import get_queue, redis_connection
 from app.models import Client, ConsentAction, ConsentMethod, ConsentPurpose, Inquiry, MailMessage
-from app.privacy import consent
+from app.privacy.consent import ledger as consent
 from tests.test_consent import (
     A,
     B,
@@ -176,7 +176,7 @@ def test_the_confirmation_link_is_signed_bound_expiring_and_single_use(app, db, 
     assert records(db, email=data["email"], purpose=ConsentPurpose.marketing) == []
 
     # A link made for another address does not confirm this inquiry.
-    from app.privacy.opt_in import make_token
+    from app.privacy.consent.opt_in import make_token
 
     inquiry = db.session.scalars(select(Inquiry).where(Inquiry.email == data["email"])).one()
     with app.test_request_context("/"):

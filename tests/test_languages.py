@@ -18,8 +18,7 @@ from sqlalchemy import select
 
 from app.domain.enum_labels import enum_label
 from app.domain.formatting import format_datetime, format_relative
-from app.domain.languages import choose_language
-from app.i18n import force_timezone, user_language
+from app.i18n.languages import choose_language, force_timezone, user_language
 from app.models import (
     Dealer,
     Inquiry,
@@ -243,9 +242,9 @@ def test_the_language_of_mails_to_a_user_is_their_preference(app, db):
 
 
 def test_a_notice_for_a_ukrainian_request_is_rendered_in_ukrainian(app, db):
-    from app.privacy import requests
+    from app.privacy.requests import intake
 
-    filed = requests.file_request(
+    filed = intake.file_request(
         db.session, request_type="erasure", email=f"uk-{uuid.uuid4().hex[:8]}@example.org", channel=RequestChannel.public_form, language="uk"
     )
     db.session.commit()

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from app.domain.formatting import format_datetime
 from app.extensions import get_queue, redis_connection
+from app.mail import notices
+from app.mail.sending import ERASED, resend_unsent, send_message
 from app.models import MailMessage, PrivacyRequest, RequestChannel
 from app.models.base import utcnow
-from app.privacy import notices, requests
-from app.privacy.mailer import ERASED, resend_unsent, send_message
-from app.privacy.queueing import mail_job_id
+from app.privacy.requests import intake
+from app.privacy.requests.queueing import mail_job_id
 
 
 def run_queue(app) -> None:
@@ -30,7 +31,7 @@ def unique_email() -> str:
 
 def file_request(db, language: str = "en") -> PrivacyRequest:
     """A public request: its verification notice is queued and, on commit, enqueued."""
-    filed = requests.file_request(
+    filed = intake.file_request(
         db.session, request_type="access", email=unique_email(), channel=RequestChannel.public_form, language=language
     )
     db.session.commit()
@@ -70,7 +71,7 @@ def test_a_notice_goes_out_over_smtp_in_the_persons_language(app, db, smtp):
 
 
 def test_a_sent_message_is_not_sent_twice(app, db, smtp):
-    from app.privacy.queueing import enqueue_mail
+    from app.privacy.requests.queueing import enqueue_mail
 
     filed = file_request(db)
     run_queue(app)

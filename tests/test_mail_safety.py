@@ -18,9 +18,9 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select, update
 
 from app.extensions import get_queue, redis_connection
+from app.mail import sending
 from app.models import Client, Dealer, MailMessage
-from app.privacy import mailer
-from app.privacy.queueing import enqueue_mail, mail_job_id
+from app.privacy.requests.queueing import enqueue_mail, mail_job_id
 from tests.conftest import csrf_token
 
 A = "north-motors"
@@ -188,7 +188,7 @@ def test_mail_whose_subject_holds_a_line_break_is_still_sent_on_one_line(app, db
 
 def test_a_rendered_subject_is_stored_on_one_line(app, db, dealer_ids):
     from app.models import Client as ClientModel
-    from app.privacy import consent
+    from app.privacy.consent import ledger as consent
 
     address = f"subject-{uid()}@example.com"
     db.session.add(ClientModel(dealer_id=dealer_ids[A], first_name="S", last_name="L", email=address, country="DE", marketing_consent=True))
@@ -205,7 +205,7 @@ def test_a_failure_while_building_the_mail_is_recorded_and_retried(app, db, smtp
         raise ValueError(f"Header values may not contain linefeed or carriage return characters: {message.to_address}")
 
     message = new_message(db)
-    monkeypatch.setattr(mailer, "_email", broken)
+    monkeypatch.setattr(sending, "_email", broken)
     with app.app_context():
         enqueue_mail(message.id)
     run_queue(app)
@@ -245,7 +245,7 @@ def test_after_the_last_retry_the_message_is_flagged_and_the_privacy_officer_tol
 
     failed = outbox_message(db, message.id)
     assert failed.sent_at is None and failed.failed_at is not None
-    assert failed.attempts == mailer.MAX_ATTEMPTS == 4
+    assert failed.attempts == sending.MAX_ATTEMPTS == 4
     assert failed.last_error.startswith("ConnectionRefusedError")
     with app.app_context():
         assert Job.fetch(mail_job_id(message.id), connection=redis_connection()).get_status() == JobStatus.FAILED
@@ -264,12 +264,12 @@ def test_after_the_last_retry_the_message_is_flagged_and_the_privacy_officer_tol
 
     # Nobody tries it again behind the officer's back: not the job, not the cron sweep.
     with app.app_context():
-        assert mailer.send_message(message.id) == "given up"
+        assert sending.send_message(message.id) == "given up"
         db.session.execute(
             update(MailMessage).where(MailMessage.id == message.id).values(created_at=datetime.now(UTC) - timedelta(hours=2))
         )
         db.session.commit()
-        mailer.resend_unsent()
+        sending.resend_unsent()
         assert mail_job_id(message.id) not in get_queue().get_job_ids()
     assert outbox_message(db, message.id).attempts == 4
 

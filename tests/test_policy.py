@@ -20,7 +20,7 @@ from app.domain.formatting import format_date
 from app.domain.policy_text import render_policy
 from app.models import MailMessage, PolicyVersion, SubProcessor
 from app.models.base import utcnow
-from app.privacy import policy, subprocessors
+from app.privacy.transparency import policy, subprocessors
 from app.security import DEALER_ADMIN, DealerUser
 from tests.privacy_support import run_worker, user_id
 
@@ -49,7 +49,7 @@ def versions(db):
 @pytest.fixture
 def people(app, db):
     """Users of this test: active in German and Ukrainian, switched off, deactivated."""
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     tag = uuid.uuid4().hex[:6]
     made = {}

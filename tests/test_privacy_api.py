@@ -19,7 +19,7 @@ from app.models import (
     RequestStatus,
     RequestType,
 )
-from app.privacy import requests
+from app.privacy.requests import intake
 from tests.privacy_support import reload, run_worker, user_id
 
 URL = "/api/v1/privacy_request/"
@@ -30,7 +30,7 @@ def new_email() -> str:
 
 
 def file(db, *, dealer_id=None, request_type=RequestType.access, email=None) -> PrivacyRequest:
-    request = requests.file_request(
+    request = intake.file_request(
         db.session, request_type=request_type, email=email or new_email(), dealer_id=dealer_id, channel=RequestChannel.officer
     )
     db.session.commit()
@@ -190,7 +190,7 @@ def test_process_answers_202_with_the_job(app, db, api):
 
 def test_process_refuses_what_cannot_be_processed(db, api):
     item = file(db)
-    requests.cancel(db.session, reload(db, item.id))
+    intake.cancel(db.session, reload(db, item.id))
     db.session.commit()
     response = api("privacy").post(f"{URL}{item.id}/process", json={})
     assert response.status_code == 422 and response.json["message"]["_schema"]
@@ -262,7 +262,7 @@ def test_info_and_openapi_describe_the_resource(api):
 
 
 def test_process_is_accepted_when_redis_is_away_and_left_to_the_reconciler(db, api, monkeypatch):
-    from app.privacy import queueing
+    from app.privacy.requests import queueing
 
     def redis_down(request_id):
         raise ConnectionError("redis is away")

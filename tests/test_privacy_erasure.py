@@ -34,10 +34,10 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy import erasure, processing, requests
-from app.privacy.queueing import enqueue_request, request_job_id
-from app.privacy.scan import scan_all_text_columns
-from app.privacy.subjects import mask
+from app.privacy.requests import erasure, intake, processing
+from app.privacy.requests.queueing import enqueue_request, request_job_id
+from app.privacy.requests.scan import scan_all_text_columns
+from app.privacy.requests.subjects import mask
 from tests.privacy_support import user_id
 
 # -- factories -------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def add_disclosure(db, person: Person, client: Client) -> Disclosure:
 def file_erasure(db, person: Person, dealer_id: int | None, actor: str | None = "north-motors-admin") -> PrivacyRequest:
     """Filed by the dealer admin for their client ("delete a contact"), or by the officer."""
     channel = RequestChannel.dealer_admin if dealer_id else RequestChannel.officer
-    request = requests.file_request(db.session, request_type=RequestType.erasure, email=person.email, phone=person.phone,
+    request = intake.file_request(db.session, request_type=RequestType.erasure, email=person.email, phone=person.phone,
                                     name=person.name, dealer_id=dealer_id, channel=channel,
                                     actor_id=user_id(db, actor) if actor else None)
     db.session.flush()
@@ -180,7 +180,7 @@ def event_kinds(db, request_id: int) -> list[str]:
 
 
 def test_erasure_changes_exactly_p_rows_leaves_no_trace_and_can_be_replayed(app, db, dealer_ids, tmp_path, monkeypatch):
-    from app.privacy.export import export_dir
+    from app.privacy.requests.export import export_dir
 
     monkeypatch.setitem(app.config, "DATA_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "PRIVACY_BATCH_SIZE", 2)
@@ -195,7 +195,7 @@ def test_erasure_changes_exactly_p_rows_leaves_no_trace_and_can_be_replayed(app,
     recent = add_sale(db, p, client, date.today() - timedelta(days=100))
     add_sale(db, p, client, date.today() - relativedelta(years=3, days=20))
     add_disclosure(db, p, client)
-    earlier = requests.file_request(db.session, request_type=RequestType.access, email=p.email, dealer_id=north,
+    earlier = intake.file_request(db.session, request_type=RequestType.access, email=p.email, dealer_id=north,
                                     channel=RequestChannel.dealer_admin, actor_id=user_id(db, "north-motors-admin"))
     db.session.flush()
     earlier.status, earlier.completed_at = RequestStatus.completed, utcnow()
@@ -327,7 +327,7 @@ def test_preview_needs_a_verified_erasure_request(app, db, dealer_ids):
     from app.domain import DomainError
 
     p = new_person()
-    access = requests.file_request(db.session, request_type=RequestType.access, email=p.email, dealer_id=dealer_ids["north-motors"],
+    access = intake.file_request(db.session, request_type=RequestType.access, email=p.email, dealer_id=dealer_ids["north-motors"],
                                    channel=RequestChannel.dealer_admin, actor_id=user_id(db, "north-motors-admin"))
     db.session.flush()
     with pytest.raises(DomainError):
@@ -348,7 +348,7 @@ def test_an_open_request_of_the_person_fails_the_scan_loudly_until_it_is_closed(
     p = new_person()
     client = add_client(db, p, north)
     add_inquiry(db, p, north, client=client)
-    pending = requests.file_request(db.session, request_type=RequestType.access, email=p.email, dealer_id=north,
+    pending = intake.file_request(db.session, request_type=RequestType.access, email=p.email, dealer_id=north,
                                     channel=RequestChannel.dealer_admin, actor_id=user_id(db, "north-motors-admin"))
     request = file_erasure(db, p, north)
     db.session.commit()
@@ -370,7 +370,7 @@ def test_an_open_request_of_the_person_fails_the_scan_loudly_until_it_is_closed(
     process(app, db, request)
     assert ledger(db, request.id) == done and db.session.get(PrivacyRequest, request.id).status is RequestStatus.in_progress
 
-    requests.cancel(db.session, db.session.get(PrivacyRequest, pending.id))
+    intake.cancel(db.session, db.session.get(PrivacyRequest, pending.id))
     db.session.commit()
     Job.fetch(request_job_id(request.id), connection=redis_connection()).delete()
     process(app, db, request)
@@ -381,7 +381,7 @@ def test_an_open_request_of_the_person_fails_the_scan_loudly_until_it_is_closed(
 
 
 def test_a_platform_erasure_covers_every_dealer_and_anonymises_the_account(app, db, dealer_ids, monkeypatch):
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
     run_queue(app)

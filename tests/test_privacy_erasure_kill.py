@@ -22,9 +22,9 @@ from app.models import (
     PrivacyRequest,
     RequestStatus,
 )
-from app.privacy import processing
-from app.privacy.queueing import enqueue_request, is_live, request_job_id
-from app.privacy.scan import scan_all_text_columns
+from app.privacy.requests import processing
+from app.privacy.requests.queueing import enqueue_request, is_live, request_job_id
+from app.privacy.requests.scan import scan_all_text_columns
 from tests.test_privacy_erasure import (
     add_client,
     add_inquiry,

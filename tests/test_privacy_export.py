@@ -37,8 +37,8 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy import export, processing, requests
-from app.privacy.links import DOWNLOAD, VERIFY, make_token
+from app.privacy.requests import export, intake, processing
+from app.privacy.requests.links import DOWNLOAD, VERIFY, make_token
 from tests.privacy_support import run_worker, user_id
 
 DOWNLOAD_LINK = re.compile(r"/privacy/download/([A-Za-z0-9_.\-]+)")
@@ -141,7 +141,7 @@ def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: s
     )
     person.client = client
     person.markers = [person.phone, person.last_name, f"linked message {tag}", f"by mail {tag}", f"D-{tag}", car.vin, f"Golf {tag}", f"Bank {tag}", f"notes {tag}"]
-    earlier = requests.file_request(
+    earlier = intake.file_request(
         db.session, request_type=RequestType.objection, email=email, dealer_id=dealer_id, channel=RequestChannel.officer, details=f"earlier details {tag}"
     )
     db.session.flush()
@@ -177,7 +177,7 @@ def process_through_queue(app, db, request: PrivacyRequest) -> PrivacyRequest:
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     request_id = request.id
-    from app.privacy.queueing import enqueue_request
+    from app.privacy.requests.queueing import enqueue_request
 
     enqueue_request(request_id)
     run_worker(app)
@@ -186,7 +186,7 @@ def process_through_queue(app, db, request: PrivacyRequest) -> PrivacyRequest:
 
 
 def file_access(db, email: str, dealer_id: int | None, language: str = "en", request_type=RequestType.access) -> PrivacyRequest:
-    request = requests.file_request(
+    request = intake.file_request(
         db.session,
         request_type=request_type,
         email=email,
@@ -326,7 +326,7 @@ def test_summary_is_in_the_language_of_the_request(app, db, store, people, deale
 
 
 def test_a_platform_request_includes_the_person_s_user_account(app, db, store, people):
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     p = people[0]
     username = f"petra-{uuid.uuid4().hex[:6]}"

@@ -15,8 +15,8 @@ from app.models import (
     RequestStatus,
     RequestType,
 )
-from app.privacy import processing, rectification
-from app.privacy.queueing import enqueue_unique, request_job_id
+from app.privacy.requests import processing, rectification
+from app.privacy.requests.queueing import enqueue_unique, request_job_id
 from tests.test_privacy_restriction import (
     TEST_QUEUE,
     A,

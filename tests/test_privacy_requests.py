@@ -17,8 +17,8 @@ from app.models import (
     RequestStatus,
     RequestType,
 )
-from app.privacy import requests
 from app.privacy.registry import entries, undeclared_personal_columns
+from app.privacy.requests import intake
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def email() -> str:
 def officer_request(db, now=T0, **kw) -> PrivacyRequest:
     fields = {"request_type": RequestType.access, "email": email(), "channel": RequestChannel.officer, "now": now}
     fields.update(kw)
-    request = requests.file_request(db.session, **fields)
+    request = intake.file_request(db.session, **fields)
     db.session.flush()
     return request
 
@@ -84,18 +84,18 @@ def test_one_extension_of_at_most_two_months_before_the_due_date(db):
     request = officer_request(db)
     due = request.due_at
     with pytest.raises(DomainError, match="reason"):
-        requests.extend(db.session, request, due + timedelta(days=30), "  ", now=T0 + timedelta(days=1))
+        intake.extend(db.session, request, due + timedelta(days=30), "  ", now=T0 + timedelta(days=1))
     with pytest.raises(DomainError, match="two months"):
-        requests.extend(db.session, request, due + timedelta(days=63), "Complex", now=T0 + timedelta(days=1))
+        intake.extend(db.session, request, due + timedelta(days=63), "Complex", now=T0 + timedelta(days=1))
     with pytest.raises(DomainError, match="later"):
-        requests.extend(db.session, request, due - timedelta(days=1), "Complex", now=T0 + timedelta(days=1))
+        intake.extend(db.session, request, due - timedelta(days=1), "Complex", now=T0 + timedelta(days=1))
     assert request.extended_at is None and request.due_at == due
 
-    requests.extend(db.session, request, due + timedelta(days=61), "Many systems to search", now=T0 + timedelta(days=29))
+    intake.extend(db.session, request, due + timedelta(days=61), "Many systems to search", now=T0 + timedelta(days=29))
     assert request.due_at == due + timedelta(days=61)
     assert request.original_due_at == due
     with pytest.raises(DomainError, match="only once"):
-        requests.extend(db.session, request, request.due_at + timedelta(days=1), "Again", now=T0 + timedelta(days=29))
+        intake.extend(db.session, request, request.due_at + timedelta(days=1), "Again", now=T0 + timedelta(days=29))
     db.session.flush()
     notice = db.session.scalars(select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "extended")).one()
     assert notice.to_address == request.subject_email
@@ -104,34 +104,34 @@ def test_one_extension_of_at_most_two_months_before_the_due_date(db):
 def test_no_extension_once_the_due_date_has_passed(db):
     request = officer_request(db)
     with pytest.raises(DomainError, match="before"):
-        requests.extend(db.session, request, request.due_at + timedelta(days=10), "Late", now=request.due_at)
+        intake.extend(db.session, request, request.due_at + timedelta(days=10), "Late", now=request.due_at)
     assert request.extended_at is None
 
 
 def test_refusal_needs_a_reason_and_tells_the_right_to_complain(db):
     request = officer_request(db)
     with pytest.raises(DomainError, match="reason"):
-        requests.refuse(db.session, request, "", now=T0)
+        intake.refuse(db.session, request, "", now=T0)
     assert request.status is RequestStatus.verified
-    requests.refuse(db.session, request, "Manifestly unfounded: repetitive", now=T0 + timedelta(days=2))
+    intake.refuse(db.session, request, "Manifestly unfounded: repetitive", now=T0 + timedelta(days=2))
     assert request.status is RequestStatus.refused
     assert request.refusal_reason == "Manifestly unfounded: repetitive"
     db.session.flush()
     notice = db.session.scalars(select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "refused")).one()
     assert "Manifestly unfounded" in notice.body_text
     with pytest.raises(DomainError, match="closed"):
-        requests.refuse(db.session, request, "again", now=T0)
+        intake.refuse(db.session, request, "again", now=T0)
     with pytest.raises(DomainError, match="closed"):
-        requests.extend(db.session, request, request.due_at + timedelta(days=5), "x", now=T0)
+        intake.extend(db.session, request, request.due_at + timedelta(days=5), "x", now=T0)
 
 
 def test_due_state_badges(db):
     request = officer_request(db)
-    assert requests.due_state(request, T0) == "on_time"
-    assert requests.due_state(request, request.due_at - timedelta(days=5)) == "due_soon"
-    assert requests.due_state(request, request.due_at) == "overdue"
-    requests.cancel(db.session, request, now=T0)
-    assert requests.due_state(request, request.due_at) == "closed"
+    assert intake.due_state(request, T0) == "on_time"
+    assert intake.due_state(request, request.due_at - timedelta(days=5)) == "due_soon"
+    assert intake.due_state(request, request.due_at) == "overdue"
+    intake.cancel(db.session, request, now=T0)
+    assert intake.due_state(request, request.due_at) == "closed"
 
 
 def test_probable_duplicates_are_flagged_never_refused(db):
@@ -154,28 +154,28 @@ def test_public_requests_wait_for_the_emailed_link(db):
     again = public_request(db, email=request.subject_email, now=T0 + timedelta(hours=1))
     assert again is request  # filing again before confirming resumes the same request
     with pytest.raises(DomainError, match="expired"):
-        requests.verify(db.session, request, now=T0 + timedelta(hours=50))
-    assert requests.verify(db.session, request, now=T0 + timedelta(hours=2)) is True
+        intake.verify(db.session, request, now=T0 + timedelta(hours=50))
+    assert intake.verify(db.session, request, now=T0 + timedelta(hours=2)) is True
     assert request.status is RequestStatus.verified
-    assert requests.verify(db.session, request, now=T0 + timedelta(hours=3)) is False
+    assert intake.verify(db.session, request, now=T0 + timedelta(hours=3)) is False
 
 
 def test_rejected_input_changes_nothing(db):
     before = db.session.scalar(select(func.count(PrivacyRequest.id)))
     with pytest.raises(DomainError) as error:
-        requests.file_request(db.session, request_type="rectification", email=email(), channel=RequestChannel.officer)
+        intake.file_request(db.session, request_type="rectification", email=email(), channel=RequestChannel.officer)
     assert error.value.field == "details"
     with pytest.raises(DomainError):
-        requests.file_request(db.session, request_type="teleport", email=email())
+        intake.file_request(db.session, request_type="teleport", email=email())
     with pytest.raises(DomainError):
-        requests.file_request(db.session, request_type="access", email="not-an-email")
+        intake.file_request(db.session, request_type="access", email="not-an-email")
     with pytest.raises(DomainError):
-        requests.file_request(db.session, request_type="access", email=email(), dealer_id=987654)
+        intake.file_request(db.session, request_type="access", email=email(), dealer_id=987654)
     assert db.session.scalar(select(func.count(PrivacyRequest.id))) == before
 
 
 def test_only_verified_requests_are_processed(db):
-    from app.privacy.processing import request_processing
+    from app.privacy.requests.processing import request_processing
 
     pending = public_request(db)
     with pytest.raises(DomainError):

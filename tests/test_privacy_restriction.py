@@ -29,8 +29,8 @@ from app.models import (
     Sale,
     SaleStatus,
 )
-from app.privacy import processing, requests, restriction
-from app.privacy.recipients import notify_recipients
+from app.privacy.requests import intake, processing, restriction
+from app.privacy.requests.recipients import notify_recipients
 from tests.privacy_support import user_id
 
 A, B = "north-motors", "south-cars"
@@ -121,10 +121,10 @@ def acting_user(db, dealer_id: int | None) -> int:
 def file_and_process(db, request_type: RequestType, email: str, dealer_id: int | None, **kw) -> int:
     """File a request as the dealer's admin (for the dealer's client), ask for processing,
     commit, enqueue on the test queue."""
-    from app.privacy.queueing import enqueue_unique, request_job_id
+    from app.privacy.requests.queueing import enqueue_unique, request_job_id
 
     actor = acting_user(db, dealer_id)
-    request = requests.file_request(
+    request = intake.file_request(
         db.session, request_type=request_type, email=email, dealer_id=dealer_id,
         channel=RequestChannel.dealer_admin if dealer_id else RequestChannel.officer, actor_id=actor, **kw,
     )
@@ -280,7 +280,7 @@ def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(
 
 
 def test_restriction_job_is_idempotent(app, db, dealer_ids):
-    from app.privacy.queueing import enqueue_unique, request_job_id
+    from app.privacy.requests.queueing import enqueue_unique, request_job_id
 
     p = make_person(db, dealer_ids[A])
     disclose(db, p, f"finance-{uid()}@bank.example")
@@ -335,7 +335,7 @@ def test_lifting_tells_the_person_first_and_keeps_the_rows_restricted_until_then
 def test_lifting_is_refused_unless_a_restriction_is_in_place(app, db, dealer_ids):
     p = make_person(db, dealer_ids[A])
     officer = acting_user(db, dealer_ids[A])
-    open_request = requests.file_request(
+    open_request = intake.file_request(
         db.session, request_type=RequestType.restriction, email=p.email, dealer_id=dealer_ids[A],
         channel=RequestChannel.dealer_admin, actor_id=officer,
     )

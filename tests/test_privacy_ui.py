@@ -20,7 +20,7 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import requests
+from app.privacy.requests import intake
 from tests.privacy_support import reload, user_id
 
 LIST = "/privacyrequestview/list/"
@@ -37,7 +37,7 @@ def new_email() -> str:
 
 def file(db, *, days_ago: float = 0, dealer_id=None, request_type=RequestType.access, email=None, **kw) -> PrivacyRequest:
     """A request filed by the officer (so already verified), received ``days_ago``."""
-    request = requests.file_request(
+    request = intake.file_request(
         db.session,
         request_type=request_type,
         email=email or new_email(),
@@ -85,7 +85,7 @@ def test_queue_is_sorted_by_due_date_with_overdue_and_due_soon_badges(db, login,
     later = file(db, days_ago=10, dealer_id=fresh_dealer)  # due in 20 days
     overdue = file(db, days_ago=31, dealer_id=fresh_dealer)  # due yesterday
     closed = file(db, days_ago=40, dealer_id=fresh_dealer)
-    requests.cancel(db.session, closed)
+    intake.cancel(db.session, closed)
     db.session.commit()
     soon = file(db, days_ago=27, dealer_id=fresh_dealer)  # due in 3 days
 
@@ -427,7 +427,7 @@ def place_export(app, db, item: PrivacyRequest, store) -> bytes:
     import io
     import zipfile
 
-    from app.privacy import export
+    from app.privacy.requests import export
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app.accounts import create_user
+from app.provisioning import create_user
 from config import DEMO_PASSWORD
 from tests.conftest import Browser
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import PrivacyRequest, PrivacyRequestEvent, RequestChannel, RequestStatus, RequestType
-from app.privacy import requests
+from app.privacy.requests import intake
 from tests.privacy_support import reload, run_worker
 
 URL = "/api/v1/privacy_request/"
@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 def file(db, request_type=RequestType.objection) -> PrivacyRequest:
-    request = requests.file_request(
+    request = intake.file_request(
         db.session, request_type=request_type, email=f"away-{uuid.uuid4().hex[:12]}@example.org", channel=RequestChannel.officer
     )
     db.session.commit()
@@ -127,7 +127,7 @@ def test_reconcile_finds_a_request_committed_in_progress_without_a_job(app, db, 
     from rq.job import Job
 
     from app.extensions import redis_connection
-    from app.privacy.processing import reconcile
+    from app.privacy.requests.processing import reconcile
 
     item = file(db)
     away = f"redis://127.0.0.1:{free_port()}/0"
@@ -261,8 +261,8 @@ STREAM = int(os.environ.get("REDIS_RESTART_REQUESTS", "1000" if os.environ.get("
 
 
 def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, monkeypatch, redis_server):
-    from app.privacy.processing import reconcile, request_processing
-    from app.privacy.queueing import try_enqueue_request
+    from app.privacy.requests.processing import reconcile, request_processing
+    from app.privacy.requests.queueing import try_enqueue_request
 
     started = time.monotonic()
     monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)

@@ -49,7 +49,8 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy import erasure, requests, retention
+from app.privacy.lifecycle import retention
+from app.privacy.requests import erasure, intake
 from app.security import DEALER_ADMIN, DEALER_STAFF
 from tests.privacy_support import run_worker, user_id
 
@@ -81,7 +82,7 @@ class Made:
         return dealer
 
     def user(self, dealer: Dealer, role: str, language: str | None = None, active: bool = True) -> DealerUser:
-        from app.accounts import create_user
+        from app.provisioning import create_user
 
         name = f"ret-{tag()}"
         user = create_user(name, "retention-password", f"{name}@dealer.example", role, dealer.slug, language=language)
@@ -92,7 +93,7 @@ class Made:
         return user
 
     def request(self, dealer: Dealer | None, filed_at: datetime) -> PrivacyRequest:
-        request = requests.file_request(
+        request = intake.file_request(
             self.db.session,
             request_type=RequestType.access,
             email=f"person-{tag()}@example.org",
@@ -353,7 +354,7 @@ def test_a_deactivated_user_is_anonymised_after_30_days(db, made, as_of):
 
 
 def test_a_failing_unit_is_counted_and_the_others_go_ahead(db, made, as_of, monkeypatch):
-    from app.privacy import accounts
+    from app.privacy.lifecycle import accounts
 
     retention.run_sweeps(["deactivated_users"], as_of=as_of)
     dealer = made.dealer()
@@ -394,7 +395,7 @@ def sweep_lines(output: str, name: str) -> list[str]:
 
 
 def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, db, made):
-    from app.privacy.accounts import terminate_dealer
+    from app.privacy.lifecycle.accounts import terminate_dealer
 
     terminated_at = utcnow() - timedelta(days=30)
     # Day 30 starts at 00:00 UTC: the day's cron run (and `--as-of <day>`) finds it.
@@ -442,7 +443,7 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
 def test_a_dry_run_of_all_sweeps_reports_what_the_real_run_does_with_no_row_counted_twice(app, db, made, store):
     """Rows a terminated dealer shares with other sweeps (its export expiring at day 30,
     page views and sent mail past their retention) are counted by one sweep only."""
-    from app.privacy.accounts import terminate_dealer
+    from app.privacy.lifecycle.accounts import terminate_dealer
 
     terminated_at = utcnow() - timedelta(days=30)
     day_30 = datetime.combine(terminated_at.date() + timedelta(days=30), datetime.min.time(), tzinfo=UTC)
@@ -502,7 +503,7 @@ def test_deadline_reminders_go_once_per_state_in_each_recipients_language(app, d
     overdue = made.request(None, as_of - timedelta(days=31))  # the whole platform's, a day late
     on_time = made.request(dealer, as_of - timedelta(days=20))  # due in 10 days
     closed = made.request(dealer, as_of - timedelta(days=40))
-    requests.cancel(db.session, closed, now=as_of)
+    intake.cancel(db.session, closed, now=as_of)
     db.session.commit()
     soon_ref, overdue_ref, soon_id = due_soon.reference, overdue.reference, due_soon.id
 
@@ -540,12 +541,12 @@ def test_deadline_reminders_go_once_per_state_in_each_recipients_language(app, d
 
 
 def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, as_of):
-    from app.privacy.queueing import has_live_job, request_job_id
+    from app.privacy.requests.queueing import has_live_job, request_job_id
 
     retention.run_sweeps(["reconcile_requests"], as_of=as_of)
     run_worker(app)
     request = made.request(None, as_of - timedelta(days=1))
-    requests.start(db.session, request, phase="queued", now=as_of)  # asked for, but never enqueued
+    intake.start(db.session, request, phase="queued", now=as_of)  # asked for, but never enqueued
     db.session.commit()
     assert not has_live_job(request_job_id(request.id))
 

@@ -23,8 +23,8 @@ from babel.messages.plurals import get_plural
 from flask_babel.speaklater import LazyString
 from sqlalchemy import types as sa_types
 
-from app import catalogues
-from app.catalogues import SOURCE_LANGUAGE, catalogue_path, languages, read_catalogue
+from app.i18n import catalogues
+from app.i18n.catalogues import SOURCE_LANGUAGE, catalogue_path, languages, read_catalogue
 
 TRANSLATED = [code for code in languages() if code != SOURCE_LANGUAGE]
 
@@ -138,7 +138,7 @@ def test_the_gate_notices_what_it_is_for(catalogue):
 
 def test_fab_screens_are_translated_in_every_language(catalogue, app):
     """FAB ships German but no Ukrainian: our catalogues carry FAB's messages
-    (app/fab_strings.py), so its login, list, search and account screens are translated."""
+    (app/i18n/fab_strings.py), so its login, list, search and account screens are translated."""
     import flask_appbuilder
 
     fab_dir = Path(flask_appbuilder.__file__).parent
@@ -152,7 +152,7 @@ def test_fab_screens_are_translated_in_every_language(catalogue, app):
             found.add((message, context))
     ours = catalogues.keys_of(catalogue["uk"])
     missing = found - ours
-    assert not missing, "FAB messages missing from app/fab_strings.py:" + _show(missing)
+    assert not missing, "FAB messages missing from app/i18n/fab_strings.py:" + _show(missing)
 
 
 def test_fab_translations_come_first_and_ours_after_them(app):

@@ -22,9 +22,9 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import erasure, export, processing, requests
-from app.privacy.queueing import enqueue_request
-from app.privacy.usage import DURATION_CAP, ViewMark, record_page_view
+from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_view
+from app.privacy.requests import erasure, export, intake, processing
+from app.privacy.requests.queueing import enqueue_request
 from config import DEMO_PASSWORD
 from tests.conftest import CSRF_RE
 from tests.privacy_support import run_worker, user_id
@@ -35,7 +35,7 @@ BROWSER = "UsageTest/1.0 (X11; Linux x86_64)"
 @pytest.fixture
 def person(app, db):
     """A dealer user of this test alone: (username, id, e-mail)."""
-    from app.accounts import create_user
+    from app.provisioning import create_user
 
     tag = uuid.uuid4().hex[:8]
     user = create_user(f"usage-{tag}", DEMO_PASSWORD, f"usage-{tag}@example.org", "DealerStaff", "north-motors", "Uma", f"Usage{tag}", check_policy=False)
@@ -136,7 +136,7 @@ def test_a_new_sign_in_starts_a_new_session(login, db, person):
 def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded(app, login, api, db, person):
     username, _, _ = person
     officer = user_id(db, "privacy")
-    request = requests.file_request(db.session, request_type=RequestType.access, email=f"nobody-{uuid.uuid4().hex[:6]}@example.org", channel=RequestChannel.officer, actor_id=officer)
+    request = intake.file_request(db.session, request_type=RequestType.access, email=f"nobody-{uuid.uuid4().hex[:6]}@example.org", channel=RequestChannel.officer, actor_id=officer)
     db.session.commit()
     before = view_count(db)
 
@@ -156,11 +156,11 @@ def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded
 
 
 def test_public_pages_with_secret_links_are_not_recorded_for_a_signed_in_user(app, login, db, person, dealer_ids):
-    from app.privacy import consent
-    from app.privacy.links import VERIFY, make_token
+    from app.privacy.consent import ledger as consent
+    from app.privacy.requests.links import VERIFY, make_token
 
     username, uid, email = person
-    filed = requests.file_request(db.session, request_type=RequestType.access, email=f"secret-{uuid.uuid4().hex[:6]}@example.org")
+    filed = intake.file_request(db.session, request_type=RequestType.access, email=f"secret-{uuid.uuid4().hex[:6]}@example.org")
     db.session.commit()
     verify = f"/privacy/request/verify/{make_token(VERIFY, filed.id)}"
     unsubscribe = consent.unsubscribe_url(dealer_ids["north-motors"], email, db.session)
@@ -200,12 +200,12 @@ def test_a_failing_log_never_breaks_the_page_and_logs_no_personal_data(login, db
     def broken(*args, **kwargs):
         raise RuntimeError(f"boom {email}")
 
-    monkeypatch.setattr("app.usage_log.record_page_view", broken)
+    monkeypatch.setattr("app.usage_tracking.record_page_view", broken)
     # Alembic's fileConfig (run by `forecourt init` in the session fixture) disables
     # loggers that existed before it; the app's logging is not what is tested here.
-    monkeypatch.setattr(logging.getLogger("app.usage_log"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("app.usage_tracking"), "disabled", False)
     browser = login(username)
-    with caplog.at_level(logging.WARNING, logger="app.usage_log"):
+    with caplog.at_level(logging.WARNING, logger="app.usage_tracking"):
         response = browser.get("/carmodelview/list/?q=secret", headers={"User-Agent": BROWSER})
     assert response.status_code == 200 and "<html" in response.get_data(as_text=True).lower()
     assert views_of(db, uid) == []
@@ -243,7 +243,7 @@ def test_an_access_export_holds_the_users_page_views_and_no_one_elses(app, login
     browser.get("/clientmodelview/list/?page=3", headers={"User-Agent": BROWSER})
     login("north-motors-admin").get("/salemodelview/list/")  # someone else's view
 
-    request = requests.file_request(db.session, request_type=RequestType.access, email=email, channel=RequestChannel.officer, actor_id=user_id(db, "privacy"))
+    request = intake.file_request(db.session, request_type=RequestType.access, email=email, channel=RequestChannel.officer, actor_id=user_id(db, "privacy"))
     db.session.commit()
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
@@ -271,7 +271,7 @@ def test_an_erasure_deletes_the_users_page_views(app, login, db, person):
     assert len(views_of(db, uid)) == 1
 
     officer = user_id(db, "privacy")
-    request = requests.file_request(db.session, request_type=RequestType.erasure, email=email, channel=RequestChannel.officer, actor_id=officer)
+    request = intake.file_request(db.session, request_type=RequestType.erasure, email=email, channel=RequestChannel.officer, actor_id=officer)
     db.session.commit()
     shown = erasure.preview(db.session, request, actor_id=officer)
     db.session.commit()

@@ -20,11 +20,11 @@ from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
-from app.privacy import requests as request_service
-from app.privacy.processing import request_processing
-from app.privacy.progress import percent
-from app.privacy.queueing import job_meta
-from app.privacy.subjects import mask
+from app.privacy.requests import intake as request_service
+from app.privacy.requests.processing import request_processing
+from app.privacy.requests.progress import percent
+from app.privacy.requests.queueing import job_meta
+from app.privacy.requests.subjects import mask
 from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
 from app.views.privacy import (
     compute_erasure_preview,

@@ -177,7 +177,7 @@ def choices(enum_class: type[enum.Enum]) -> list[tuple[str, LazyString | str]]:
     return [(member.name, lazy_label(member)) for member in enum_class]
 
 
-# The phases a privacy job reports (app.privacy.progress), for the request page's progress.
+# The phases a privacy job reports (app.privacy.requests.progress), for the request page's progress.
 PHASE_LABELS: dict[str, LazyString] = {
     "queued": lazy_pgettext("job phase", "Queued"),
     "exporting": lazy_pgettext("job phase", "Exporting"),

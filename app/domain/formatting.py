@@ -1,7 +1,7 @@
 """Display formatting in the active locale and time zone; storage stays in minor units
 and UTC, and machine-readable output (API JSON, export CSV/JSON) never comes through here.
 
-The locale and the time zone are the request's (``app.i18n``: the user's language, the
+The locale and the time zone are the request's (``app.i18n.web``: the user's language, the
 dealer's time zone) or the ones a job forces for its recipient.
 """
 

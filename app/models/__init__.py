@@ -56,8 +56,8 @@ def _before_flush(session, flush_context, instances) -> None:
     from app.domain.inventory import record_car_history
     from app.domain.sales import apply_sales_to_cars
     from app.domain.tenancy import check_tenant_references
-    from app.privacy.accounts import track_user_deactivation
-    from app.privacy.policy import check_published_versions
+    from app.privacy.lifecycle.accounts import track_user_deactivation
+    from app.privacy.transparency.policy import check_published_versions
 
     for obj in session.dirty:
         if isinstance(obj, INSERT_ONLY) and session.is_modified(obj):
@@ -81,7 +81,7 @@ def _before_flush(session, flush_context, instances) -> None:
                 flag_possible_duplicates(session, obj)
         if isinstance(obj, Client):
             check_marketing_consent(obj)
-    from app.privacy.consent import record_marketing_changes
+    from app.privacy.consent.ledger import record_marketing_changes
 
     record_marketing_changes(session)  # every change of marketing consent is in the ledger
 
@@ -90,8 +90,8 @@ def register_model_events() -> None:
     """Install the flush-time rules once per process."""
     from app.extensions import db
     from app.privacy.files import forget_files, remove_files
-    from app.privacy.notices import enqueue_after_commit, forget_after_rollback
-    from app.privacy.queueing import enqueue_pending, forget_pending
+    from app.mail.notices import enqueue_after_commit, forget_after_rollback
+    from app.privacy.requests.queueing import enqueue_pending, forget_pending
 
     if not event.contains(db.session, "before_flush", _before_flush):
         event.listen(db.session, "before_flush", _before_flush)

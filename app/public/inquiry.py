@@ -2,7 +2,7 @@
 opt-in (the link mailed to the address), and withdrawing marketing consent (the one-click
 link of every marketing e-mail and the withdrawal page).
 
-Rules live in ``app.privacy.inquiries`` and ``app.privacy.consent``. The visitor's IP
+Rules live in ``app.privacy.consent.public_inquiry`` and ``app.privacy.consent.ledger``. The visitor's IP
 address is handed to them, which keep it only when the dealer records IPs; rate limits
 count a keyed hash of it, never the address itself.
 """
@@ -17,11 +17,13 @@ from sqlalchemy import select
 
 from app.domain import DomainError
 from app.extensions import csrf, db
-from app.i18n import SESSION_KEY
+from app.i18n.web import SESSION_KEY
 from app.models import ConsentMethod, Dealer
-from app.privacy import consent, inquiries, opt_in
-from app.privacy.links import LinkError
-from app.privacy.policy import current_version
+from app.privacy.consent import ledger as consent
+from app.privacy.consent import opt_in
+from app.privacy.consent import public_inquiry as inquiries
+from app.privacy.requests.links import LinkError
+from app.privacy.transparency.policy import current_version
 from app.public import public_bp
 from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm
 from app.public.limits import rate_limited

@@ -16,7 +16,7 @@ from app.domain.policy_text import render_policy, sections
 from app.extensions import db
 from app.models import PolicyVersion
 from app.models.base import utcnow
-from app.privacy import policy, subprocessors
+from app.privacy.transparency import policy, subprocessors
 from app.public import public_bp
 
 log = logging.getLogger(__name__)

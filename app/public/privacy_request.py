@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from app.domain import DomainError
 from app.extensions import db
-from app.i18n import SESSION_KEY
+from app.i18n.web import SESSION_KEY
 from app.models import (
     Dealer,
     DealerStatus,
@@ -32,11 +32,11 @@ from app.models import (
     RequestStatus,
 )
 from app.models.base import utcnow
-from app.privacy import requests
-from app.privacy.links import VERIFY, LinkError, read_token
+from app.privacy.requests import intake
+from app.privacy.requests.links import VERIFY, LinkError, read_token
 from app.public import public_bp
-from app.public.forms import REQUEST_TYPES, PrivacyRequestForm
 from app.public.limits import rate_limited
+from app.public.privacy_request_forms import REQUEST_TYPES, PrivacyRequestForm
 
 TYPE_LABELS = {request_type: label for request_type, label, _text in REQUEST_TYPES}
 
@@ -69,7 +69,7 @@ def privacy_request_form():
     form = PrivacyRequestForm(_active_dealers())
     if form.validate_on_submit():
         try:
-            filed = requests.file_request(
+            filed = intake.file_request(
                 db.session,
                 request_type=form.request_type.data,
                 email=form.email.data,
@@ -136,7 +136,7 @@ def _verify(token: str):
         return _link_expired()
     if request.method == "POST":  # CSRFProtect has checked the token
         try:
-            requests.verify(db.session, privacy_request)
+            intake.verify(db.session, privacy_request)
         except DomainError:
             db.session.rollback()
             return _link_expired()

@@ -1,5 +1,5 @@
 """A dealer's Account page (the data export tool and termination) and the termination
-that Staff perform from the dealer page. Thin: the rules live in ``app.privacy.accounts``."""
+that Staff perform from the dealer page. Thin: the rules live in ``app.privacy.lifecycle.accounts``."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from app.domain import DomainError
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
-from app.privacy import accounts
-from app.privacy.progress import percent
+from app.privacy.lifecycle import accounts
+from app.privacy.requests.progress import percent
 from app.tenancy import NO_DEALER, current_dealer_id, current_user
 from app.views.privacy_forms import ConfirmForm
 

@@ -2,7 +2,7 @@
 72-hour countdown, the add/edit forms grouped by the Art. 33(3) items, and the breach page
 with the dealers told and the form that tells more of them.
 
-Thin: the rules live in ``app.privacy.breaches``. Times are typed and shown in the user's
+Thin: the rules live in ``app.privacy.transparency.breaches``. Times are typed and shown in the user's
 time zone (Babel's), stored in UTC.
 """
 
@@ -31,7 +31,7 @@ from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Breach, BreachStatus, Dealer, DealerStatus
 from app.models.base import utcnow
-from app.privacy import breaches
+from app.privacy.transparency import breaches
 from app.tenancy import current_user
 
 COUNTDOWN_CSS = {

@@ -1,6 +1,6 @@
 """The consent ledger, read-only for everyone: the privacy officer sees every dealer's
 records, a dealer's users their own (``TenantModelView``). Enum values and times are
-shown translated by ``app.localised``."""
+shown translated by ``app.i18n.localised``."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.datamodel import ForecourtInterface
 from app.domain.text import web_address
 from app.extensions import db
-from app.forms import DomainRule, OptionalCheckboxesMixin, single_line_validators
+from app.form_fields import DomainRule, OptionalCheckboxesMixin, single_line_validators
 from app.models import Dealer, DealerSocialLink
 from app.tenancy import PermittedRelatedViewsMixin, TenantModelView, current_user
 from app.views.account import DealerTerminationMixin

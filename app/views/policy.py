@@ -1,6 +1,6 @@
 """The privacy policy's versions (drafts, the Publish step) and the sub-processor list.
 
-Thin: the rules live in ``app.privacy.policy`` and ``app.privacy.subprocessors``; a
+Thin: the rules live in ``app.privacy.transparency.policy`` and ``app.privacy.transparency.subprocessors``; a
 published version is refused there and again at flush time, whatever this view does.
 """
 
@@ -25,10 +25,10 @@ from app.domain import DomainError
 from app.domain.formatting import format_date, format_datetime
 from app.domain.policy_text import render_policy
 from app.extensions import db
-from app.forms import OptionalCheckboxesMixin
+from app.form_fields import OptionalCheckboxesMixin
 from app.models import PolicyVersion, SubProcessor
 from app.models.base import utcnow
-from app.privacy import policy, subprocessors
+from app.privacy.transparency import policy, subprocessors
 from app.tenancy import current_user
 
 POLICY_LABELS = {

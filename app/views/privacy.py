@@ -25,12 +25,12 @@ from app.domain.enum_labels import phase_label
 from app.domain.formatting import format_date, format_datetime
 from app.extensions import db
 from app.models import CLOSED_STATUSES, PrivacyRequest, RequestStatus, RequestType
-from app.privacy import requests as request_service
-from app.privacy.processing import request_processing
-from app.privacy.progress import percent
-from app.privacy.queueing import Enqueued, job_meta, try_enqueue_request
 from app.privacy.registry import entry_for
-from app.privacy.subjects import Subject, mask, rows_of
+from app.privacy.requests import intake as request_service
+from app.privacy.requests.processing import request_processing
+from app.privacy.requests.progress import percent
+from app.privacy.requests.queueing import Enqueued, job_meta, try_enqueue_request
+from app.privacy.requests.subjects import Subject, mask, rows_of
 from app.tenancy import TenantModelView, current_dealer_id, current_user
 from app.views.privacy_forms import (
     REQUEST_TYPE_LABELS,
@@ -229,7 +229,7 @@ class PrivacyRequestView(TenantModelView):
         None when the request takes no corrections (now)."""
         if item.request_type is not RequestType.rectification or item.status is not RequestStatus.verified:
             return None
-        from app.privacy.rectification import editable_columns
+        from app.privacy.requests.rectification import editable_columns
 
         proposed = {(c["table"], str(c["pk"]), c["column"]): c.get("new") for c in item.rectification_proposal or []}
         subject = Subject.of(item)
@@ -395,7 +395,7 @@ class PrivacyRequestView(TenantModelView):
     @permission_name("process")
     def lift(self, pk):
         def run(item):
-            from app.privacy import restriction
+            from app.privacy.requests import restriction
 
             if item.request_type is not RequestType.restriction or item.status is not RequestStatus.completed:
                 raise DomainError(_l("Only a completed restriction can be lifted."))
@@ -431,7 +431,7 @@ def not_queued_message(reference: str):
 
 def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
     """What the erasure will do, per table; stored on the request for the operator to confirm."""
-    from app.privacy import erasure
+    from app.privacy.requests import erasure
 
     return erasure.preview(db.session, item, actor_id=actor_id)
 
@@ -439,20 +439,20 @@ def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
 def _rectification_diff(item: PrivacyRequest) -> list[dict]:
     if not item.rectification_proposal:
         return []
-    from app.privacy.rectification import diff
+    from app.privacy.requests.rectification import diff
 
     return diff(item, db.session)
 
 
 def propose_rectification(item: PrivacyRequest, changes: list[dict], actor_id: int | None) -> None:
-    from app.privacy import rectification
+    from app.privacy.requests import rectification
 
     rectification.propose(db.session, item, changes, actor_id)
 
 
 def export_download(item: PrivacyRequest, actor_id: int | None):
     """The export ZIP, never cached, each download logged; a 404 when there is none."""
-    from app.privacy.export import ExportUnavailable
+    from app.privacy.requests.export import ExportUnavailable
     from app.public.downloads import download_response
 
     try:

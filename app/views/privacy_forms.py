@@ -25,7 +25,7 @@ from app.models import (
     RequestStatus,
     RequestType,
 )
-from app.privacy import requests
+from app.privacy.requests import intake
 from config import Config
 
 REQUEST_TYPE_LABELS = {
@@ -153,7 +153,7 @@ def file_on_behalf(
         email = email or client.email
         phone = phone or client.phone
         name = name or client.full_name
-    return requests.file_request(
+    return intake.file_request(
         session,
         request_type=request_type,
         email=email,

@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from wtforms import SelectField
 
-from app.i18n import SESSION_KEY, language_choices
+from app.i18n.languages import language_choices
+from app.i18n.web import SESSION_KEY
 
 
 def _choices() -> list[tuple[str, str]]:

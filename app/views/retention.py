@@ -14,7 +14,7 @@ from markupsafe import Markup
 from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.models import RetentionEvent
-from app.privacy.retention import SWEEPS
+from app.privacy.lifecycle.retention import SWEEPS
 from app.tenancy import TenantModelView
 
 KIND_LABELS = {

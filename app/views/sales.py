@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from app.datamodel import ForecourtInterface
 from app.domain.sales import validate_sale
 from app.extensions import db
-from app.forms import currency_field, money_field
+from app.form_fields import currency_field, money_field
 from app.models import Sale
 from app.tenancy import TenantModelView
 from app.views.labels import SALE_LABELS

@@ -19,7 +19,7 @@ from app.auth.editors import account_of, assignable_role_names, editor_account, 
 from app.auth.forms import confirm_password_field, new_password_field
 from app.domain.grants import GrantRefused, check_delete, check_manage, check_user
 from app.extensions import db
-from app.i18n import language_name
+from app.i18n.languages import language_name
 from app.tenancy import TenantActionsMixin, current_dealer_id, tenant_filters
 from app.views.profile import language_field
 

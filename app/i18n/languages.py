@@ -1,4 +1,5 @@
-"""Which language a person sees, and their saved preference; no HTTP in here.
+"""Which language a person sees, their saved preference, and the time zone dates are
+formatted in; no HTTP in here (jobs use it as well as requests).
 
 The order (issue 5): a signed-in user's saved preference, then the language chosen in the
 switcher, then the browser's ``Accept-Language``, then the default (English).
@@ -6,14 +7,19 @@ switcher, then the browser's ``Accept-Language``, then the default (English).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 
 DEFAULT_LANGUAGE = "en"
+FORCED_TIMEZONE = "forecourt_forced_timezone"  # g key: a job formats dates in this zone
 
 
 def N_(text: str) -> str:
@@ -71,3 +77,40 @@ def save_preferred_language(session: Session, user_id: int, language: str | None
     if user is None:
         return
     user.preferred_language = check_language(language, supported)
+
+
+def supported_languages() -> dict[str, dict[str, str]]:
+    return current_app.config["LANGUAGES"]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, name in its own language) for select fields; a callable for WTForms."""
+    return [(code, language["name"]) for code, language in supported_languages().items()]
+
+
+def language_name(code: str | None) -> str:
+    language = supported_languages().get(code or "")
+    return language["name"] if language else ""
+
+
+def user_language(user: Any | None) -> str:
+    """The language to write to ``user`` in (mails, summaries): their saved preference."""
+    saved = getattr(user, "preferred_language", None)
+    return saved if saved in supported_languages() else current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def force_timezone(name: str | None) -> Iterator[None]:
+    """Format dates in ``name`` (e.g. a dealer's zone) inside the block; None: the default."""
+    previous = g.get(FORCED_TIMEZONE)
+    setattr(g, FORCED_TIMEZONE, name or current_app.config.get("DEFAULT_TIMEZONE", "UTC"))
+    refresh()
+    try:
+        yield
+    finally:
+        setattr(g, FORCED_TIMEZONE, previous)
+        refresh()
+
+
+def dealer_timezone(dealer: Any | None) -> str:
+    return getattr(dealer, "timezone", None) or current_app.config.get("DEFAULT_TIMEZONE", "UTC")

@@ -1,5 +1,5 @@
 """The web side of the usage log: after each successful HTML page of a signed-in user,
-hand the page view to ``app.privacy.usage`` (thin; the rules live there).
+hand the page view to ``app.privacy.lifecycle.usage_log`` (thin; the rules live there).
 
 Only GET pages (2xx, ``text/html``) count: never static files, the REST API, JSON (the
 status the progress bars poll), the health check, anonymous pages or the public blueprint
@@ -18,7 +18,7 @@ from flask import Flask, Response, request, session
 from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy.orm import Session
 
-from app.privacy.usage import ViewMark, record_page_view
+from app.privacy.lifecycle.usage_log import ViewMark, record_page_view
 
 log = logging.getLogger(__name__)
 

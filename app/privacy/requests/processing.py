@@ -17,7 +17,7 @@ from app.domain import DomainError
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
-from app.privacy import requests
+from app.privacy.requests import intake
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def request_processing(session: Session, request: PrivacyRequest, actor_id: int 
         request.erasure_confirmed_by_id = actor_id
     if request.request_type is RequestType.rectification and not request.rectification_proposal:
         raise DomainError(_l("Enter the corrected values before you process a rectification."))
-    requests.start(session, request, phase="queued", actor_id=actor_id)
+    intake.start(session, request, phase="queued", actor_id=actor_id)
 
 
 def process(request_id: int) -> str:
@@ -50,7 +50,7 @@ def process(request_id: int) -> str:
 
 
 def _handlers():
-    from app.privacy import erasure, export, rectification, restriction
+    from app.privacy.requests import erasure, export, rectification, restriction
 
     return {
         RequestType.access: export.run_export,
@@ -66,7 +66,7 @@ def _handlers():
 def reconcile(dry_run: bool = False) -> int:
     """Re-enqueue every request in progress that has no live job; returns how many
     (``dry_run``: how many it would)."""
-    from app.privacy.queueing import enqueue_request, has_live_job, request_job_id
+    from app.privacy.requests.queueing import enqueue_request, has_live_job, request_job_id
 
     ids = db.session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)).all()
     db.session.rollback()
@@ -86,6 +86,6 @@ def reconcile_jobs() -> dict[str, int]:
     and the outbox messages not yet sent whose job was lost, so that lost work resumes
     within two minutes. Cheap when nothing is lost: one query each and a Redis look-up per
     row found."""
-    from app.privacy.mailer import LOST_AFTER, resend_unsent
+    from app.mail.sending import LOST_AFTER, resend_unsent
 
     return {"privacy_requests": reconcile(), "mail": resend_unsent(older_than=LOST_AFTER)}

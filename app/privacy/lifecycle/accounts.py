@@ -37,6 +37,8 @@ from sqlalchemy import and_, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.mail import notices
+from app.mail.audience import user_language
 from app.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -55,10 +57,9 @@ from app.models import (
     RetentionEvent,
 )
 from app.models.base import utcnow
-from app.privacy import notices, requests
-from app.privacy.audience import user_language
 from app.privacy.files import remove_after_commit
-from app.privacy.retention import mail_cutoff, usage_log_cutoff
+from app.privacy.lifecycle.retention import mail_cutoff, usage_log_cutoff
+from app.privacy.requests import intake
 from app.security import DEALER_ADMIN, DealerUser
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
 
 
 def _anonymise_users(session: Session, user_ids: list[int], as_of: datetime) -> None:
-    from app.privacy.erasure import anonymise_user_row
+    from app.privacy.requests.erasure import anonymise_user_row
 
     for user_id in user_ids:
         user = session.get(DealerUser, user_id)
@@ -239,9 +240,9 @@ def request_account_export(session: Session, dealer_id: int, actor_id: int, now:
 
 
 def _file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: int | None, now: datetime) -> PrivacyRequest:
-    from app.privacy.queueing import enqueue_after_commit
+    from app.privacy.requests.queueing import enqueue_after_commit
 
-    request = requests.file_request(
+    request = intake.file_request(
         session,
         request_type=RequestType.account_export,
         email=owner.email,
@@ -251,7 +252,7 @@ def _file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: 
         actor_id=actor_id,
         now=now,
     )
-    requests.start(session, request, phase="queued", actor_id=actor_id, now=now)
+    intake.start(session, request, phase="queued", actor_id=actor_id, now=now)
     session.flush()
     enqueue_after_commit(session, request.id)
     return request
@@ -464,7 +465,7 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
 def erased_models() -> list[type]:
     """Dealer-owned models erased at 3 years, children before parents."""
     from app.extensions import db
-    from app.privacy.export import account_tables
+    from app.privacy.requests.export import account_tables
 
     owned = {m.__tablename__: m for m in account_tables() if _owned_by_dealer(m) and m.__tablename__ not in KEPT_AFTER_ERASURE}
     order = [t.name for t in db.metadata.sorted_tables]
@@ -494,7 +495,7 @@ def _owned(model: type, dealer_id: int, as_of: datetime):
 
 def _photo_files(session: Session, where) -> None:
     """The photos' files go once the deletion of their rows is committed."""
-    from app.privacy.export import data_dir
+    from app.privacy.requests.export import data_dir
 
     root = data_dir().resolve()
     paths = [(root / p).resolve() for p in session.scalars(select(CarPhoto.file_path).where(where)) if p]
@@ -570,7 +571,7 @@ class _AccountPlan:
         )
 
     def _export_files(self) -> _Step:
-        from app.privacy.export import delete_exports_of
+        from app.privacy.requests.export import delete_exports_of
 
         session = self.session
         ids = list(session.scalars(select(PrivacyRequest.id).where(*self._exports())))
@@ -578,7 +579,7 @@ class _AccountPlan:
 
     def _account_export_requests(self) -> _Step:
         """The admins' addresses on the account's closed export requests go with them."""
-        from app.privacy.erasure import _pseudonymise_request
+        from app.privacy.requests.erasure import _pseudonymise_request
 
         session = self.session
         ids = list(
@@ -601,7 +602,7 @@ class _AccountPlan:
 
     def _restrictions(self) -> list[_Step]:
         """Kept business records: hidden from everyone but the privacy officer, read-only."""
-        from app.privacy.export import account_tables
+        from app.privacy.requests.export import account_tables
 
         session, steps = self.session, []
         deleted = {m.__tablename__ for m in ACCOUNT_DATA} | {"page_view"}
@@ -654,7 +655,7 @@ def _empty_profile(session: Session, dealer_id: int) -> None:
 
 def _mail_steps(session: Session, as_of: datetime, addresses: Sequence[str], dealer_only: Sequence[str] = (), dealer_id: int | None = None) -> list[_Step]:
     """E-mails sent to the addresses are emptied (unsent ones once they are sent)."""
-    from app.privacy.erasure import _scrub_message
+    from app.privacy.requests.erasure import _scrub_message
 
     if not addresses and not dealer_only:
         return []
@@ -707,7 +708,7 @@ def _delete_step(session: Session, model: type, where, before: Callable | None =
     count = _rows(session, model, where)
 
     def run() -> None:
-        from app.privacy.erasure import delete_rows
+        from app.privacy.requests.erasure import delete_rows
 
         after = before(session, where) if before is not None else None
         delete_rows(session, model, where)

@@ -8,7 +8,7 @@ missing here.
 
 from __future__ import annotations
 
-from app.domain.languages import N_
+from app.i18n.languages import N_
 
 FAB_MESSAGES = (
     N_("Access is Denied"),

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.mail import notices
+from app.mail.audience import active_users, user_language
 from app.models import Breach, BreachDealerNotice, BreachStatus, Dealer
 from app.models.base import utcnow
-from app.privacy import notices
-from app.privacy.audience import active_users, user_language
 from app.security import DEALER_ADMIN, DealerUser
 
 NOTICE_WITHIN = timedelta(hours=72)

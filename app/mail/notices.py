@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from app.domain.text import one_line
-from app.i18n import dealer_timezone, force_timezone
+from app.i18n.languages import dealer_timezone, force_timezone
 from app.models import MailMessage, PrivacyRequest
 
 
@@ -57,7 +57,7 @@ def enqueue_after_commit(session: Session) -> None:
     messages = session.info.pop("mail_to_send", [])
     if not messages:
         return
-    from app.privacy.queueing import enqueue_mail
+    from app.privacy.requests.queueing import enqueue_mail
 
     for message in messages:
         try:

@@ -40,8 +40,8 @@ from app.models import (
     MailMessage,
 )
 from app.models.base import utcnow
-from app.privacy.links import LinkError, public_url
-from app.privacy.policy import current_version
+from app.privacy.requests.links import LinkError, public_url
+from app.privacy.transparency.policy import current_version
 
 UNSUBSCRIBE = "marketing-unsubscribe"
 STAFF_SOURCE = "staff"
@@ -395,7 +395,7 @@ def queue_marketing_mail(
 ) -> MailMessage | None:
     """Put a marketing e-mail in the outbox with the unsubscribe footer, or None when
     the person has not consented (or withdrew, or objected)."""
-    from app.privacy.notices import queue_notice
+    from app.mail.notices import queue_notice
 
     if kind not in MARKETING_KINDS:
         raise ValueError(f"{kind!r} is not a marketing kind")

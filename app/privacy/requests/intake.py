@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.domain.contact import normalise_email, normalise_phone
+from app.mail import notices
 from app.models import (
     OPEN_STATUSES,
     Dealer,
@@ -30,8 +31,7 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import notices
-from app.privacy.subjects import subject_key
+from app.privacy.requests.subjects import subject_key
 
 RESPONSE_DAYS = 30
 MAX_EXTENSION = relativedelta(months=2)
@@ -122,7 +122,7 @@ def file_request(
 
 
 def _send_verification(session: Session, request: PrivacyRequest, now: datetime) -> None:
-    from app.privacy.links import VERIFY, make_token, public_url
+    from app.privacy.requests.links import VERIFY, make_token, public_url
 
     token = make_token(VERIFY, request.id)
     notices.queue_notice(session, "verification", request=request, verify_url=public_url(f"/privacy/request/verify/{token}"))

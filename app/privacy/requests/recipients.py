@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.mail import notices
 from app.models import Disclosure, PrivacyRequest, PrivacyRequestEvent
-from app.privacy import notices
-from app.privacy.requests import record_event
+from app.privacy.requests.intake import record_event
 
 ACTIONS = ("rectification", "erasure", "restriction")
 NOTIFIED = "recipients_notified"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.extensions import db
+from app.mail import notices
 from app.models import (
     Client,
     MailMessage,
@@ -28,11 +29,11 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import notices, progress, requests
-from app.privacy.consent import record_objection
-from app.privacy.recipients import notify_recipients
+from app.privacy.consent.ledger import record_objection
 from app.privacy.registry import Entry, entries, entry_for
-from app.privacy.subjects import Subject, client_ids, rows_of
+from app.privacy.requests import intake, progress
+from app.privacy.requests.recipients import notify_recipients
+from app.privacy.requests.subjects import Subject, client_ids, rows_of
 
 LIFT_NOTICE = "restriction_lifting"
 
@@ -67,9 +68,9 @@ def run_restriction(request_id: int) -> str:
                 row.restricted_at = now
             found[entry.table], restricted[entry.table] = len(rows), len(fresh)
             progress.report(request, "restricting", done, len(tables))
-        requests.record_event(session, request, "restricted", at=now, rows=found, newly_restricted=restricted)
+        intake.record_event(session, request, "restricted", at=now, rows=found, newly_restricted=restricted)
         notify_recipients(session, request, "restriction", clients)
-        requests.complete(session, request, now=now, restricted=sum(found.values()))
+        intake.complete(session, request, now=now, restricted=sum(found.values()))
         notices.queue_notice(session, "completed", request=request)
         session.commit()
     except Exception:
@@ -106,7 +107,7 @@ def request_lift(session: Session, request: PrivacyRequest, actor_id: int | None
         raise DomainError(_l("Nothing of this person is restricted any more."))
     message = notices.queue_notice(session, LIFT_NOTICE, request=request)
     request.restriction_lift_requested_at = utcnow()
-    requests.record_event(session, request, "restriction_lift_requested", actor_id=actor_id)
+    intake.record_event(session, request, "restriction_lift_requested", actor_id=actor_id)
     return message
 
 
@@ -141,7 +142,7 @@ def complete_lift(session: Session, request_id: int) -> int:
         for row in rows:
             row.restricted_at = None
         released[entry.table] = len(rows)
-    requests.record_event(session, request, "restriction_lifted", rows=released)
+    intake.record_event(session, request, "restriction_lifted", rows=released)
     return sum(released.values())
 
 
@@ -156,8 +157,8 @@ def run_objection(request_id: int) -> str:
         clients = session.scalars(rows_of(entry_for(Client), Subject.of(request), session)).all()
         withdrawn = record_objection(session, clients, source=f"privacy_request:{request.reference}", now=now)
         progress.report(request, "objection", len(clients), len(clients))
-        requests.record_event(session, request, "marketing_objection_recorded", at=now, clients=len(clients), consents_withdrawn=withdrawn)
-        requests.complete(session, request, now=now, clients=len(clients))
+        intake.record_event(session, request, "marketing_objection_recorded", at=now, clients=len(clients), consents_withdrawn=withdrawn)
+        intake.complete(session, request, now=now, clients=len(clients))
         notices.queue_notice(session, "completed", request=request)
         session.commit()
     except Exception:

@@ -38,8 +38,8 @@ from app.models import (
     MailMessage,
 )
 from app.models.base import utcnow
-from app.privacy import consent
-from app.privacy.links import LinkError, public_url
+from app.privacy.consent import ledger as consent
+from app.privacy.requests.links import LinkError, public_url
 
 CONFIRM = "marketing-opt-in-confirm"
 NOTICE = "marketing_confirmation"
@@ -106,7 +106,7 @@ def request_confirmation(
     """Queue the confirmation e-mail for the marketing tick on ``inquiry`` (flushed: it
     needs its id); None when the address objected to direct marketing. The caller commits
     and answers the visitor the same either way."""
-    from app.privacy.notices import queue_notice
+    from app.mail.notices import queue_notice
 
     if not inquiry.email or consent.has_objected(session, dealer.id, inquiry.email):
         return None
@@ -175,7 +175,7 @@ def _already_confirmed(session: Session, inquiry: Inquiry) -> bool:
 def _client_for(session: Session, dealer: Dealer, inquiry: Inquiry) -> Client:
     """The dealer's client with the inquiry's address (marketing consent needs a client);
     made from the inquiry when there is none. The inquiry is linked to it."""
-    from app.privacy.inquiries import existing_client
+    from app.privacy.consent.public_inquiry import existing_client
 
     client = existing_client(session, dealer, inquiry.email)
     if client is None:

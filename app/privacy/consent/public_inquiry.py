@@ -3,7 +3,7 @@
 The privacy notice must be acknowledged (never assumed); marketing consent is separate and
 optional. The inquiry is linked to the dealer's existing client with the same e-mail.
 A marketing tick changes nothing by itself: anyone can type any address, so the address
-is mailed a link and the consent counts once it is confirmed (``app.privacy.opt_in``);
+is mailed a link and the consent counts once it is confirmed (``app.privacy.consent.opt_in``);
 no link goes to an address that objected to direct marketing. Whatever the address's
 history, the visitor is answered the same.
 """
@@ -33,7 +33,8 @@ from app.models import (
     MailMessage,
 )
 from app.models.base import utcnow
-from app.privacy import consent, opt_in
+from app.privacy.consent import ledger as consent
+from app.privacy.consent import opt_in
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.domain import DomainError
 from app.extensions import db
-from app.i18n import dealer_timezone, force_timezone
+from app.i18n.languages import dealer_timezone, force_timezone
+from app.mail import notices
 from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
-from app.privacy import notices, progress, requests
-from app.privacy.links import DOWNLOAD, make_token, public_url
 from app.privacy.registry import Entry, entries, entry_for, mapped_models
-from app.privacy.subjects import Subject, client_ids, request_ids, rows_of
+from app.privacy.requests import intake, progress
+from app.privacy.requests.links import DOWNLOAD, make_token, public_url
+from app.privacy.requests.subjects import Subject, client_ids, request_ids, rows_of
 
 log = logging.getLogger(__name__)
 
@@ -472,9 +473,9 @@ def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int
     request.export_size = size
     request.export_created_at = now
     request.export_expires_at = export_expiry(request, now)
-    requests.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
+    intake.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
     if request.request_type is RequestType.account_export:
-        from app.privacy.accounts import notify_export_ready
+        from app.privacy.lifecycle.accounts import notify_export_ready
 
         notify_export_ready(session, request, download_url(request))
     else:
@@ -585,7 +586,7 @@ def open_export(session: Session, request: PrivacyRequest, actor_id: int | None 
         raise ExportUnavailable(expired=request.export_sha256 is not None)
     if request.export_expires_at is None or request.export_expires_at <= now or not path.is_file():
         raise ExportUnavailable(expired=True)
-    requests.record_event(session, request, "downloaded", actor_id=actor_id, actor_label=actor_label, at=now)
+    intake.record_event(session, request, "downloaded", actor_id=actor_id, actor_label=actor_label, at=now)
     return path
 
 
@@ -632,7 +633,7 @@ def _delete_export(session: Session, request: PrivacyRequest, reason: str, now: 
 
     remove_after_commit(session, [export_file(request)])
     request.export_path = None
-    requests.record_event(session, request, "export_deleted", actor_id=actor_id, at=now, reason=reason)
+    intake.record_event(session, request, "export_deleted", actor_id=actor_id, at=now, reason=reason)
 
 
 def _delete_orphans(session: Session, now: datetime, dry_run: bool = False) -> int:

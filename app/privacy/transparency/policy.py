@@ -22,11 +22,11 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.mail.audience import active_users, user_language
+from app.mail.notices import queue_notice
 from app.models import PolicyVersion
 from app.models.base import utcnow
-from app.privacy.audience import active_users, user_language
-from app.privacy.links import public_url
-from app.privacy.notices import queue_notice
+from app.privacy.requests.links import public_url
 
 DEFAULT_NOTICE_DAYS = 14
 INITIAL_TITLE = "Privacy policy"

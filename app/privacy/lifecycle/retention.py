@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.extensions import db
+from app.mail import notices
+from app.mail.audience import active_users, user_language
 from app.models import (
     OPEN_STATUSES,
     Client,
@@ -46,11 +48,10 @@ from app.models import (
     RetentionEvent,
 )
 from app.models.base import utcnow
-from app.privacy import notices, requests
-from app.privacy.audience import active_users, user_language
-from app.privacy.erasure import delete_rows, is_business_record, keep_until
-from app.privacy.links import public_url
 from app.privacy.registry import entries
+from app.privacy.requests import intake
+from app.privacy.requests.erasure import delete_rows, is_business_record, keep_until
+from app.privacy.requests.links import public_url
 from app.security import DEALER_ADMIN
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ def _delete_ids(session: Session, model: type, ids: list[int]) -> None:
 
 @sweep("expired_exports", DAILY, _l("Export files whose download link expired"))
 def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool) -> Counts:
-    from app.privacy.export import sweep_expired_exports as sweep_files
+    from app.privacy.requests.export import sweep_expired_exports as sweep_files
 
     found = sweep_files(session, as_of, dry_run=dry_run)
     tally = Tally()
@@ -307,7 +308,7 @@ def sweep_erasure_ledger(session: Session, as_of: datetime, dry_run: bool) -> Co
 
 
 def _accounts():
-    from app.privacy import accounts
+    from app.privacy.lifecycle import accounts
 
     return accounts
 
@@ -399,7 +400,7 @@ def sweep_deadline_reminders(session: Session, as_of: datetime, dry_run: bool) -
     request, to that dealer's active admins, each in their language. The request's event
     log records it, so a re-run does not send it again."""
     tally = Tally()
-    horizon = as_of + timedelta(days=requests.DUE_SOON_DAYS)
+    horizon = as_of + timedelta(days=intake.DUE_SOON_DAYS)
     query = select(PrivacyRequest.id).where(PrivacyRequest.status.in_(OPEN_STATUSES), PrivacyRequest.due_at <= horizon)
     due = session.scalars(query.order_by(PrivacyRequest.due_at, PrivacyRequest.id)).all()
     _each_unit(session, due, dry_run, tally, "privacy_request", lambda request_id: _remind(session, request_id, as_of, dry_run))
@@ -409,7 +410,7 @@ def sweep_deadline_reminders(session: Session, as_of: datetime, dry_run: bool) -
 def _remind(session: Session, request_id: int, as_of: datetime, dry_run: bool) -> Counts:
     locked = select(PrivacyRequest).where(PrivacyRequest.id == request_id)
     request = session.scalars(locked if dry_run else locked.with_for_update()).first()  # one sender at a time
-    state = requests.due_state(request, as_of) if request is not None else "closed"
+    state = intake.due_state(request, as_of) if request is not None else "closed"
     if state not in REMINDER_STATES or _unconfirmable(request, as_of) or _reminded(session, request, state):
         return {}
     recipients = reminder_recipients(session, request)
@@ -452,12 +453,12 @@ def _send_reminder(session: Session, request: PrivacyRequest, state: str, recipi
     url = public_url(REQUEST_PAGE.format(id=request.id))
     for address, language in recipients:
         notices.queue_notice(session, "deadline_reminder", to=address, language=language, privacy_request=request, state=state, request_url=url)
-    requests.record_event(session, request, REMINDER_EVENT, at=as_of, state=state, due=request.due_at.isoformat(), recipients=len(recipients))
+    intake.record_event(session, request, REMINDER_EVENT, at=as_of, state=state, due=request.due_at.isoformat(), recipients=len(recipients))
 
 
 @sweep("reconcile_requests", HOURLY, _l("Privacy requests whose job was lost"))
 def sweep_reconcile_requests(session: Session, as_of: datetime, dry_run: bool) -> Counts:
-    from app.privacy.processing import reconcile
+    from app.privacy.requests.processing import reconcile
 
     tally = Tally()
     tally.add("privacy_request", "re_enqueued", reconcile(dry_run=dry_run))

@@ -12,8 +12,6 @@ for internal staff and visitors; jobs pass the recipient's with :func:`force_tim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -31,15 +29,17 @@ from flask import (
 from flask_babel import get_babel, get_locale, refresh
 from flask_login import user_logged_in
 
-from app.domain.languages import (
+from app.i18n.languages import (
     DEFAULT_LANGUAGE,
+    FORCED_TIMEZONE,
     choose_language,
+    language_name,
     save_preferred_language,
+    supported_languages,
 )
 
 SESSION_KEY = "locale"  # FAB's own key: its navbar and LocaleView use it too
 SWITCH_ENDPOINT = "LocaleView.index"  # FAB's /lang/<locale>
-_FORCED_TIMEZONE = "forecourt_forced_timezone"
 
 
 def init_app(app: Flask) -> None:
@@ -51,26 +51,6 @@ def init_app(app: Flask) -> None:
     user_logged_in.connect(apply_saved_language, app)
     _save_choice_of_signed_in_users(app)
     app.context_processor(_template_context)
-
-
-def supported_languages() -> dict[str, dict[str, str]]:
-    return current_app.config["LANGUAGES"]
-
-
-def language_choices() -> list[tuple[str, str]]:
-    """(code, name in its own language) for select fields; a callable for WTForms."""
-    return [(code, language["name"]) for code, language in supported_languages().items()]
-
-
-def language_name(code: str | None) -> str:
-    language = supported_languages().get(code or "")
-    return language["name"] if language else ""
-
-
-def user_language(user: Any | None) -> str:
-    """The language to write to ``user`` in (mails, summaries): their saved preference."""
-    saved = getattr(user, "preferred_language", None)
-    return saved if saved in supported_languages() else current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
 
 
 def current_language() -> str:
@@ -98,7 +78,7 @@ def select_locale() -> str | None:
 
 
 def select_timezone() -> str | None:
-    forced = g.get(_FORCED_TIMEZONE) if g else None
+    forced = g.get(FORCED_TIMEZONE) if g else None
     if forced:
         return forced
     if has_request_context():
@@ -117,23 +97,6 @@ def signed_in_user() -> Any | None:
     from app.tenancy import current_user as api_user
 
     return api_user()
-
-
-@contextmanager
-def force_timezone(name: str | None) -> Iterator[None]:
-    """Format dates in ``name`` (e.g. a dealer's zone) inside the block; None: the default."""
-    previous = g.get(_FORCED_TIMEZONE)
-    setattr(g, _FORCED_TIMEZONE, name or current_app.config.get("DEFAULT_TIMEZONE", "UTC"))
-    refresh()
-    try:
-        yield
-    finally:
-        setattr(g, _FORCED_TIMEZONE, previous)
-        refresh()
-
-
-def dealer_timezone(dealer: Any | None) -> str:
-    return getattr(dealer, "timezone", None) or current_app.config.get("DEFAULT_TIMEZONE", "UTC")
 
 
 # -- signing in and switching ------------------------------------------------------------------

@@ -13,11 +13,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.mail.audience import active_users, user_language
+from app.mail.notices import queue_notice
 from app.models import SubProcessor
 from app.models.base import utcnow
-from app.privacy.audience import active_users, user_language
-from app.privacy.links import public_url
-from app.privacy.notices import queue_notice
+from app.privacy.requests.links import public_url
 from app.security import DEALER_ADMIN, DealerUser
 
 # A sub-processor may be announced ahead of the day it starts, but not indefinitely.

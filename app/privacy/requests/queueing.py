@@ -15,7 +15,7 @@ A job is *live* only when something will really run it (``is_live``):
   has no scheduler to move it;
 - ``deferred``: it is in the deferred registry (no job here has dependencies).
 
-The reconciler (``app.privacy.processing.reconcile_jobs``, every minute from the cron
+The reconciler (``app.privacy.requests.processing.reconcile_jobs``, every minute from the cron
 process and once at worker start) replaces every job that is not live.
 """
 

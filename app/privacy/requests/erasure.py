@@ -36,6 +36,7 @@ from werkzeug.security import generate_password_hash
 from app.domain import DomainError
 from app.domain.declarations import KEEP, NULL, PLACEHOLDER
 from app.extensions import db
+from app.mail import notices
 from app.models import (
     OPEN_STATUSES,
     Client,
@@ -48,9 +49,9 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import notices, progress, requests, scan
 from app.privacy.registry import Entry, entries, entry_for
-from app.privacy.subjects import (
+from app.privacy.requests import intake, progress, scan
+from app.privacy.requests.subjects import (
     Subject,
     client_ids,
     mask,
@@ -121,7 +122,7 @@ def preview(session: Session, request: PrivacyRequest, actor_id: int | None = No
         "recipients": _recipient_count(session, request, clients),
     }
     request.erasure_preview = result
-    requests.record_event(
+    intake.record_event(
         session, request, "erasure_previewed", actor_id=actor_id, at=now, open_requests=result["open_requests"], **result["totals"]
     )
     return result
@@ -414,7 +415,7 @@ def _claim(session: Session, request: PrivacyRequest) -> None:
 
 def _notify_recipients(session: Session, request: PrivacyRequest, subject: Subject) -> None:
     """Art. 19 notices, before the disclosure log goes with the rows (once per request)."""
-    from app.privacy.recipients import notify_recipients
+    from app.privacy.requests.recipients import notify_recipients
 
     progress.report(request, "notifying", 0, 0)
     notify_recipients(session, request, action="erasure", client_ids=client_ids(session, subject))
@@ -422,11 +423,11 @@ def _notify_recipients(session: Session, request: PrivacyRequest, subject: Subje
 
 
 def _delete_old_exports(session: Session, request: PrivacyRequest, subject: Subject) -> None:
-    from app.privacy.export import delete_exports_of
+    from app.privacy.requests.export import delete_exports_of
 
     deleted = delete_exports_of(session, request_ids(session, subject), reason="erasure")
     if deleted:
-        requests.record_event(session, request, "exports_deleted", count=deleted)
+        intake.record_event(session, request, "exports_deleted", count=deleted)
     session.commit()
 
 
@@ -511,7 +512,7 @@ def _verify(session: Session, request: PrivacyRequest, subject: Subject, tracker
         return
     summary = ", ".join(f"{table} ({count})" for table, count in sorted(hits.items()))
     request.failure = f"The verification scan still found the person's identifiers in: {summary}"[:300]
-    requests.record_event(session, request, "verification_failed", hits=hits)
+    intake.record_event(session, request, "verification_failed", hits=hits)
     progress.report(request, "verification_failed", tracker.done, tracker.total)
     session.commit()
     log.error("erasure of request %s failed verification: %s", request.id, summary)
@@ -539,7 +540,7 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
     certificate = _certificate(session, request, now)
     request.certificate = certificate
     request.failure = None
-    requests.complete(session, request, now=now, ledger_entries=certificate["ledger_entries"])
+    intake.complete(session, request, now=now, ledger_entries=certificate["ledger_entries"])
     total = tracker.done + len(own) + 1
     progress.report(request, "done", total, max(total, tracker.total))
     return certificate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.i18n import user_language  # noqa: F401  (one rule for a user's language)
+from app.i18n.languages import user_language  # noqa: F401  (one rule for a user's language)
 from app.security import DealerUser
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.extensions import db
+from app.mail import notices
 from app.models import (
     Client,
     Inquiry,
@@ -31,10 +32,10 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy import notices, progress, requests
-from app.privacy.recipients import notify_recipients
 from app.privacy.registry import entry_for
-from app.privacy.subjects import Subject, rows_of
+from app.privacy.requests import intake, progress
+from app.privacy.requests.recipients import notify_recipients
+from app.privacy.requests.subjects import Subject, rows_of
 
 EDITABLE: dict[type, tuple[str, ...]] = {
     Client: ("first_name", "last_name", "email", "phone", "address_line1", "address_line2", "city", "postal_code", "country"),
@@ -119,7 +120,7 @@ def propose(session: Session, request: PrivacyRequest, changes: list[dict], acto
         proposal = [_check(session, request, change, seen) for change in changes]
     request.rectification_proposal = proposal
     request.failure = None
-    requests.record_event(
+    intake.record_event(
         session, request, PROPOSED, actor_id=actor_id, changes=len(proposal), columns=sorted({f"{c['table']}.{c['column']}" for c in proposal})
     )
     return proposal
@@ -163,7 +164,7 @@ def _fail(session: Session, request: PrivacyRequest, stale: list[dict]) -> None:
     request.status = RequestStatus.verified
     request.phase = "failed"
     request.failure = "The data changed after the corrections were proposed; nothing was applied. Propose them again."
-    requests.record_event(
+    intake.record_event(
         session,
         request,
         "rectification_failed",
@@ -212,9 +213,9 @@ def run_rectification(request_id: int) -> str:
             )
             affected_clients.add(row.id if isinstance(row, Client) else row.client_id)
             progress.report(request, "rectifying", done, len(changes))
-        requests.record_event(session, request, "rectified", at=now, changes=len(changes))
+        intake.record_event(session, request, "rectified", at=now, changes=len(changes))
         notify_recipients(session, request, "rectification", sorted(c for c in affected_clients if c is not None))
-        requests.complete(session, request, now=now, changes=len(changes))
+        intake.complete(session, request, now=now, changes=len(changes))
         notices.queue_notice(session, "completed", request=request)
         session.commit()
     except RectificationConflict:

@@ -26,7 +26,7 @@ from app.domain.text import one_line
 from app.extensions import db
 from app.models import MailMessage
 from app.models.base import utcnow
-from app.privacy.queueing import RETRY
+from app.privacy.requests.queueing import RETRY
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,8 @@ def _tell_privacy_officer(message: MailMessage) -> None:
     officer = (config.get("PRIVACY_OFFICER_EMAIL") or "").strip()
     if not officer or message.kind == FAILED_NOTICE:
         return
-    from app.privacy.links import public_url
-    from app.privacy.notices import queue_notice
+    from app.mail.notices import queue_notice
+    from app.privacy.requests.links import public_url
 
     queue_notice(
         db.session,
@@ -136,7 +136,7 @@ def _email(message: MailMessage, sender: str) -> EmailMessage:
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = make_msgid(idstring=f"mail-{message.id}")
     email["Auto-Submitted"] = "auto-generated"
-    from app.privacy.consent import list_unsubscribe_headers
+    from app.privacy.consent.ledger import list_unsubscribe_headers
 
     for name, value in list_unsubscribe_headers(message).items():  # marketing: one-click unsubscribe
         email[name] = value
@@ -170,7 +170,7 @@ def _after_sent(kind: str, request_id: int | None) -> None:
     """
     if kind != "restriction_lifting" or request_id is None:
         return
-    from app.privacy.restriction import complete_lift
+    from app.privacy.requests.restriction import complete_lift
 
     complete_lift(db.session, request_id)
     db.session.commit()
@@ -178,7 +178,7 @@ def _after_sent(kind: str, request_id: int | None) -> None:
 
 def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
     """Enqueue messages still unsent after ``older_than`` whose job is gone; how many."""
-    from app.privacy.queueing import enqueue_mail, has_live_job, mail_job_id
+    from app.privacy.requests.queueing import enqueue_mail, has_live_job, mail_job_id
 
     now = utcnow()
     ids = db.session.scalars(

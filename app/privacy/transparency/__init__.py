@@ -1,0 +1,1 @@
+"""What people are told (GDPR Art. 13, 14, 30, 33): the policy, sub-processors, breaches."""
