@@ -37,7 +37,7 @@ def init_command() -> None:
     counts = sync_roles(current_app.appbuilder)
     click.echo("schema up to date; roles: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     from app.extensions import db
-    from app.privacy.transparency.policy import ensure_first_version
+    from app.privacy.transparency.initial_policy import ensure_first_version
 
     first = ensure_first_version(db.session)  # a fresh install has a privacy policy at once
     db.session.commit()

@@ -85,7 +85,7 @@ def _confirmation_path(app, address: str) -> str:
 
 def _policy_version_id(app) -> int | None:
     from app.extensions import db
-    from app.privacy.transparency.policy import current_version
+    from app.privacy.transparency.policy_versions import current_version
 
     with app.app_context():
         version = current_version(db.session)

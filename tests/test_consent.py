@@ -35,11 +35,11 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy.consent import ledger as consent
+from app.privacy.consent import marketing_mail, unsubscribe
 from app.privacy.requests import erasure, intake, processing
 from app.privacy.requests.queueing import enqueue_request
 from app.privacy.requests.scan import scan_all_text_columns
-from app.privacy.transparency.policy import current_version
+from app.privacy.transparency.policy_versions import current_version
 from app.security import DealerUser
 from tests.conftest import CSRF_RE
 
@@ -481,7 +481,7 @@ def test_with_the_setting_off_the_ip_is_nowhere(app, db, dealer_ids, policy, cap
         assert confirm_marketing(client, db, data["email"]).status_code == 200
         token = token_from(client.get(f"/d/{A}/marketing").get_data(as_text=True))
         assert client.post(f"/d/{A}/marketing", data={"csrf_token": token, "email": data["email"]}).status_code == 200
-        link = urlsplit(consent.unsubscribe_url(dealer_ids[A], data["email"], db.session)).path
+        link = urlsplit(unsubscribe.unsubscribe_url(dealer_ids[A], data["email"], db.session)).path
         assert client.post(link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
 
     entries = records(db, email=data["email"])
@@ -505,7 +505,7 @@ def test_the_one_click_unsubscribe_link(app, db, dealer_ids, policy):
     address = new_email()
     target = make_client(db, dealer_ids[A], address, consent_given=True)
     other_dealer = make_client(db, dealer_ids[B], address, consent_given=True)
-    url = consent.unsubscribe_url(dealer_ids[A], address, db.session)
+    url = unsubscribe.unsubscribe_url(dealer_ids[A], address, db.session)
     assert url.startswith(app.config["PUBLIC_BASE_URL"]) and address not in url
     path = urlsplit(url).path
     client = visitor(app)
@@ -546,8 +546,8 @@ def test_the_one_click_unsubscribe_link(app, db, dealer_ids, policy):
 def test_marketing_mail_carries_the_footer_and_one_click_headers(app, db, dealer_ids, policy, smtp):
     address = new_email()
     subscriber = make_client(db, dealer_ids[A], address, consent_given=True)
-    assert consent.queue_marketing_mail(db.session, dealer_ids[A], new_email(), subject="x", body="y") is None
-    message = consent.queue_marketing_mail(db.session, dealer_ids[A], address, subject="Spring offers", body="New cars in stock.")
+    assert marketing_mail.queue_marketing_mail(db.session, dealer_ids[A], new_email(), subject="x", body="y") is None
+    message = marketing_mail.queue_marketing_mail(db.session, dealer_ids[A], address, subject="Spring offers", body="New cars in stock.")
     db.session.commit()
     run_queue(app)
 
@@ -566,19 +566,19 @@ def test_marketing_mail_carries_the_footer_and_one_click_headers(app, db, dealer
     assert response.status_code == 200
     db.session.expire_all()
     assert db.session.get(Client, subscriber.id).marketing_consent is False
-    assert consent.queue_marketing_mail(db.session, dealer_ids[A], address, subject="x", body="y") is None
+    assert marketing_mail.queue_marketing_mail(db.session, dealer_ids[A], address, subject="x", body="y") is None
 
 
 def test_other_mail_gets_no_unsubscribe_headers(app, db):
     message = MailMessage(kind="verification", to_address=new_email(), subject="s", body_text="/d/x/unsubscribe/abc")
-    assert consent.list_unsubscribe_headers(message) == {}
+    assert unsubscribe.list_unsubscribe_headers(message) == {}
     forged = MailMessage(
         kind="marketing_offer",
         to_address=new_email(),
         subject="s",
         body_text="http://127.0.0.1:5000/d/north-motors/unsubscribe/forged.token",
     )
-    assert consent.list_unsubscribe_headers(forged) == {}
+    assert unsubscribe.list_unsubscribe_headers(forged) == {}
 
 
 def test_the_public_withdrawal_page(app, db, dealer_ids, policy):

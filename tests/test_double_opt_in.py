@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import get_queue, redis_connection
 from app.models import Client, ConsentAction, ConsentMethod, ConsentPurpose, Inquiry, MailMessage
-from app.privacy.consent import ledger as consent
+from app.privacy.consent import withdrawal
 from tests.test_consent import (
     A,
     B,
@@ -43,14 +43,14 @@ def run_queue(app) -> None:
 
 def withdrawn_client(db, dealer_id: int) -> Client:
     client = make_client(db, dealer_id, consent_given=True)
-    consent.withdraw(db.session, client.dealer, [client], method=ConsentMethod.public_page, source=f"/d/{A}/marketing")
+    withdrawal.withdraw(db.session, client.dealer, [client], method=ConsentMethod.public_page, source=f"/d/{A}/marketing")
     db.session.commit()
     return client
 
 
 def objected_client(db, dealer_id: int) -> Client:
     client = make_client(db, dealer_id, consent_given=True)
-    consent.record_objection(db.session, [client], source="privacy_request:TEST")
+    withdrawal.record_objection(db.session, [client], source="privacy_request:TEST")
     db.session.commit()
     return client
 
@@ -142,7 +142,7 @@ def test_an_objection_still_blocks_a_confirmation(app, db, dealer_ids):
     target = make_client(db, dealer_ids[A])
     send_inquiry(visitor(app), marketing=True, email=target.email)
     path = confirmation_path(db, target.email)
-    consent.record_objection(db.session, [db.session.get(Client, target.id)], source="privacy_request:TEST")
+    withdrawal.record_objection(db.session, [db.session.get(Client, target.id)], source="privacy_request:TEST")
     db.session.commit()
     before = marketing(db, target.id)
 

@@ -188,12 +188,12 @@ def test_mail_whose_subject_holds_a_line_break_is_still_sent_on_one_line(app, db
 
 def test_a_rendered_subject_is_stored_on_one_line(app, db, dealer_ids):
     from app.models import Client as ClientModel
-    from app.privacy.consent import ledger as consent
+    from app.privacy.consent.marketing_mail import queue_marketing_mail
 
     address = f"subject-{uid()}@example.com"
     db.session.add(ClientModel(dealer_id=dealer_ids[A], first_name="S", last_name="L", email=address, country="DE", marketing_consent=True))
     db.session.commit()
-    message = consent.queue_marketing_mail(db.session, dealer_ids[A], address, subject="Spring\r\nBcc: x@example.net", body="Offers")
+    message = queue_marketing_mail(db.session, dealer_ids[A], address, subject="Spring\r\nBcc: x@example.net", body="Offers")
     db.session.commit()
     assert message.subject == "Spring Bcc: x@example.net"
 

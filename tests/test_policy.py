@@ -20,7 +20,7 @@ from app.domain.formatting import format_date
 from app.domain.policy_text import render_policy
 from app.models import MailMessage, PolicyVersion, SubProcessor
 from app.models.base import utcnow
-from app.privacy.transparency import policy, subprocessors
+from app.privacy.transparency import initial_policy, policy_drafts, policy_publishing, policy_versions, subprocessors
 from app.security import DEALER_ADMIN, DealerUser
 from tests.privacy_support import run_worker, user_id
 
@@ -77,7 +77,7 @@ def draft(
     db, versions, *, material: bool = True, number: int | None = None, **fields
 ) -> PolicyVersion:
     version = PolicyVersion(
-        version=number or policy.next_version_number(db.session),
+        version=number or policy_versions.next_version_number(db.session),
         title=fields.pop("title", "Privacy policy"),
         summary=fields.pop(
             "summary", "We now also keep a log of sign-ins for 90 days."
@@ -86,7 +86,7 @@ def draft(
         material=material,
         **fields,
     )
-    policy.check_draft(db.session, version)
+    policy_drafts.check_draft(db.session, version)
     db.session.add(version)
     db.session.commit()
     versions.append(version.id)
@@ -130,7 +130,7 @@ def reloaded(db, pk: int) -> PolicyVersion:
 
 
 def test_init_creates_version_1_exactly_once(app, db):
-    first = policy.published_version(db.session, 1)
+    first = policy_versions.published_version(db.session, 1)
     assert first is not None, "a fresh install has version 1"
     before = db.session.scalar(select(func.count()).select_from(PolicyVersion))
     result = app.test_cli_runner().invoke(args=["forecourt", "init"])
@@ -145,17 +145,17 @@ def test_init_creates_version_1_exactly_once(app, db):
         )
         == 1
     )
-    first = policy.published_version(db.session, 1)
+    first = policy_versions.published_version(db.session, 1)
     assert (
         first.effective_at <= utcnow()
         and not first.material
         and first.notified_at is None
     )
-    assert policy.ensure_first_version(db.session) is None
+    assert initial_policy.ensure_first_version(db.session) is None
 
 
 def test_version_1_states_what_the_service_promises(app, db):
-    body = policy.published_version(db.session, 1).body
+    body = policy_versions.published_version(db.session, 1).body
     for promise in (
         "/privacy/request",
         "30 days",
@@ -195,7 +195,7 @@ def test_a_material_change_with_13_days_notice_is_refused_and_changes_nothing(
         now - timedelta(days=1),
     ):
         with pytest.raises(DomainError):
-            policy.publish(
+            policy_publishing.publish(
                 db.session,
                 version.id,
                 effective_at=effective_at,
@@ -220,7 +220,7 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
     mail_id = last_mail_id(db)
     now = utcnow()
     effective_at = now + timedelta(days=14)
-    publication = policy.publish(
+    publication = policy_publishing.publish(
         db.session,
         version.id,
         effective_at=effective_at,
@@ -254,7 +254,7 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
         and stored.effective_at == effective_at
         and stored.notified_at == now
     )
-    assert policy.announce(db.session, stored, now=now + timedelta(hours=1)) == 0, (
+    assert policy_publishing.announce(db.session, stored, now=now + timedelta(hours=1)) == 0, (
         "announced once only"
     )
     db.session.commit()
@@ -272,14 +272,14 @@ def test_a_change_that_is_not_material_takes_effect_at_once_unannounced(
     version = draft(db, versions, material=False, summary="Typo fixed.")
     mail_id = last_mail_id(db)
     now = utcnow()
-    publication = policy.publish(
+    publication = policy_publishing.publish(
         db.session, version.id, effective_at=None, material=False, now=now
     )
     db.session.commit()
     assert publication.notified == 0
     assert reloaded(db, version.id).effective_at == now
-    assert policy.current_version(db.session, now).id == version.id
-    assert policy.announced_version(db.session, now) is None
+    assert policy_versions.current_version(db.session, now).id == version.id
+    assert policy_versions.announced_version(db.session, now) is None
     assert mails_since(db, mail_id, "policy_changed") == []
 
 
@@ -287,7 +287,7 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     lower = draft(db, versions)
     higher = draft(db, versions)
     now = utcnow()
-    policy.publish(
+    policy_publishing.publish(
         db.session,
         higher.id,
         effective_at=now + timedelta(days=20),
@@ -296,7 +296,7 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     )
     db.session.commit()
     with pytest.raises(DomainError):
-        policy.publish(
+        policy_publishing.publish(
             db.session,
             lower.id,
             effective_at=now + timedelta(days=30),
@@ -306,13 +306,13 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     db.session.rollback()
     with pytest.raises(DomainError):  # a typo fix cannot overtake the announced change
         newest = draft(db, versions, material=False)
-        policy.publish(
+        policy_publishing.publish(
             db.session, newest.id, effective_at=None, material=False, now=now
         )
     db.session.rollback()
     renumbered = PolicyVersion(version=higher.version, title="x", body="y")
     with pytest.raises(DomainError):
-        policy.check_draft(db.session, renumbered)
+        policy_drafts.check_draft(db.session, renumbered)
     assert reloaded(db, lower.id).published_at is None
 
 
@@ -320,20 +320,20 @@ def test_the_public_page_switches_to_the_new_version_on_its_effective_date(
     app, db, versions
 ):
     now = utcnow()
-    previous = policy.current_version(db.session, now)
+    previous = policy_versions.current_version(db.session, now)
     version = draft(db, versions, title="Privacy policy 2027")
     effective_at = now + timedelta(days=15)
-    policy.publish(
+    policy_publishing.publish(
         db.session, version.id, effective_at=effective_at, material=True, now=now
     )
     db.session.commit()
 
     assert (
-        policy.current_version(db.session, effective_at - timedelta(seconds=1)).id
+        policy_versions.current_version(db.session, effective_at - timedelta(seconds=1)).id
         == previous.id
     )
-    assert policy.current_version(db.session, effective_at).id == version.id
-    assert policy.upcoming_version(db.session, now).id == version.id
+    assert policy_versions.current_version(db.session, effective_at).id == version.id
+    assert policy_versions.upcoming_version(db.session, now).id == version.id
 
     client = app.test_client()
     page = client.get("/privacy").get_data(as_text=True)
@@ -359,24 +359,24 @@ def test_drafts_are_never_public(app, db, versions):
 
 
 def test_a_published_version_can_never_be_edited_or_deleted(app, db, login):
-    first = policy.published_version(db.session, 1)
+    first = policy_versions.published_version(db.session, 1)
     original = first.body
     first.body = original + "\n\nA sneaky addition."
-    with pytest.raises(policy.PublishedPolicyError):
+    with pytest.raises(policy_drafts.PublishedPolicyError):
         db.session.flush()
     db.session.rollback()
-    first = policy.published_version(db.session, 1)
+    first = policy_versions.published_version(db.session, 1)
     first.effective_at = first.effective_at + timedelta(days=1)
-    with pytest.raises(policy.PublishedPolicyError):
+    with pytest.raises(policy_drafts.PublishedPolicyError):
         db.session.commit()
     db.session.rollback()
-    db.session.delete(policy.published_version(db.session, 1))
-    with pytest.raises(policy.PublishedPolicyError):
+    db.session.delete(policy_versions.published_version(db.session, 1))
+    with pytest.raises(policy_drafts.PublishedPolicyError):
         db.session.flush()
     db.session.rollback()
 
     officer = login("privacy")
-    pk = policy.published_version(db.session, 1).id
+    pk = policy_versions.published_version(db.session, 1).id
     edit = f"/policyversions/edit/{pk}"
     officer.post_form(
         edit,
@@ -425,7 +425,7 @@ def test_the_policy_text_cannot_inject_html(app, db, versions, login):
 def test_the_officer_drafts_and_publishes_through_the_view(app, db, versions, login):
     officer = login("privacy")
     mail_id = last_mail_id(db)
-    number = policy.next_version_number(db.session)
+    number = policy_versions.next_version_number(db.session)
     response = officer.post_form(
         ADD,
         {
@@ -474,7 +474,7 @@ def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_i
     now = utcnow()
     version = draft(db, versions, summary="Usage data is now kept for 60 days.")
     effective_at = now + timedelta(days=14, hours=1)
-    policy.publish(
+    policy_publishing.publish(
         db.session, version.id, effective_at=effective_at, material=True, now=now
     )
     db.session.commit()
@@ -493,11 +493,11 @@ def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_i
     assert "policy-banner" not in anonymous
 
     assert (
-        policy.announced_version(db.session, effective_at - timedelta(minutes=1)).id
+        policy_versions.announced_version(db.session, effective_at - timedelta(minutes=1)).id
         == version.id
     )
-    assert policy.announced_version(db.session, effective_at) is None
-    assert policy.announced_version(db.session, now - timedelta(minutes=1)) is None, (
+    assert policy_versions.announced_version(db.session, effective_at) is None
+    assert policy_versions.announced_version(db.session, now - timedelta(minutes=1)) is None, (
         "not before publication"
     )
 
@@ -539,7 +539,7 @@ def test_the_policy_and_sub_processor_pages_render_for_anonymous_visitors(app, d
     policy_page = client.get("/privacy")
     assert policy_page.status_code == 200
     html = policy_page.get_data(as_text=True)
-    current = policy.current_version(db.session)
+    current = policy_versions.current_version(db.session)
     assert f"Version {current.version}, in force from" in html
     assert 'id="cookies"' in html and 'href="/privacy/subprocessors"' in html
     assert 'href="/privacy#cookies"' in html, "the cookie notice links to the policy"

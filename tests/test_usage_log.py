@@ -156,14 +156,14 @@ def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded
 
 
 def test_public_pages_with_secret_links_are_not_recorded_for_a_signed_in_user(app, login, db, person, dealer_ids):
-    from app.privacy.consent import ledger as consent
+    from app.privacy.consent.unsubscribe import unsubscribe_url
     from app.privacy.requests.links import VERIFY, make_token
 
     username, uid, email = person
     filed = intake.file_request(db.session, request_type=RequestType.access, email=f"secret-{uuid.uuid4().hex[:6]}@example.org")
     db.session.commit()
     verify = f"/privacy/request/verify/{make_token(VERIFY, filed.id)}"
-    unsubscribe = consent.unsubscribe_url(dealer_ids["north-motors"], email, db.session)
+    unsubscribe = unsubscribe_url(dealer_ids["north-motors"], email, db.session)
     unsubscribe = "/" + unsubscribe.split("/", 3)[3]
     browser = login(username)
     for url in (verify, unsubscribe, "/privacy/download/not-a-valid-token", "/privacy", "/d/north-motors/marketing"):

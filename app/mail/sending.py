@@ -136,7 +136,7 @@ def _email(message: MailMessage, sender: str) -> EmailMessage:
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = make_msgid(idstring=f"mail-{message.id}")
     email["Auto-Submitted"] = "auto-generated"
-    from app.privacy.consent.ledger import list_unsubscribe_headers
+    from app.privacy.consent.unsubscribe import list_unsubscribe_headers
 
     for name, value in list_unsubscribe_headers(message).items():  # marketing: one-click unsubscribe
         email[name] = value

@@ -57,7 +57,7 @@ def _before_flush(session, flush_context, instances) -> None:
     from app.domain.sales import apply_sales_to_cars
     from app.domain.tenancy import check_tenant_references
     from app.privacy.lifecycle.accounts import track_user_deactivation
-    from app.privacy.transparency.policy import check_published_versions
+    from app.privacy.transparency.policy_drafts import check_published_versions
 
     for obj in session.dirty:
         if isinstance(obj, INSERT_ONLY) and session.is_modified(obj):
@@ -81,7 +81,7 @@ def _before_flush(session, flush_context, instances) -> None:
                 flag_possible_duplicates(session, obj)
         if isinstance(obj, Client):
             check_marketing_consent(obj)
-    from app.privacy.consent.ledger import record_marketing_changes
+    from app.privacy.consent.marketing_changes import record_marketing_changes
 
     record_marketing_changes(session)  # every change of marketing consent is in the ledger
 

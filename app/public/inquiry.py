@@ -2,7 +2,7 @@
 opt-in (the link mailed to the address), and withdrawing marketing consent (the one-click
 link of every marketing e-mail and the withdrawal page).
 
-Rules live in ``app.privacy.consent.public_inquiry`` and ``app.privacy.consent.ledger``. The visitor's IP
+Rules live in ``app.privacy.consent.public_inquiry`` and ``app.privacy.consent.withdrawal``. The visitor's IP
 address is handed to them, which keep it only when the dealer records IPs; rate limits
 count a keyed hash of it, never the address itself.
 """
@@ -19,11 +19,10 @@ from app.domain import DomainError
 from app.extensions import csrf, db
 from app.i18n.web import SESSION_KEY
 from app.models import ConsentMethod, Dealer
-from app.privacy.consent import ledger as consent
-from app.privacy.consent import opt_in
+from app.privacy.consent import opt_in, unsubscribe, withdrawal
 from app.privacy.consent import public_inquiry as inquiries
 from app.privacy.requests.links import LinkError
-from app.privacy.transparency.policy import current_version
+from app.privacy.transparency.policy_versions import current_version
 from app.public import public_bp
 from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm
 from app.public.limits import rate_limited
@@ -163,7 +162,7 @@ def _confirm_language(link) -> str:
 def dealer_unsubscribe(slug: str, token: str):
     """GET shows one button and changes nothing (link scanners GET); POST withdraws."""
     try:
-        dealer_id, email_key, kind = consent.read_unsubscribe_token(token)
+        dealer_id, email_key, kind = unsubscribe.read_unsubscribe_token(token)
     except LinkError:
         abort(404)
     dealer = db.session.get(Dealer, dealer_id)
@@ -171,8 +170,8 @@ def dealer_unsubscribe(slug: str, token: str):
         abort(404)
     done = False
     if request.method == "POST":
-        clients = consent.clients_for_token(db.session, dealer.id, email_key)
-        count = consent.withdraw(
+        clients = unsubscribe.clients_for_token(db.session, dealer.id, email_key)
+        count = withdrawal.withdraw(
             db.session,
             dealer,
             clients,
@@ -197,7 +196,7 @@ def dealer_marketing(slug: str):
     form = MarketingWithdrawalForm()
     if form.validate_on_submit():
         try:
-            count = consent.withdraw_by_email(
+            count = withdrawal.withdraw_by_email(
                 db.session,
                 dealer,
                 form.email.data,

@@ -16,7 +16,7 @@ from app.domain.policy_text import render_policy, sections
 from app.extensions import db
 from app.models import PolicyVersion
 from app.models.base import utcnow
-from app.privacy.transparency import policy, subprocessors
+from app.privacy.transparency import policy_versions, subprocessors
 from app.public import public_bp
 
 log = logging.getLogger(__name__)
@@ -26,12 +26,12 @@ log = logging.getLogger(__name__)
 def privacy_policy():
     """The version in force, or ``?version=N`` for any published version."""
     now = utcnow()
-    current = policy.current_version(db.session, now)
-    upcoming = policy.upcoming_version(db.session, now)
+    current = policy_versions.current_version(db.session, now)
+    upcoming = policy_versions.upcoming_version(db.session, now)
     number = as_row_id(request.args.get("version"), MAX_INTEGER) if "version" in request.args else None
     if "version" in request.args and number is None:
         abort(404)  # not a number a version can have
-    shown = current if number is None else policy.published_version(db.session, number)
+    shown = current if number is None else policy_versions.published_version(db.session, number)
     if number is not None and shown is None:
         abort(404)
     return render_template(
@@ -40,7 +40,7 @@ def privacy_policy():
         current=current,
         upcoming=upcoming,
         replaced_on=_replaced_on(shown, now),
-        versions=policy.published_versions(db.session),
+        versions=policy_versions.published_versions(db.session),
         body_html=render_policy(shown.body) if shown is not None else None,
         sections=sections(shown.body) if shown is not None else [],
         now=now,
@@ -61,7 +61,7 @@ def _replaced_on(shown: PolicyVersion | None, now):
         return None
     later = [
         v
-        for v in policy.published_versions(db.session)
+        for v in policy_versions.published_versions(db.session)
         if v.version > shown.version and v.effective_at <= now
     ]
     return min((v.effective_at for v in later), default=None)
@@ -75,7 +75,7 @@ def policy_banner() -> PolicyVersion | None:
         return None
     if "policy_banner" not in g:
         try:
-            g.policy_banner = policy.announced_version(db.session)
+            g.policy_banner = policy_versions.announced_version(db.session)
         except Exception:  # an error page must still render
             log.exception("could not look up the announced policy version")
             g.policy_banner = None

@@ -1,6 +1,6 @@
 """The privacy policy's versions (drafts, the Publish step) and the sub-processor list.
 
-Thin: the rules live in ``app.privacy.transparency.policy`` and ``app.privacy.transparency.subprocessors``; a
+Thin: the rules live in ``app.privacy.transparency.policy_*`` and ``app.privacy.transparency.subprocessors``; a
 published version is refused there and again at flush time, whatever this view does.
 """
 
@@ -28,7 +28,7 @@ from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
 from app.models import PolicyVersion, SubProcessor
 from app.models.base import utcnow
-from app.privacy.transparency import policy, subprocessors
+from app.privacy.transparency import policy_drafts, policy_publishing, policy_versions, subprocessors
 from app.tenancy import current_user
 
 POLICY_LABELS = {
@@ -84,7 +84,7 @@ def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
         return str(_l("Draft"))
     if item.effective_at > now:
         return str(_l("Published, takes effect later"))
-    current = policy.current_version(db.session, now)
+    current = policy_versions.current_version(db.session, now)
     return (
         str(_l("In force"))
         if current is not None and current.id == item.id
@@ -194,15 +194,15 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
 
     def pre_add(self, item):
         if item.version is None:
-            item.version = policy.next_version_number(db.session)
+            item.version = policy_versions.next_version_number(db.session)
         item.published_at = None
-        self._guarded(policy.check_draft, item)
+        self._guarded(policy_drafts.check_draft, item)
 
     def pre_update(self, item):
-        self._guarded(policy.check_draft, item)
+        self._guarded(policy_drafts.check_draft, item)
 
     def pre_delete(self, item):
-        self._guarded(policy.check_deletable, item)
+        self._guarded(policy_drafts.check_deletable, item)
 
     @staticmethod
     def _guarded(check, item):
@@ -227,7 +227,7 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
         """Only a draft has an edit form; a published version sends the user back."""
         item = self._item(pk)
         if item.published_at is not None:
-            flash(str(policy.PublishedPolicyError().message), "warning")
+            flash(str(policy_drafts.PublishedPolicyError().message), "warning")
             return redirect(url_for(f"{type(self).__name__}.show", pk=item.id))
         return super().edit(pk)
 
@@ -266,7 +266,7 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
         if form.validate_on_submit():
             effective_at = form.effective_at.data
             try:
-                publication = policy.publish(
+                publication = policy_publishing.publish(
                     db.session,
                     item.id,
                     effective_at=effective_at.replace(tzinfo=UTC)
@@ -314,14 +314,14 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
             title=_("Publish version %(number)s", number=item.version),
             item=item,
             form=form,
-            notice_days=policy.notice_days(),
+            notice_days=policy_publishing.notice_days(),
         ), status
 
 
 def earliest_effective_date(now: datetime | None = None) -> datetime:
     """The first midnight (UTC) that gives a material change its full notice period."""
     now = now or utcnow()
-    earliest = now + timedelta(days=policy.notice_days())
+    earliest = now + timedelta(days=policy_publishing.notice_days())
     day = (
         earliest.date()
         if earliest.time() == time(0)

@@ -38,7 +38,8 @@ from app.models import (
     MailMessage,
 )
 from app.models.base import utcnow
-from app.privacy.consent import ledger as consent
+from app.privacy.consent.ledger import set_marketing
+from app.privacy.consent.withdrawal import has_objected
 from app.privacy.requests.links import LinkError, public_url
 
 CONFIRM = "marketing-opt-in-confirm"
@@ -108,7 +109,7 @@ def request_confirmation(
     and answers the visitor the same either way."""
     from app.mail.notices import queue_notice
 
-    if not inquiry.email or consent.has_objected(session, dealer.id, inquiry.email):
+    if not inquiry.email or has_objected(session, dealer.id, inquiry.email):
         return None
     now = now or utcnow()
     # Emptied once sent: the ledger keeps the proof, the outbox no copy of the address
@@ -147,13 +148,13 @@ def confirm(session: Session, dealer: Dealer, link: Confirmation, *, ip_address:
     inquiry = pending_inquiry(session, dealer, link)
     if inquiry is None:
         return Outcome.gone
-    if consent.has_objected(session, dealer.id, inquiry.email):
+    if has_objected(session, dealer.id, inquiry.email):
         return Outcome.objected
     if _already_confirmed(session, inquiry):
         return Outcome.confirmed
     now = now or utcnow()
     client = _client_for(session, dealer, inquiry)
-    consent.set_marketing(
+    set_marketing(
         session, client, True, method=ConsentMethod.double_opt_in, source=link.source, inquiry=inquiry, ip_address=ip_address, now=now
     )
     return Outcome.confirmed

@@ -33,8 +33,7 @@ from app.models import (
     MailMessage,
 )
 from app.models.base import utcnow
-from app.privacy.consent import ledger as consent
-from app.privacy.consent import opt_in
+from app.privacy.consent import ledger, opt_in
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def receive_inquiry(
     phone = normalise_phone(phone, dealer.country)
     _check(dealer, name, email, phone, message, privacy_notice_acknowledged, marketing_consent, car)
     client = existing_client(session, dealer, email)
-    ip = consent.visitor_ip(dealer, ip_address)
+    ip = ledger.visitor_ip(dealer, ip_address)
     with session.no_autoflush:
         inquiry = Inquiry(
             dealer=dealer,
@@ -99,7 +98,7 @@ def receive_inquiry(
             user_agent=((user_agent or "")[:300] or None) if ip else None,
         )
         session.add(inquiry)
-        consent.record(
+        ledger.record(
             session,
             dealer=dealer,
             purpose=ConsentPurpose.privacy_notice,

@@ -29,7 +29,7 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
-from app.privacy.consent.ledger import record_objection
+from app.privacy.consent.withdrawal import record_objection
 from app.privacy.registry import Entry, entries, entry_for
 from app.privacy.requests import intake, progress
 from app.privacy.requests.recipients import notify_recipients
