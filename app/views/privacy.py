@@ -500,12 +500,12 @@ class RecordOfProcessingView(BaseView):
     @expose("/")
     @has_access
     def show(self):
-        from app.privacy.registry import entries
+        from app.privacy.transparency.record import record_of_processing
 
         return self.render_template(
             self.template,
             title=_("Record of processing activities"),
-            entries=sorted(entries(), key=lambda entry: _translate(entry.declaration.title)),
+            entries=record_of_processing(_translate),
             translate=_translate,
             officer_email=current_app.config.get("PRIVACY_OFFICER_EMAIL"),
         )

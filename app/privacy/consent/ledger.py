@@ -51,7 +51,7 @@ def visitor_ip(dealer: Dealer, ip_address: str | None) -> str | None:
 
 def policy_version_in_force(session: Session, now: datetime | None = None) -> int | None:
     policy = current_version(session, now)
-    return policy.id if policy is not None else None
+    return policy.id if policy is not None else None  # type: ignore[return-value]
 
 
 def record(
@@ -97,6 +97,14 @@ def record(
     return entry
 
 
+def client_dealer(session: Session, client: Client) -> Dealer:
+    """The client's dealer, loaded when the relationship is not set yet (a new client)."""
+    dealer = client.dealer or session.get(Dealer, client.dealer_id)
+    if dealer is None:
+        raise LookupError(f"no dealer {client.dealer_id}")
+    return dealer
+
+
 def set_marketing(
     session: Session,
     client: Client,
@@ -118,7 +126,7 @@ def set_marketing(
     with session.no_autoflush:
         entry = record(
             session,
-            dealer=client.dealer or session.get(Dealer, client.dealer_id),
+            dealer=client_dealer(session, client),
             purpose=ConsentPurpose.marketing,
             action=ConsentAction.given if given else ConsentAction.withdrawn,
             method=method,
@@ -129,5 +137,5 @@ def set_marketing(
             recorded_by_id=recorded_by_id,
             now=now,
         )
-        client.marketing_consent = given
+        client.marketing_consent = given  # type: ignore[assignment]
     return entry

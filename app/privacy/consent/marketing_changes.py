@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import History
 
-from app.models import Client, ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord, Dealer
+from app.models import Client, ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord
 from app.models.base import utcnow
-from app.privacy.consent.ledger import policy_version_in_force, record
+from app.privacy.consent.ledger import client_dealer, policy_version_in_force, record
 
 STAFF_SOURCE = "staff"
 OBJECTION_SOURCE = "objection"
@@ -51,7 +52,7 @@ def record_marketing_changes(session: Session) -> None:
             policy_version_id, looked_up = policy_version_in_force(session, now), True
         record(
             session,
-            dealer=client.dealer or session.get(Dealer, client.dealer_id),
+            dealer=client_dealer(session, client),
             purpose=ConsentPurpose.marketing,
             action=ConsentAction.given if client.marketing_consent else ConsentAction.withdrawn,
             method=method,
@@ -85,7 +86,7 @@ def _is_explicit(client: Client, explicit: tuple[set[int], set[int]]) -> bool:
 def _consent_changed(session: Session, client: Client) -> bool:
     if client in session.new:
         return bool(client.marketing_consent)
-    history = inspect(client).attrs.marketing_consent.history
+    history: History = inspect(client).attrs.marketing_consent.history
     if not history.added:
         return False
     old: Any
@@ -102,5 +103,5 @@ def _newly_objected(session: Session, client: Client) -> bool:
         return False
     if client in session.new:
         return True
-    history = inspect(client).attrs.marketing_objected_at.history
+    history: History = inspect(client).attrs.marketing_objected_at.history
     return bool(history.added) and not any(history.deleted)

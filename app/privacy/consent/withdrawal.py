@@ -89,5 +89,5 @@ def record_objection(session: Session, clients: Iterable[Client], *, source: str
         withdrawn += bool(client.marketing_consent)
         set_marketing(session, client, False, method=ConsentMethod.objection, source=source, now=now)
         if client.marketing_objected_at is None:
-            client.marketing_objected_at = now  # type: ignore[assignment]
+            client.marketing_objected_at = now
     return withdrawn

@@ -10,6 +10,7 @@ Functions take a session, ids and ``now``; callers commit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,14 +108,14 @@ def prepare(session: Session, breach: Breach, actor_id: int | None = None, now: 
     who recorded it, and the status once the authority was told. Raises the first problem."""
     now = now or utcnow()
     if breach.authority_notified_at is not None and _status(breach.status) in (None, BreachStatus.open):
-        breach.status = BreachStatus.notified
+        breach.status = BreachStatus.notified  # type: ignore[assignment]
     found = problems(breach, now)
     if found:
         raise found[0]
     if breach.status is None:
         breach.status = BreachStatus.open
     if not breach.reference:
-        breach.reference = next_reference(session, now)
+        breach.reference = next_reference(session, now)  # type: ignore[assignment]
     if breach.recorded_by_id is None and actor_id is not None:
         breach.recorded_by_id = actor_id
     return breach
@@ -133,7 +134,7 @@ def record_breach(session: Session, *, actor_id: int | None = None, now: datetim
 def next_reference(session: Session, now: datetime | None = None) -> str:
     """``BR-<year>-<number>``, numbered from 001 each year."""
     prefix = f"{REFERENCE_PREFIX}-{(now or utcnow()).year}-"
-    taken = session.scalars(select(Breach.reference).where(Breach.reference.like(f"{prefix}%")))
+    taken: Iterable[str | None] = session.scalars(select(Breach.reference).where(Breach.reference.like(f"{prefix}%")))
     numbers = [int(m.group(1)) for ref in taken if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", ref or ""))]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
@@ -158,7 +159,7 @@ def dealer_admins(session: Session, dealer_id: int) -> list[DealerUser]:
 
 def dealer_recipients(session: Session, dealer: Dealer) -> list[tuple[str, str]]:
     """(address, language) of whom to tell: the active admins, else the dealer's address."""
-    recipients = [(user.email, user_language(user)) for user in dealer_admins(session, dealer.id)]
+    recipients = [(user.email, user_language(user)) for user in dealer_admins(session, dealer.id)]  # type: ignore[arg-type]
     if not recipients and dealer.email:
         recipients = [(dealer.email, "en")]
     return recipients
@@ -177,7 +178,7 @@ def notify_dealers(
     chosen = sorted({int(d) for d in dealer_ids})
     if not chosen:
         raise DomainError(_l("Choose at least one dealer."), "dealers")
-    dealers = {d.id: d for d in session.scalars(select(Dealer).where(Dealer.id.in_(chosen)))}
+    dealers: dict[int, Dealer] = {d.id: d for d in session.scalars(select(Dealer).where(Dealer.id.in_(chosen)))}  # type: ignore[misc]
     if len(dealers) != len(chosen):
         raise DomainError(_l("The selected record does not exist."), "dealers")
     _ensure_notice_rows(session, breach_id, chosen)
@@ -200,12 +201,12 @@ def notify_dealers(
 
 def contact_point(breach: Breach) -> str:
     """Where to ask for more information (Art. 33(3)(b))."""
-    return breach.contact_point or current_app.config.get("PRIVACY_OFFICER_EMAIL") or ""
+    return breach.contact_point or current_app.config.get("PRIVACY_OFFICER_EMAIL") or ""  # type: ignore[return-value]
 
 
 def _ensure_notice_rows(session: Session, breach_id: int, dealer_ids: list[int]) -> None:
     """Mark the dealers as affected (a row each, not told yet)."""
-    existing = set(session.scalars(select(BreachDealerNotice.dealer_id).where(BreachDealerNotice.breach_id == breach_id)))
+    existing: set[int] = set(session.scalars(select(BreachDealerNotice.dealer_id).where(BreachDealerNotice.breach_id == breach_id)))
     missing = [{"breach_id": breach_id, "dealer_id": d} for d in dealer_ids if d not in existing]
     if not missing:
         return
@@ -231,7 +232,7 @@ def _claim(session: Session, breach_id: int, dealer_id: int, actor_id: int | Non
     return result.rowcount == 1
 
 
-def _reader(breach: Any):
+def _reader(breach: Any) -> Callable[[str], Any]:
     if isinstance(breach, dict):
         return breach.get
     return lambda name: getattr(breach, name, None)

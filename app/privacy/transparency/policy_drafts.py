@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 
 from app.domain import DomainError
 from app.models import PolicyVersion
@@ -72,7 +72,7 @@ def check_published_versions(session: Session) -> None:
             continue
         if stored_published_at(session, obj) is None:
             continue
-        state = inspect(obj)
+        state: InstanceState[PolicyVersion] = inspect(obj)
         changed = {attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()}
         if changed - BOOKKEEPING_COLUMNS:
             raise PublishedPolicyError()

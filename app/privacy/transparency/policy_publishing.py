@@ -127,7 +127,7 @@ def announce(session: Session, version: PolicyVersion, now: datetime | None = No
             summary=version.summary or "",
         )
         count += 1
-    version.notified_at = now  # type: ignore[assignment]
+    version.notified_at = now
     session.flush()
     return count
 

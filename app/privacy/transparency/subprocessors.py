@@ -46,7 +46,7 @@ def check_subprocessor(item: SubProcessor, today: date | None = None) -> None:
         if not value:
             raise DomainError(message, field)
         setattr(item, field, value)
-    item.website = (item.website or "").strip() or None
+    item.website = (item.website or "").strip() or None  # type: ignore[assignment]
     if item.website and not item.website.lower().startswith(("https://", "http://")):
         raise DomainError(_l("The website must start with https://"), "website")
     if item.since is None:
@@ -129,7 +129,7 @@ def public_list(session: Session, today: date | None = None) -> PublicList:
         .where(
             or_(
                 SubProcessor.removed_on.is_(None),
-                SubProcessor.removed_on >= shown_since,
+                SubProcessor.removed_on >= shown_since,  # type: ignore[arg-type]
             )
         )
         .order_by(SubProcessor.name)
