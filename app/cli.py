@@ -65,10 +65,9 @@ def demo_command() -> None:
 @with_appcontext
 def is_empty_command() -> None:
     """Exit 0 when the database has no users yet (used by `make run`)."""
-    from app.extensions import db
-    from app.security import DealerUser
+    from app.provisioning import has_users
 
-    raise SystemExit(0 if db.session.query(DealerUser.id).first() is None else 1)
+    raise SystemExit(1 if has_users() else 0)
 
 
 @forecourt.command("create-user")

@@ -9,10 +9,16 @@ from app.domain.grants import SYSTEM, Account, check_user
 from app.domain.passwords import check_password
 from app.extensions import db
 from app.models import Dealer
+from app.security import DealerUser
 
 
 class AccountError(ValueError):
     pass
+
+
+def has_users() -> bool:
+    """Does the installation have any user yet (a fresh database has none)?"""
+    return db.session.query(DealerUser.id).first() is not None
 
 
 def create_user(
