@@ -104,9 +104,7 @@ def create_dealer_command(slug, business_name, country, city, email, timezone, c
     from app.provisioning import AccountError, create_dealer
 
     try:
-        dealer = create_dealer(
-            slug, business_name, country=country, city=city, email=email, timezone=timezone, currency=currency
-        )
+        dealer = create_dealer(slug, business_name, country=country, city=city, email=email, timezone=timezone, currency=currency)
     except AccountError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"created dealer {dealer.slug} (id {dealer.id})")
@@ -143,7 +141,9 @@ def replay_erasures_command(since) -> None:
 
 
 @forecourt.command("retention")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", help="YYYY-MM-DD (start of that day, UTC) or an ISO date-time; default now.")
+@click.option(
+    "--as-of", "as_of", default=None, metavar="DATE", help="YYYY-MM-DD (start of that day, UTC) or an ISO date-time; default now."
+)
 @click.option("--dry-run", is_flag=True, help="Only count what the sweeps would do; change nothing.")
 @click.option("--only", "only", multiple=True, metavar="NAME", help="Run only this sweep (repeatable).")
 @with_appcontext

@@ -117,8 +117,13 @@ def _add_stock(dealer: Dealer, rng: random.Random, cars: int, clients: int, inqu
             asking_price_minor=rng.randrange(8000, 60000, 50) * 100,
         )
         car.costs.append(
-            CarCost(dealer=dealer, kind=CostKind.purchase, amount_minor=int(car.asking_price_minor * 0.82),
-                    currency=car.currency, incurred_on=acquired)
+            CarCost(
+                dealer=dealer,
+                kind=CostKind.purchase,
+                amount_minor=int(car.asking_price_minor * 0.82),
+                currency=car.currency,
+                incurred_on=acquired,
+            )
         )
         car_rows.append(car)
         db.session.add(car)
@@ -175,14 +180,35 @@ def _add_stock(dealer: Dealer, rng: random.Random, cars: int, clients: int, inqu
 
 # Realistic EU sub-processors for the public list (one removed, to show that section).
 DEMO_SUBPROCESSORS = [
-    {"name": "Hetzner Online GmbH", "purpose": "Hosting: servers, database and file storage",
-     "location": "Germany (EU)", "since": date(2024, 1, 15), "website": "https://www.hetzner.com"},
-    {"name": "Brevo SAS", "purpose": "E-mail delivery of notices and announcements",
-     "location": "France (EU)", "since": date(2024, 3, 1), "website": "https://www.brevo.com"},
-    {"name": "Scaleway SAS", "purpose": "Encrypted backups (kept up to 90 days)",
-     "location": "France (EU)", "since": date(2024, 1, 15), "website": "https://www.scaleway.com"},
-    {"name": "OVH SAS", "purpose": "E-mail delivery (replaced by Brevo)",
-     "location": "France (EU)", "since": date(2023, 6, 1), "website": "https://www.ovhcloud.com", "removed_days_ago": 60},
+    {
+        "name": "Hetzner Online GmbH",
+        "purpose": "Hosting: servers, database and file storage",
+        "location": "Germany (EU)",
+        "since": date(2024, 1, 15),
+        "website": "https://www.hetzner.com",
+    },
+    {
+        "name": "Brevo SAS",
+        "purpose": "E-mail delivery of notices and announcements",
+        "location": "France (EU)",
+        "since": date(2024, 3, 1),
+        "website": "https://www.brevo.com",
+    },
+    {
+        "name": "Scaleway SAS",
+        "purpose": "Encrypted backups (kept up to 90 days)",
+        "location": "France (EU)",
+        "since": date(2024, 1, 15),
+        "website": "https://www.scaleway.com",
+    },
+    {
+        "name": "OVH SAS",
+        "purpose": "E-mail delivery (replaced by Brevo)",
+        "location": "France (EU)",
+        "since": date(2023, 6, 1),
+        "website": "https://www.ovhcloud.com",
+        "removed_days_ago": 60,
+    },
 ]
 
 
@@ -213,9 +239,7 @@ def load_demo() -> dict:
         dealer = db.session.scalar(select(Dealer).where(Dealer.slug == spec["slug"]))
         if dealer is None:
             dealer = Dealer(**spec)
-            dealer.social_links.append(
-                DealerSocialLink(platform="instagram", url=f"https://instagram.com/{spec['slug'].replace('-', '')}")
-            )
+            dealer.social_links.append(DealerSocialLink(platform="instagram", url=f"https://instagram.com/{spec['slug'].replace('-', '')}"))
             db.session.add(dealer)
             db.session.flush()
             tag = "N" if spec["slug"].startswith("north") else "S"
@@ -228,8 +252,16 @@ def load_demo() -> dict:
     sm = current_app.appbuilder.sm
     for username, role, slug in users:
         if sm.find_user(username=username) is None:
-            create_user(username, DEMO_PASSWORD, f"{username}@forecourt.example", role, slug,
-                        first_name=username.split("-")[0].title(), last_name=role, check_policy=False)
+            create_user(
+                username,
+                DEMO_PASSWORD,
+                f"{username}@forecourt.example",
+                role,
+                slug,
+                first_name=username.split("-")[0].title(),
+                last_name=role,
+                check_policy=False,
+            )
             created["users"] += 1
     created["sub_processors"] = _add_demo_subprocessors()
     return created
@@ -241,8 +273,7 @@ def seed(dealers: int, cars: int, clients: int, inquiries: int, sales: int) -> d
     start = db.session.scalar(select(func.count()).select_from(Dealer)) or 0
     totals = {"dealers": 0, "cars": 0, "clients": 0, "inquiries": 0, "sales": 0}
     for n in range(start + 1, start + dealers + 1):
-        dealer = Dealer(slug=f"seed-dealer-{n}", business_name=f"Seed Dealer {n}", city="Berlin", country="DE",
-                        default_currency="EUR")
+        dealer = Dealer(slug=f"seed-dealer-{n}", business_name=f"Seed Dealer {n}", city="Berlin", country="DE", default_currency="EUR")
         db.session.add(dealer)
         db.session.flush()
         counts = _add_stock(dealer, rng, cars, clients, inquiries, sales, tag=f"X{n}-")

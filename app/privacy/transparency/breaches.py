@@ -80,23 +80,28 @@ def problems(breach: Any, now: datetime | None = None) -> list[DomainError]:
     value = _reader(breach)
     status = _status(value("status"))
     aware, notified = value("became_aware_at"), value("authority_notified_at")
-    found = [
-        DomainError(_l("This time is in the future."), name)
-        for name in TIME_FIELDS
-        if value(name) is not None and value(name) > now
-    ]
+    found = [DomainError(_l("This time is in the future."), name) for name in TIME_FIELDS if value(name) is not None and value(name) > now]
     if value("occurred_from") and value("occurred_until") and value("occurred_until") < value("occurred_from"):
         found.append(DomainError(_l("The breach cannot end before it started."), "occurred_until"))
     if aware is not None and notified is not None and notified < aware:
         found.append(DomainError(_l("The authority cannot have been told before you became aware of the breach."), "authority_notified_at"))
     if aware is not None and value("subjects_informed_at") is not None and value("subjects_informed_at") < aware:
-        found.append(DomainError(_l("The people affected cannot have been told before you became aware of the breach."), "subjects_informed_at"))
+        found.append(
+            DomainError(_l("The people affected cannot have been told before you became aware of the breach."), "subjects_informed_at")
+        )
     if aware is not None and notified is not None and notified > aware + NOTICE_WITHIN and not _text(value("delay_reason")):
-        found.append(DomainError(_l("The authority was told more than 72 hours after you became aware: give the reasons for the delay (Art. 33(1))."), "delay_reason"))
+        found.append(
+            DomainError(
+                _l("The authority was told more than 72 hours after you became aware: give the reasons for the delay (Art. 33(1))."),
+                "delay_reason",
+            )
+        )
     if status is BreachStatus.notified and notified is None:
         found.append(DomainError(_l("Enter when the authority was told."), "authority_notified_at"))
     if status is BreachStatus.not_notifiable and not _text(value("not_notifiable_reason")):
-        found.append(DomainError(_l("Explain why the breach is unlikely to result in a risk to people (Art. 33(1))."), "not_notifiable_reason"))
+        found.append(
+            DomainError(_l("Explain why the breach is unlikely to result in a risk to people (Art. 33(1))."), "not_notifiable_reason")
+        )
     for name in ("approx_subjects", "approx_records"):
         if value(name) is not None and value(name) < 0:
             found.append(DomainError(_l("Enter zero or more."), name))
@@ -192,7 +197,9 @@ def notify_dealers(
             result.already_told.append(dealer_id)
         else:
             for address, language in recipients:
-                notices.queue_notice(session, MAIL_KIND, to=address, language=language, breach=breach, dealer=dealer, contact=contact_point(breach))
+                notices.queue_notice(
+                    session, MAIL_KIND, to=address, language=language, breach=breach, dealer=dealer, contact=contact_point(breach)
+                )
             result.told.append(dealer_id)
             result.messages += len(recipients)
     session.expire(breach, ["dealer_notices"])

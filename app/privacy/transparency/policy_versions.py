@@ -58,7 +58,9 @@ def announced_version(session: Session, now: datetime | None = None) -> PolicyVe
 
 def published_versions(session: Session) -> list[PolicyVersion]:
     """Every published version, newest first (the public archive)."""
-    return list(session.scalars(select(PolicyVersion).where(PolicyVersion.published_at.is_not(None)).order_by(PolicyVersion.version.desc())))
+    return list(
+        session.scalars(select(PolicyVersion).where(PolicyVersion.published_at.is_not(None)).order_by(PolicyVersion.version.desc()))
+    )
 
 
 def published_version(session: Session, number: int) -> PolicyVersion | None:

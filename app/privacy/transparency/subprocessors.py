@@ -50,9 +50,7 @@ def check_subprocessor(item: SubProcessor, today: date | None = None) -> None:
     if item.website and not item.website.lower().startswith(("https://", "http://")):
         raise DomainError(_l("The website must start with https://"), "website")
     if item.since is None:
-        raise DomainError(
-            _l("Enter the date the company started processing data for us."), "since"
-        )
+        raise DomainError(_l("Enter the date the company started processing data for us."), "since")
     if item.since > today + timedelta(days=MAX_DAYS_AHEAD):
         raise DomainError(
             _l(
@@ -62,9 +60,7 @@ def check_subprocessor(item: SubProcessor, today: date | None = None) -> None:
             "since",
         )
     if item.removed_on is not None and item.removed_on < item.since:
-        raise DomainError(
-            _l("A sub-processor cannot be removed before it started."), "removed_on"
-        )
+        raise DomainError(_l("A sub-processor cannot be removed before it started."), "removed_on")
 
 
 def add_subprocessor(
@@ -79,9 +75,7 @@ def add_subprocessor(
 ) -> SubProcessor:
     """Add a sub-processor and tell the dealer admins; the caller commits."""
     now = now or utcnow()
-    item = SubProcessor(
-        name=name, purpose=purpose, location=location, since=since, website=website
-    )
+    item = SubProcessor(name=name, purpose=purpose, location=location, since=since, website=website)
     check_subprocessor(item, now.date())
     session.add(item)
     session.flush()
@@ -89,9 +83,7 @@ def add_subprocessor(
     return item
 
 
-def notify_added(
-    session: Session, item: SubProcessor, now: datetime | None = None
-) -> int:
+def notify_added(session: Session, item: SubProcessor, now: datetime | None = None) -> int:
     """E-mail every active dealer admin about ``item`` in their language, once; returns
     how many messages were queued (0 when they were told already)."""
     if item.notified_at is not None:
