@@ -27,6 +27,7 @@ from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
 from app.rest import ForecourtModelRestApi
+from app.saving import refused_forms_rolled_back
 
 NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing
 
@@ -292,11 +293,8 @@ class TenantModelView(
 
     @staticmethod
     def _guarded(check, item):
-        try:
+        with refused_forms_rolled_back():
             return check(item)
-        except DomainError:
-            db.session.rollback()  # nothing of a rejected form stays in the session
-            raise
 
     @staticmethod
     def _flash_warnings(warnings):
