@@ -37,6 +37,7 @@ def file_on_behalf(
     """
     if request_type in (RequestType.account_export, RequestType.account_export.value):
         raise DomainError(_l("An account export is requested on the Account page of the dealership."), "request_type")
+    scope: int | None
     if dealer_id is not None:
         if chosen_dealer_id is not None and chosen_dealer_id != dealer_id:
             raise DomainError(_l("Choose a dealership from the list."), "dealer")
