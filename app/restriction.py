@@ -53,9 +53,7 @@ def restriction_filters() -> list[list[Any]]:
 def refuse_restricted(item: Any) -> None:
     """A restricted row is read-only for everyone, through every view and API."""
     if getattr(item, "restricted_at", None) is not None:
-        raise DomainError(
-            _l("This record is restricted at the request of the person it is about: it cannot be changed or deleted.")
-        )
+        raise DomainError(_l("This record is restricted at the request of the person it is about: it cannot be changed or deleted."))
 
 
 def refuse_restricted_references(item: Any, is_new: bool) -> None:
@@ -69,8 +67,10 @@ def refuse_restricted_references(item: Any, is_new: bool) -> None:
         target = getattr(item, rel.key)
         if target is None or getattr(target, "restricted_at", None) is None:
             continue
-        changed = is_new or state.attrs[rel.key].history.added or any(
-            state.attrs[col.key].history.added for col in rel.local_columns if col.key in state.attrs
+        changed = (
+            is_new
+            or state.attrs[rel.key].history.added
+            or any(state.attrs[col.key].history.added for col in rel.local_columns if col.key in state.attrs)
         )
         if not changed:
             continue

@@ -37,9 +37,7 @@ SUBPROCESSOR_DESCRIPTIONS = {
     "purpose": _l("For example: hosting, e-mail delivery."),
     "location": _l("Where the data is processed, for example: Germany (EU)."),
     "since": _l("May be up to 180 days ahead, to announce a company before it starts."),
-    "removed_on": _l(
-        "Set this when the company stops processing data for us; the public list keeps it for a year."
-    ),
+    "removed_on": _l("Set this when the company stops processing data for us; the public list keeps it for a year."),
 }
 
 
@@ -145,9 +143,7 @@ class SubProcessorView(ModelView):
                 raise
             except Exception as exc:
                 current_app.logger.exception("telling the dealer admins about a sub-processor failed")
-                raise DomainError(
-                    _l("The sub-processor was not saved: the dealer administrators could not be told. Try again.")
-                ) from exc
+                raise DomainError(_l("The sub-processor was not saved: the dealer administrators could not be told. Try again.")) from exc
 
     def pre_update(self, item):
         self._guarded(item)
