@@ -6,9 +6,8 @@ lists and single rows are filtered by the user's dealer (FAB ``base_filters``),
 and actions re-check the tenant because FAB's ``action``/``action_post`` skip
 ``base_filters``. Another dealer's row is a 404, never a 403.
 
-Restricted rows (GDPR Art. 18: ``restricted_at`` set on clients, inquiries, sales) are
-hidden the same way from everyone but the privacy officer, and nobody edits or deletes
-them through a view or an API.
+Restricted rows (GDPR Art. 18) are hidden and kept read-only by the filters and checks
+of ``app.restriction``, which these base classes apply too.
 """
 
 from __future__ import annotations
@@ -27,6 +26,8 @@ from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
 from app.rest import ForecourtModelRestApi
+from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
+from app.saving import refused_forms_rolled_back
 
 NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing
 
@@ -78,68 +79,6 @@ class FilterTenant(BaseFilter):
 
 def tenant_filters(column: str = "dealer_id") -> list[list[Any]]:
     return [[column, FilterTenant, None]]
-
-
-def can_see_restricted(user: Any | None) -> bool:
-    """Only the privacy officer sees restricted rows (an Admin too, when also an officer)."""
-    from app.security import PRIVACY_OFFICER
-
-    return user is not None and any(role.name == PRIVACY_OFFICER for role in getattr(user, "roles", []) or [])
-
-
-def is_restrictable(model: type) -> bool:
-    return hasattr(model, "restricted_at")
-
-
-class FilterNotRestricted(BaseFilter):
-    """``restricted_at IS NULL`` for everyone but the privacy officer."""
-
-    name = "Not restricted"
-    arg_name = None
-
-    def apply(self, query, value):
-        if can_see_restricted(current_user()):
-            return query
-        query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(field.is_(None))
-
-
-def restriction_filters() -> list[list[Any]]:
-    return [["restricted_at", FilterNotRestricted, None]]
-
-
-def _restricted_error() -> DomainError:
-    return DomainError(
-        _l("This record is restricted at the request of the person it is about: it cannot be changed or deleted.")
-    )
-
-
-def refuse_restricted(item: Any) -> None:
-    """A restricted row is read-only for everyone, through every view and API."""
-    if getattr(item, "restricted_at", None) is not None:
-        raise _restricted_error()
-
-
-def refuse_restricted_references(item: Any, is_new: bool) -> None:
-    """A row may not be newly pointed at a restricted row (it is not processed any more)."""
-    from sqlalchemy import inspect
-    from sqlalchemy.orm.interfaces import MANYTOONE
-
-    state = inspect(item)
-    for rel in state.mapper.relationships:
-        if rel.direction is not MANYTOONE or rel.viewonly or not is_restrictable(rel.mapper.class_):
-            continue
-        target = getattr(item, rel.key)
-        if target is None or getattr(target, "restricted_at", None) is None:
-            continue
-        changed = is_new or state.attrs[rel.key].history.added or any(
-            state.attrs[col.key].history.added for col in rel.local_columns if col.key in state.attrs
-        )
-        if not changed:
-            continue
-        if can_see_restricted(current_user()):
-            raise DomainError(_l("The selected record is restricted and cannot be used."), rel.key)
-        raise TenantViolation(_l("The selected record does not exist."), rel.key)
 
 
 def _scoped_relations(datamodel: SQLAInterface, columns: list[str]) -> dict[str, list]:
@@ -292,11 +231,8 @@ class TenantModelView(
 
     @staticmethod
     def _guarded(check, item):
-        try:
+        with refused_forms_rolled_back():
             return check(item)
-        except DomainError:
-            db.session.rollback()  # nothing of a rejected form stays in the session
-            raise
 
     @staticmethod
     def _flash_warnings(warnings):

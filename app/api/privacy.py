@@ -14,25 +14,22 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
 from marshmallow.validate import Length, OneOf
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
 from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
+from app.privacy.requests import erasure
 from app.privacy.requests import intake as request_service
+from app.privacy.requests.export import ExportUnavailable
+from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import job_meta
+from app.privacy.requests.queueing import job_meta, try_enqueue_request
 from app.privacy.requests.subjects import mask
+from app.public.downloads import download_response
 from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
-from app.views.privacy import (
-    compute_erasure_preview,
-    enqueue_after_commit,
-    export_download,
-    not_queued_message,
-)
-from app.views.privacy_forms import LANGUAGES, file_on_behalf
+from config import Config
 
 
 class PrivacyRequestPostSchema(Schema):
@@ -45,7 +42,7 @@ class PrivacyRequestPostSchema(Schema):
     dealer = fields.Integer(allow_none=True, metadata={"description": "Scope: a dealer id, or null for the whole platform"})
     client = fields.Integer(allow_none=True, metadata={"description": "One of the dealer's clients"})
     details = fields.String(allow_none=True, validate=Length(max=5000))
-    language = fields.String(load_default="en", validate=OneOf([code for code, _name in LANGUAGES]))
+    language = fields.String(load_default="en", validate=OneOf(list(Config.LANGUAGES)))
 
 
 _SUMMARY = [
@@ -233,7 +230,7 @@ class PrivacyRequestApi(TenantModelRestApi):
                 and item.status is RequestStatus.verified
                 and (item.erasure_preview is None or not confirm)
             ):
-                preview = compute_erasure_preview(item, actor_id)
+                preview = erasure.preview(db.session, item, actor_id=actor_id)
                 db.session.commit()
                 return self.response(
                     409,
@@ -245,7 +242,7 @@ class PrivacyRequestApi(TenantModelRestApi):
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=exc.as_dict())
-        enqueued = enqueue_after_commit(item.id)
+        enqueued = try_enqueue_request(item.id)
         if not enqueued.queued:
             return self.response(
                 202, job_id=enqueued.job_id, status=item.status.value, queued=False, message=str(not_queued_message(item.reference))
@@ -285,8 +282,8 @@ class PrivacyRequestApi(TenantModelRestApi):
         if item is None:
             return self.response_404()
         try:
-            return export_download(item, getattr(current_user(), "id", None))
-        except NotFound:
+            return download_response(item, actor_id=getattr(current_user(), "id", None))
+        except ExportUnavailable:
             return self.response_404()
 
 

@@ -15,7 +15,6 @@ from flask import abort, current_app, make_response, render_template, request, s
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
-from app.domain import DomainError
 from app.extensions import csrf, db
 from app.i18n.web import SESSION_KEY
 from app.models import ConsentMethod, Dealer
@@ -26,6 +25,7 @@ from app.privacy.transparency.policy_versions import current_version
 from app.public import public_bp
 from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm
 from app.public.limits import rate_limited
+from app.saving import saving
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,6 @@ def _car_or_404(dealer: Dealer):
     return car
 
 
-def _attach(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and field is not getattr(form, "csrf_token", None):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
-
-
 @public_bp.route("/d/<slug>/inquiry", methods=["GET", "POST"])
 @rate_limited("INQUIRY_RATE_LIMIT")
 def dealer_inquiry(slug: str):
@@ -75,7 +67,7 @@ def dealer_inquiry(slug: str):
     car = _car_or_404(dealer)
     form = InquiryForm()
     if form.validate_on_submit():
-        try:
+        with saving(form, flash_error=False) as saved:
             received = inquiries.receive_inquiry(
                 db.session,
                 dealer,
@@ -91,10 +83,7 @@ def dealer_inquiry(slug: str):
                 user_agent=request.user_agent.string,
                 language=str(get_locale() or "en"),
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _attach(form, error)
+        if not saved.ok:
             return _inquiry_page(form, dealer, car), 422
         log.info("inquiry %s received for dealer %s", received.inquiry.id, dealer.id)
         # The same page whatever the address's history (new, client, withdrawn, objected):
@@ -195,7 +184,7 @@ def dealer_marketing(slug: str):
     dealer = _any_dealer_or_404(slug)
     form = MarketingWithdrawalForm()
     if form.validate_on_submit():
-        try:
+        with saving(form, flash_error=False) as saved:
             count = withdrawal.withdraw_by_email(
                 db.session,
                 dealer,
@@ -204,10 +193,7 @@ def dealer_marketing(slug: str):
                 source=request.path,
                 ip_address=request.remote_addr,
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _attach(form, error)
+        if not saved.ok:
             return render_template("public/marketing_withdrawal.html", form=form, dealer=dealer, done=False), 422
         log.info("marketing consent withdrawn on the public page for %d client(s) of dealer %s", count, dealer.id)
         return render_template("public/marketing_withdrawal.html", form=None, dealer=dealer, done=True)

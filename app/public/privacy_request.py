@@ -21,7 +21,6 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.domain import DomainError
 from app.extensions import db
 from app.i18n.web import SESSION_KEY
 from app.models import (
@@ -37,6 +36,7 @@ from app.privacy.requests.links import VERIFY, LinkError, read_token
 from app.public import public_bp
 from app.public.limits import rate_limited
 from app.public.privacy_request_forms import REQUEST_TYPES, PrivacyRequestForm
+from app.saving import saving
 
 TYPE_LABELS = {request_type: label for request_type, label, _text in REQUEST_TYPES}
 
@@ -68,7 +68,7 @@ def privacy_request_form():
     """File a request; the answer is the same whether or not we know the address."""
     form = PrivacyRequestForm(_active_dealers())
     if form.validate_on_submit():
-        try:
+        with saving(form, flash_error=False) as saved:
             filed = intake.file_request(
                 db.session,
                 request_type=form.request_type.data,
@@ -81,15 +81,8 @@ def privacy_request_form():
                 details=form.details.data,
                 verification_ttl=current_app.config["PRIVACY_VERIFICATION_TTL"],
             )
-        except DomainError as error:
-            db.session.rollback()
-            field = getattr(form, error.field, None) if error.field else None
-            if field is not None and field is not form.csrf_token:
-                field.errors = [*field.errors, str(error.message)]
-            else:
-                form.form_errors.append(str(error.message))
+        if not saved.ok:
             return _form_page(form), 422
-        db.session.commit()
         ttl_hours = int(current_app.config["PRIVACY_VERIFICATION_TTL"].total_seconds() // 3600)
         return render_template("public/privacy_request_sent.html", reference=filed.reference, ttl_hours=ttl_hours)
     status = 422 if request.method == "POST" else 200
@@ -135,12 +128,10 @@ def _verify(token: str):
     if waiting and (privacy_request.verification_expires_at is None or privacy_request.verification_expires_at <= utcnow()):
         return _link_expired()
     if request.method == "POST":  # CSRFProtect has checked the token
-        try:
+        with saving(flash_error=False) as saved:
             intake.verify(db.session, privacy_request)
-        except DomainError:
-            db.session.rollback()
+        if not saved.ok:
             return _link_expired()
-        db.session.commit()
         return redirect(url_for("public.privacy_request_verify", token=token), code=303)
     with force_locale(_page_language(privacy_request)):
         return render_template(

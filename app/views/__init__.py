@@ -21,10 +21,12 @@ from app.views.inventory import (
     CarStatusChangeView,
 )
 from app.views.mail import MailOutboxView
-from app.views.policy import PolicyVersionView, SubProcessorView
-from app.views.privacy import PrivacyRequestView, RecordOfProcessingView
+from app.views.policy import PolicyVersionView
+from app.views.privacy import PrivacyRequestView
+from app.views.record_of_processing import RecordOfProcessingView
 from app.views.retention import RetentionEventView
 from app.views.sales import SaleModelView
+from app.views.subprocessors import SubProcessorView
 from app.views.usage import UsageLogView
 
 # Views every dealer-facing role works with (see app.roles for who gets what).

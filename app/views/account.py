@@ -19,7 +19,9 @@ from app.extensions import db
 from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
 from app.privacy.lifecycle import accounts
 from app.privacy.requests.progress import percent
+from app.saving import saving
 from app.tenancy import NO_DEALER, current_dealer_id, current_user
+from app.views.privacy_display import export_download, status_response
 from app.views.privacy_forms import ConfirmForm
 
 
@@ -56,14 +58,9 @@ def _terminate(form: TerminateForm, dealer: Dealer) -> bool:
     if not form.validate_on_submit() or not _slug_matches(form, dealer):
         flash(_("Please check the form."), "danger")
         return False
-    try:
+    with saving() as saved:  # the export's job is queued after this commit
         accounts.terminate_dealer(db.session, dealer.id, _actor_id(), form.reason.data)
-        db.session.commit()  # the export's job is queued after this commit
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-        return False
-    return True
+    return saved.ok
 
 
 def _consequences() -> dict:
@@ -120,12 +117,9 @@ class AccountView(BaseView):
         if not ConfirmForm().validate_on_submit():
             flash(_("Please check the form."), "danger")
             return self._render(dealer, status=422)
-        try:
+        with saving() as saved:  # the job is queued after this commit
             item = accounts.request_account_export(db.session, dealer.id, _actor_id())
-            db.session.commit()  # the job is queued after this commit
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "danger")
+        if not saved.ok:
             return self._render(self._own_dealer(), status=422)
         flash(_("The export %(reference)s is being made; this page shows how far it is.", reference=item.reference), "success")
         return redirect(url_for("AccountView.show"))
@@ -142,16 +136,12 @@ class AccountView(BaseView):
     @permission_name("show")
     def status(self, pk):
         """What the progress bar polls (the pattern of the privacy request page)."""
-        from app.views.privacy import status_response
-
         return status_response(self._export(pk))
 
     @expose("/download/<int:pk>")
     @has_access
     @permission_name("show")
     def download(self, pk):
-        from app.views.privacy import export_download
-
         return export_download(self._export(pk), _actor_id())
 
     @expose("/terminate", methods=["POST"])

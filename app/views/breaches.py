@@ -25,13 +25,13 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateTimeField, SelectField, SelectMultipleField
 
 from app.datamodel import ForecourtInterface
-from app.domain import DomainError
 from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Breach, BreachStatus, Dealer, DealerStatus
 from app.models.base import utcnow
 from app.privacy.transparency import breaches
+from app.saving import refused_forms_rolled_back, saving
 from app.tenancy import current_user
 
 COUNTDOWN_CSS = {
@@ -275,12 +275,8 @@ class BreachView(ModelView):
         self._prepare(item)
 
     def _prepare(self, item: Breach) -> None:
-        try:
-            with db.session.no_autoflush:
-                breaches.prepare(db.session, item, actor_id=_actor_id())
-        except DomainError:
-            db.session.rollback()  # nothing of a rejected form stays in the session
-            raise
+        with refused_forms_rolled_back(), db.session.no_autoflush:
+            breaches.prepare(db.session, item, actor_id=_actor_id())
 
     # -------------------------------------------------------------- the breach page
 
@@ -323,14 +319,9 @@ class BreachView(ModelView):
         if not form.validate_on_submit():
             flash(_("Please check the form."), "danger")
             return self._render_show(item, form, 422)
-        try:
+        with saving(form) as saved:
             result = breaches.notify_dealers(db.session, item.id, form.chosen(), actor_id=_actor_id())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.field == "dealers":
-                form.dealers.errors = [*form.dealers.errors, exc.message]
-            flash(str(exc.message), "danger")
+        if not saved.ok:
             return self._render_show(self._item(pk), form, 422)
         _flash_result(result)
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))

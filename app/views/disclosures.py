@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.models import Client, Disclosure
-from app.tenancy import TenantModelView, can_see_restricted, current_user
+from app.restriction import can_see_restricted
+from app.tenancy import TenantModelView, current_user
 
 DISCLOSURE_LABELS = {
     "dealer": _l("Dealer"),

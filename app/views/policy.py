@@ -1,4 +1,4 @@
-"""The privacy policy's versions (drafts, the Publish step) and the sub-processor list.
+"""The privacy policy's versions: drafts and the Publish step.
 
 Thin: the rules live in ``app.privacy.transparency.policy_*`` and ``app.privacy.transparency.subprocessors``; a
 published version is refused there and again at flush time, whatever this view does.
@@ -6,10 +6,10 @@ published version is refused there and again at flush time, whatever this view d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import ClassVar
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -18,17 +18,17 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, TextAreaField
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from app.datamodel import ForecourtInterface
-from app.domain import DomainError
-from app.domain.formatting import format_date, format_datetime
+from app.domain.formatting import format_datetime
 from app.domain.policy_text import render_policy
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
-from app.models import PolicyVersion, SubProcessor
+from app.models import PolicyVersion
 from app.models.base import utcnow
-from app.privacy.transparency import policy_drafts, policy_publishing, policy_versions, subprocessors
+from app.privacy.transparency import policy_drafts, policy_publishing, policy_versions
+from app.saving import refused_forms_rolled_back, saving
 from app.tenancy import current_user
 
 POLICY_LABELS = {
@@ -58,26 +58,6 @@ POLICY_DESCRIPTIONS = {
         "A typo fix is not material."
     ),
 }
-SUBPROCESSOR_LABELS = {
-    "name": _l("Company"),
-    "purpose": _l("Purpose"),
-    "location": _l("Location"),
-    "since": _l("Since"),
-    "website": _l("Website"),
-    "removed_on": _l("Removed on"),
-    "notified_at": _l("Dealer admins notified"),
-    "created_at": _l("Created"),
-}
-SUBPROCESSOR_DESCRIPTIONS = {
-    "purpose": _l("For example: hosting, e-mail delivery."),
-    "location": _l("Where the data is processed, for example: Germany (EU)."),
-    "since": _l("May be up to 180 days ahead, to announce a company before it starts."),
-    "removed_on": _l(
-        "Set this when the company stops processing data for us; the public list keeps it for a year."
-    ),
-}
-
-
 def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
     now = now or utcnow()
     if item.published_at is None:
@@ -206,11 +186,8 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
 
     @staticmethod
     def _guarded(check, item):
-        try:
+        with refused_forms_rolled_back():
             check(db.session, item)
-        except DomainError:
-            db.session.rollback()  # nothing of a refused form stays in the session
-            raise
 
     def _item(self, pk) -> PolicyVersion:
         try:
@@ -260,12 +237,12 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
             )
             return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
         form = PublishForm(
-            material=item.material, effective_at=earliest_effective_date()
+            material=item.material, effective_at=policy_publishing.earliest_effective_date()
         )
         status = 200
         if form.validate_on_submit():
             effective_at = form.effective_at.data
-            try:
+            with saving(form) as saved:
                 publication = policy_publishing.publish(
                     db.session,
                     item.id,
@@ -275,10 +252,7 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
                     material=bool(form.material.data),
                     actor_id=getattr(current_user(), "id", None),
                 )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                _show_error(form, exc)
+            if not saved.ok:
                 item = self._item(pk)
                 status = 422
             else:
@@ -318,18 +292,6 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
         ), status
 
 
-def earliest_effective_date(now: datetime | None = None) -> datetime:
-    """The first midnight (UTC) that gives a material change its full notice period."""
-    now = now or utcnow()
-    earliest = now + timedelta(days=policy_publishing.notice_days())
-    day = (
-        earliest.date()
-        if earliest.time() == time(0)
-        else earliest.date() + timedelta(days=1)
-    )
-    return datetime.combine(day, time(0))
-
-
 class PublishForm(FlaskForm):
     material = BooleanField(
         _l("Material change"), description=POLICY_DESCRIPTIONS["material"]
@@ -342,131 +304,3 @@ class PublishForm(FlaskForm):
             "Leave empty for a change that is not material to apply it at once."
         ),
     )
-
-
-def _show_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-    flash(str(exc.message), "danger")
-
-
-# ---------------------------------------------------------------------- sub-processors
-
-
-class SinceInRange:
-    """The start date's rule, next to the field (the domain checks it again)."""
-
-    def __call__(self, form, field) -> None:
-        if field.data is None:
-            return
-        if field.data > utcnow().date() + timedelta(days=subprocessors.MAX_DAYS_AHEAD):
-            raise ValidationError(
-                _(
-                    "The start date can be at most %(days)s days ahead.",
-                    days=subprocessors.MAX_DAYS_AHEAD,
-                )
-            )
-
-
-class SubProcessorView(ModelView):
-    """The public list of sub-processors; adding one tells every dealer admin."""
-
-    datamodel = ForecourtInterface(SubProcessor)
-    route_base = "/subprocessors"
-    list_title = _l("Sub-processors")
-    show_title = _l("Sub-processor")
-    add_title = _l("Add a sub-processor")
-    edit_title = _l("Edit sub-processor")
-    # Never deleted: a removal date keeps the public record of who processed data.
-    base_permissions: ClassVar[list[str]] = [
-        "can_list",
-        "can_show",
-        "can_add",
-        "can_edit",
-    ]
-    exclude_route_methods: ClassVar[set[str]] = {
-        "delete",
-        "download",
-        "action",
-        "action_post",
-    }
-    list_columns: ClassVar[list[str]] = [
-        "name",
-        "purpose",
-        "location",
-        "since",
-        "removed_on",
-        "notified_at",
-    ]
-    show_columns: ClassVar[list[str]] = [
-        "name",
-        "purpose",
-        "location",
-        "since",
-        "website",
-        "removed_on",
-        "notified_at",
-        "created_at",
-    ]
-    add_columns: ClassVar[list[str]] = [
-        "name",
-        "purpose",
-        "location",
-        "since",
-        "website",
-    ]
-    edit_columns: ClassVar[list[str]] = [
-        "name",
-        "purpose",
-        "location",
-        "since",
-        "website",
-        "removed_on",
-    ]
-    search_columns: ClassVar[list[str]] = [
-        "name",
-        "purpose",
-        "location",
-        "since",
-        "removed_on",
-    ]
-    base_order = ("name", "asc")
-    label_columns = SUBPROCESSOR_LABELS
-    description_columns = SUBPROCESSOR_DESCRIPTIONS
-    validators_columns: ClassVar[dict] = {"since": [SinceInRange()]}
-    formatters_columns: ClassVar[dict] = {
-        "since": format_date,
-        "removed_on": format_date,
-        "notified_at": format_datetime,
-        "created_at": format_datetime,
-    }
-
-    def pre_add(self, item):
-        self._guarded(item)
-        # The dealer admins are told in the same transaction: FAB's single commit writes
-        # the row and its notices together (their mail jobs are enqueued after it), so a
-        # sub-processor is never saved without them.
-        try:
-            db.session.add(item)
-            db.session.flush()
-            subprocessors.notify_added(db.session, item)
-        except DomainError:
-            db.session.rollback()
-            raise
-        except Exception as exc:
-            db.session.rollback()
-            current_app.logger.exception("telling the dealer admins about a sub-processor failed")
-            raise DomainError(
-                _l("The sub-processor was not saved: the dealer administrators could not be told. Try again.")
-            ) from exc
-
-    def pre_update(self, item):
-        self._guarded(item)
-
-    @staticmethod
-    def _guarded(item):
-        try:
-            subprocessors.check_subprocessor(item)
-        except DomainError:
-            db.session.rollback()
-            raise

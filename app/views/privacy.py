@@ -1,37 +1,43 @@
-"""The privacy officer's (and, for its own clients, the dealer admin's) request queue,
-the request page with its actions, and the record of processing (GDPR Art. 30).
+"""The privacy officer's (and, for its own clients, the dealer admin's) request queue and
+each request's page with its actions.
 
 Thin: every rule lives in ``app.privacy``. Each action re-loads the request through the
 tenant filter (another dealer's request is a 404), runs one service call, and commits;
-a rule a person broke is shown as an error and rolls everything back.
+a rule a person broke is shown as an error and rolls everything back (``app.saving``).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from flask import abort, current_app, flash, jsonify, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
-from sqlalchemy import case
 
-from app.datamodel import ForecourtInterface
 from app.domain import DomainError
-from app.domain.enum_labels import phase_label
-from app.domain.formatting import format_date, format_datetime
+from app.domain.formatting import format_datetime
 from app.extensions import db
-from app.models import CLOSED_STATUSES, PrivacyRequest, RequestStatus, RequestType
+from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy.registry import entry_for
+from app.privacy.requests import erasure, rectification, restriction
 from app.privacy.requests import intake as request_service
+from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import Enqueued, job_meta, try_enqueue_request
-from app.privacy.requests.subjects import Subject, mask, rows_of
+from app.privacy.requests.queueing import try_enqueue_request
+from app.privacy.requests.subjects import Subject, rows_of
+from app.saving import saving
 from app.tenancy import TenantModelView, current_dealer_id, current_user
+from app.views.privacy_display import (
+    PrivacyRequestInterface,
+    due_badge,
+    export_download,
+    preview_table,
+    scope_display,
+    status_response,
+)
 from app.views.privacy_forms import (
     REQUEST_TYPE_LABELS,
     STATUS_LABELS,
@@ -40,109 +46,8 @@ from app.views.privacy_forms import (
     ExtendForm,
     FileRequestForm,
     ReasonForm,
-    file_on_behalf,
     new_due_at,
 )
-
-log = logging.getLogger(__name__)
-
-DUE_BADGES = {
-    "overdue": ("label-danger", _l("Overdue")),
-    "due_soon": ("label-warning", _l("Due soon")),
-}
-
-
-def subject_display(item: PrivacyRequest) -> str:
-    """The masked form: lists never show a full identifier."""
-    return item.subject_hint or mask(item.subject_email) or mask(item.subject_phone) or "—"
-
-
-def scope_display(item: PrivacyRequest) -> str:
-    return item.dealer.business_name if item.dealer is not None else str(_("Whole platform"))
-
-
-def due_badge(item: PrivacyRequest) -> Markup:
-    state = request_service.due_state(item)
-    text = escape(format_date(item.due_at.date()))
-    if state in DUE_BADGES:
-        css, label = DUE_BADGES[state]
-        return Markup('{} <span class="label {} privacy-due-{}">{}</span>').format(text, css, state, label)
-    return Markup(text)
-
-
-def duplicate_marker(item: PrivacyRequest) -> Markup:
-    if item.possible_duplicate_of_id is None:
-        return Markup("")
-    return Markup('<span class="label label-info privacy-duplicate" title="{}">{}</span>').format(
-        _("Possible duplicate of an earlier request"), _("Possible duplicate")
-    )
-
-
-VIRTUAL_COLUMNS: dict[str, Callable[[PrivacyRequest], object]] = {
-    "type_display": lambda item: REQUEST_TYPE_LABELS[item.request_type],
-    "status_display": lambda item: STATUS_LABELS[item.status],
-    "scope": scope_display,
-    "subject": subject_display,
-    "due": due_badge,
-    "duplicate": duplicate_marker,
-}
-
-
-class PrivacyRequestInterface(ForecourtInterface):
-    """The queue's data: open requests first, each by due date; the list's derived columns."""
-
-    def apply_order_by(self, query, order_column, order_direction, *args, **kwargs):
-        if order_column == "due_at":
-            query = query.order_by(case((PrivacyRequest.status.in_(CLOSED_STATUSES), 1), else_=0))
-        return super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
-
-    def _get_attr_value(self, item, col):
-        virtual = VIRTUAL_COLUMNS.get(col)
-        if virtual is not None:
-            return virtual(item)
-        return super()._get_attr_value(item, col)
-
-
-def status_response(item: PrivacyRequest):
-    """The progress JSON a request's page polls: the database's view plus the job's meta."""
-    meta = {key: getattr(value, "value", value) for key, value in job_meta(item.id).items()}
-    response = jsonify(
-        status=item.status.value,
-        phase=item.phase,
-        phase_label=phase_label(item.phase),
-        progress_done=item.progress_done,
-        progress_total=item.progress_total,
-        percent=percent(item),
-        failure=item.failure,
-        job=meta,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def preview_table(preview: dict | None) -> dict | None:
-    """The stored erasure preview, ready for the page: one row per table with the
-    category's title, then the totals and what else the erasure touches."""
-    if not preview:
-        return None
-    rows = []
-    for table in preview.get("tables") or []:
-        entry = entry_for(table.get("table", ""))
-        row = {**table, "title": _translate(entry.declaration.title) if entry is not None else table.get("table")}
-        # The stored texts are in the language of whoever made the preview: re-read them
-        # from the declaration in the reader's language.
-        for key in ("legal_basis", "keep_reason"):
-            if row.get(key) and entry is not None and getattr(entry.declaration, key, None):
-                row[key] = _translate(getattr(entry.declaration, key))
-        rows.append(row)
-    return {
-        "rows": rows,
-        "totals": preview.get("totals") or {},
-        "generated_at": preview.get("generated_at"),
-        "open_requests": preview.get("open_requests") or 0,
-        "export_files": preview.get("export_files") or 0,
-        "recipients": preview.get("recipients") or 0,
-    }
 
 
 class PrivacyRequestView(TenantModelView):
@@ -215,7 +120,7 @@ class PrivacyRequestView(TenantModelView):
             percent=percent(item),
             preview=preview_table(item.erasure_preview),
             rectification=self._rectification_rows(item),
-            rectification_diff=_rectification_diff(item),
+            rectification_diff=rectification.diff(item, db.session) if item.rectification_proposal else [],
             confirm_form=ConfirmForm(),
             RequestStatus=RequestStatus,
             RequestType=RequestType,
@@ -229,12 +134,10 @@ class PrivacyRequestView(TenantModelView):
         None when the request takes no corrections (now)."""
         if item.request_type is not RequestType.rectification or item.status is not RequestStatus.verified:
             return None
-        from app.privacy.requests.rectification import editable_columns
-
         proposed = {(c["table"], str(c["pk"]), c["column"]): c.get("new") for c in item.rectification_proposal or []}
         subject = Subject.of(item)
         found = []
-        for table, columns in editable_columns().items():
+        for table, columns in rectification.editable_columns().items():
             for row in db.session.scalars(rows_of(entry_for(table), subject, db.session)):
                 values = [(column, getattr(row, column), proposed.get((table, str(row.id), column))) for column in columns]
                 found.append((table, row, values))
@@ -249,7 +152,7 @@ class PrivacyRequestView(TenantModelView):
         form = FileRequestForm()
         form.scope_for(db.session, dealer_id)
         if form.validate_on_submit():
-            try:
+            with saving(form) as saved:
                 item = file_on_behalf(
                     db.session,
                     dealer_id=dealer_id,
@@ -263,11 +166,7 @@ class PrivacyRequestView(TenantModelView):
                     details=form.details.data,
                     language=form.language.data,
                 )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                _show_error(form, exc)
-            else:
+            if saved.ok:
                 flash(_("Request %(reference)s filed.", reference=item.reference), "success")
                 return redirect(url_for(f"{type(self).__name__}.show", pk=item.id))
         return self.render_template(self.add_template, title=self.add_title, form=form), 422 if form.errors else 200
@@ -281,12 +180,9 @@ class PrivacyRequestView(TenantModelView):
         if not form.validate_on_submit():
             flash(_("Please check the form."), "danger")
             return self._render(item, 422, **({form_name: form} if form_name else {}))
-        try:
+        with saving(form) as saved:
             message = action(item)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
+        if not saved.ok:
             return self._render(self._item(pk), 422, **({form_name: form} if form_name else {}))
         if message:
             flash(message, "success")
@@ -295,7 +191,7 @@ class PrivacyRequestView(TenantModelView):
     def _enqueue_after(self, item: PrivacyRequest, run: Callable[[], None]) -> str | None:
         run()
         db.session.commit()  # the request is committed before its job is enqueued
-        if not enqueue_after_commit(item.id).queued:
+        if not try_enqueue_request(item.id).queued:
             flash(str(not_queued_message(item.reference)), "warning")
             return None
         return _("Processing of %(reference)s has started.", reference=item.reference)
@@ -317,7 +213,7 @@ class PrivacyRequestView(TenantModelView):
     def preview(self, pk):
         def run(item):
             _require_type(item, RequestType.erasure)
-            compute_erasure_preview(item, _actor_id())
+            erasure.preview(db.session, item, actor_id=_actor_id())
             return _("The erasure preview is ready: check it, then confirm.")
 
         return self._act(pk, run)
@@ -341,7 +237,7 @@ class PrivacyRequestView(TenantModelView):
             changes = self._typed_changes(item)
             if not changes:
                 raise DomainError(_l("Enter at least one corrected value."))
-            propose_rectification(item, changes, _actor_id())
+            rectification.propose(db.session, item, changes, _actor_id())
             return _("The corrections are saved: check old and new values, then process the request.")
 
         return self._act(pk, run)
@@ -395,8 +291,6 @@ class PrivacyRequestView(TenantModelView):
     @permission_name("process")
     def lift(self, pk):
         def run(item):
-            from app.privacy.requests import restriction
-
             if item.request_type is not RequestType.restriction or item.status is not RequestStatus.completed:
                 raise DomainError(_l("Only a completed restriction can be lifted."))
             restriction.request_lift(db.session, item, _actor_id())
@@ -411,65 +305,9 @@ class PrivacyRequestView(TenantModelView):
         return export_download(self._item(pk), _actor_id())
 
 
-# ---------------------------------------------------------------------- shared helpers
-
-
-def enqueue_after_commit(request_id: int) -> Enqueued:
-    """Queue the committed request's job: its id and whether it is on the queue. Should
-    Redis be away, the request stays in progress in the database and the reconciler (cron)
-    queues it when Redis is back; the caller says so instead of claiming it started."""
-    return try_enqueue_request(request_id)
-
-
-def not_queued_message(reference: str):
-    return _l(
-        "%(reference)s is marked in progress, but the job queue is unreachable right now: "
-        "processing will start automatically when the queue is back.",
-        reference=reference,
-    )
-
-
-def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
-    """What the erasure will do, per table; stored on the request for the operator to confirm."""
-    from app.privacy.requests import erasure
-
-    return erasure.preview(db.session, item, actor_id=actor_id)
-
-
-def _rectification_diff(item: PrivacyRequest) -> list[dict]:
-    if not item.rectification_proposal:
-        return []
-    from app.privacy.requests.rectification import diff
-
-    return diff(item, db.session)
-
-
-def propose_rectification(item: PrivacyRequest, changes: list[dict], actor_id: int | None) -> None:
-    from app.privacy.requests import rectification
-
-    rectification.propose(db.session, item, changes, actor_id)
-
-
-def export_download(item: PrivacyRequest, actor_id: int | None):
-    """The export ZIP, never cached, each download logged; a 404 when there is none."""
-    from app.privacy.requests.export import ExportUnavailable
-    from app.public.downloads import download_response
-
-    try:
-        return download_response(item, actor_id=actor_id)
-    except ExportUnavailable:
-        abort(404)
-
-
 def _require_type(item: PrivacyRequest, request_type: RequestType) -> None:
     if item.request_type is not request_type:
         raise DomainError(_l("This action does not apply to this kind of request."))
-
-
-def _show_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-    flash(str(exc.message), "danger")
 
 
 def _actor_id() -> int | None:
@@ -485,32 +323,3 @@ def _int(value) -> int:
 
 def _optional_int(value) -> int | None:
     return None if value in (None, WHOLE_PLATFORM) else int(value)
-
-
-# ---------------------------------------------------------------------- record of processing
-
-
-class RecordOfProcessingView(BaseView):
-    """GDPR Art. 30: every registered processing, generated from the privacy registry."""
-
-    route_base = "/recordofprocessing"
-    default_view = "show"
-    template = "privacy/record.html"
-
-    @expose("/")
-    @has_access
-    def show(self):
-        from app.privacy.transparency.record import record_of_processing
-
-        return self.render_template(
-            self.template,
-            title=_("Record of processing activities"),
-            entries=record_of_processing(_translate),
-            translate=_translate,
-            officer_email=current_app.config.get("PRIVACY_OFFICER_EMAIL"),
-        )
-
-
-def _translate(text) -> str:
-    """Declarations hold lazy strings, or plain ones where Babel is not set up yet."""
-    return _(text) if isinstance(text, str) else str(text)

@@ -1,9 +1,5 @@
-"""Forms of the privacy officer's and dealer admin's request pages, and the one place
-that turns what staff typed into a filed request (shared by the web view and the API).
-
-Tenancy is settled here, not in the service: a dealer user files for its own dealer
-and may only point at its own clients.
-"""
+"""Forms of the privacy officer's and dealer admin's request pages (filing a request is
+``app.privacy.requests.on_behalf``)."""
 
 from __future__ import annotations
 
@@ -15,17 +11,14 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.domain import DomainError
 from app.models import (
     Client,
     Dealer,
     DealerStatus,
     PrivacyRequest,
-    RequestChannel,
     RequestStatus,
     RequestType,
 )
-from app.privacy.requests import intake
 from config import Config
 
 REQUEST_TYPE_LABELS = {
@@ -116,53 +109,3 @@ class ConfirmForm(FlaskForm):
 def new_due_at(request: PrivacyRequest, day) -> datetime:
     """The chosen day, at the time of day of the current deadline (kept in UTC)."""
     return datetime.combine(day, request.due_at.timetz())
-
-
-def file_on_behalf(
-    session,
-    *,
-    dealer_id: int | None,
-    actor_id: int | None,
-    request_type: str,
-    email: str | None = None,
-    phone: str | None = None,
-    name: str | None = None,
-    chosen_dealer_id: int | None = None,
-    client_id: int | None = None,
-    details: str | None = None,
-    language: str = "en",
-) -> PrivacyRequest:
-    """File a request for a person, as the current user (``dealer_id``: their dealer or None).
-
-    A dealer user's request is scoped to its dealer, whatever was chosen; a client must be
-    one of that dealer's and fills in the identifiers left empty. The caller commits.
-    """
-    if request_type in (RequestType.account_export, RequestType.account_export.value):
-        raise DomainError(_l("An account export is requested on the Account page of the dealership."), "request_type")
-    if dealer_id is not None:
-        if chosen_dealer_id is not None and chosen_dealer_id != dealer_id:
-            raise DomainError(_l("Choose a dealership from the list."), "dealer")
-        scope, channel = dealer_id, RequestChannel.dealer_admin
-    else:
-        scope, channel = chosen_dealer_id, RequestChannel.officer
-    client = None
-    if client_id is not None:
-        client = session.get(Client, client_id)
-        if client is None or client.dealer_id != scope or client.is_erasure_placeholder:
-            raise DomainError(_l("Choose one of the dealer's clients."), "client")
-        email = email or client.email
-        phone = phone or client.phone
-        name = name or client.full_name
-    return intake.file_request(
-        session,
-        request_type=request_type,
-        email=email,
-        phone=phone,
-        name=name,
-        dealer_id=scope,
-        client_id=client.id if client is not None else None,
-        channel=channel,
-        language=language,
-        details=details,
-        actor_id=actor_id,
-    )

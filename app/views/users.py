@@ -20,6 +20,7 @@ from app.auth.forms import confirm_password_field, new_password_field
 from app.domain.grants import GrantRefused, check_delete, check_manage, check_user
 from app.extensions import db
 from app.i18n.languages import language_name
+from app.saving import refused_forms_rolled_back
 from app.tenancy import TenantActionsMixin, current_dealer_id, tenant_filters
 from app.views.profile import language_field
 
@@ -103,13 +104,10 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
             raise GrantRefused(_l("You cannot give this role."), "roles")
 
     def _guarded(self, check, item) -> None:
-        try:
+        with refused_forms_rolled_back():
             self._refuse_unoffered_roles(item)
             self._stamp_dealer(item)
             check(item)
-        except GrantRefused:
-            db.session.rollback()  # nothing of a refused form stays in the session
-            raise
 
     def pre_add(self, item):
         self._guarded(lambda user: check_user(editor_account(), None, account_of(user)), item)

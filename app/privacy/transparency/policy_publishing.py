@@ -9,7 +9,7 @@ announced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -35,6 +35,14 @@ class Publication:
 def notice_days() -> int:
     """The configured notice period for material changes (``POLICY_NOTICE_DAYS``)."""
     return int(current_app.config.get("POLICY_NOTICE_DAYS", DEFAULT_NOTICE_DAYS))
+
+
+def earliest_effective_date(now: datetime | None = None) -> datetime:
+    """The first midnight (UTC) that gives a material change its full notice period."""
+    now = now or utcnow()
+    earliest = now + timedelta(days=notice_days())
+    day = earliest.date() if earliest.time() == time(0) else earliest.date() + timedelta(days=1)
+    return datetime.combine(day, time(0))
 
 
 def publish(

@@ -1,0 +1,154 @@
+"""The sub-processor list: adding a company tells every dealer admin; none is ever deleted.
+
+Thin: the rules live in ``app.privacy.transparency.subprocessors``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from flask import current_app
+from flask_appbuilder import ModelView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+from app.datamodel import ForecourtInterface
+from app.domain import DomainError
+from app.domain.formatting import format_date, format_datetime
+from app.extensions import db
+from app.models import SubProcessor
+from app.models.base import utcnow
+from app.privacy.transparency import subprocessors
+from app.saving import refused_forms_rolled_back
+
+SUBPROCESSOR_LABELS = {
+    "name": _l("Company"),
+    "purpose": _l("Purpose"),
+    "location": _l("Location"),
+    "since": _l("Since"),
+    "website": _l("Website"),
+    "removed_on": _l("Removed on"),
+    "notified_at": _l("Dealer admins notified"),
+    "created_at": _l("Created"),
+}
+SUBPROCESSOR_DESCRIPTIONS = {
+    "purpose": _l("For example: hosting, e-mail delivery."),
+    "location": _l("Where the data is processed, for example: Germany (EU)."),
+    "since": _l("May be up to 180 days ahead, to announce a company before it starts."),
+    "removed_on": _l("Set this when the company stops processing data for us; the public list keeps it for a year."),
+}
+
+
+class SinceInRange:
+    """The start date's rule, next to the field (the domain checks it again)."""
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        if field.data > utcnow().date() + timedelta(days=subprocessors.MAX_DAYS_AHEAD):
+            raise ValidationError(
+                _(
+                    "The start date can be at most %(days)s days ahead.",
+                    days=subprocessors.MAX_DAYS_AHEAD,
+                )
+            )
+
+
+class SubProcessorView(ModelView):
+    """The public list of sub-processors; adding one tells every dealer admin."""
+
+    datamodel = ForecourtInterface(SubProcessor)
+    route_base = "/subprocessors"
+    list_title = _l("Sub-processors")
+    show_title = _l("Sub-processor")
+    add_title = _l("Add a sub-processor")
+    edit_title = _l("Edit sub-processor")
+    # Never deleted: a removal date keeps the public record of who processed data.
+    base_permissions: ClassVar[list[str]] = [
+        "can_list",
+        "can_show",
+        "can_add",
+        "can_edit",
+    ]
+    exclude_route_methods: ClassVar[set[str]] = {
+        "delete",
+        "download",
+        "action",
+        "action_post",
+    }
+    list_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "removed_on",
+        "notified_at",
+    ]
+    show_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "website",
+        "removed_on",
+        "notified_at",
+        "created_at",
+    ]
+    add_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "website",
+    ]
+    edit_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "website",
+        "removed_on",
+    ]
+    search_columns: ClassVar[list[str]] = [
+        "name",
+        "purpose",
+        "location",
+        "since",
+        "removed_on",
+    ]
+    base_order = ("name", "asc")
+    label_columns = SUBPROCESSOR_LABELS
+    description_columns = SUBPROCESSOR_DESCRIPTIONS
+    validators_columns: ClassVar[dict] = {"since": [SinceInRange()]}
+    formatters_columns: ClassVar[dict] = {
+        "since": format_date,
+        "removed_on": format_date,
+        "notified_at": format_datetime,
+        "created_at": format_datetime,
+    }
+
+    def pre_add(self, item):
+        self._guarded(item)
+        # The dealer admins are told in the same transaction: FAB's single commit writes
+        # the row and its notices together (their mail jobs are enqueued after it), so a
+        # sub-processor is never saved without them.
+        with refused_forms_rolled_back():
+            try:
+                db.session.add(item)
+                db.session.flush()
+                subprocessors.notify_added(db.session, item)
+            except DomainError:
+                raise
+            except Exception as exc:
+                current_app.logger.exception("telling the dealer admins about a sub-processor failed")
+                raise DomainError(_l("The sub-processor was not saved: the dealer administrators could not be told. Try again.")) from exc
+
+    def pre_update(self, item):
+        self._guarded(item)
+
+    @staticmethod
+    def _guarded(item):
+        with refused_forms_rolled_back():
+            subprocessors.check_subprocessor(item)
