@@ -211,11 +211,11 @@ def _blank(entry: Entry, name: str):
 def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders: dict) -> bool:
     """Apply the declaration's anonymisation; True when something changed."""
     if entry.table == "privacy_request":
-        return _pseudonymise_request(row)
+        return pseudonymise_request(row)
     if entry.table == "ab_user":
         return anonymise_user_row(row, now)
     if entry.table == "mail_message":
-        return _scrub_message(row, now)
+        return scrub_message(row, now)
     if is_business_record(entry):
         return _keep(session, entry, row, now, placeholders)
     changed = False
@@ -229,7 +229,7 @@ def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders:
     return changed
 
 
-def _pseudonymise_request(request: PrivacyRequest) -> bool:
+def pseudonymise_request(request: PrivacyRequest) -> bool:
     if all(getattr(request, c) is None for c in REQUEST_IDENTIFIERS):
         return False
     if request.subject_key is None:
@@ -259,7 +259,7 @@ def anonymise_user_row(user, now: datetime | None = None) -> bool:
     return True
 
 
-def _scrub_message(message: MailMessage, now: datetime) -> bool:
+def scrub_message(message: MailMessage, now: datetime) -> bool:
     """A sent message is emptied now; an unsent one is emptied once it is sent."""
     if message.sent_at is None:
         changed = not message.scrub_after_send
@@ -532,9 +532,9 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
         )
     session.flush()
     for message in own:
-        _scrub_message(message, now)
+        scrub_message(message, now)
         _ledger(session, request, key, "mail_message", message.id, ANONYMISED, now)
-    _pseudonymise_request(request)
+    pseudonymise_request(request)
     _ledger(session, request, key, "privacy_request", request.id, ANONYMISED, now)
     session.flush()
     certificate = _certificate(session, request, now)
