@@ -475,7 +475,7 @@ def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int
     request.export_expires_at = export_expiry(request, now)
     intake.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
     if request.request_type is RequestType.account_export:
-        from app.privacy.lifecycle.accounts import notify_export_ready
+        from app.privacy.lifecycle.account_export import notify_export_ready
 
         notify_export_ready(session, request, download_url(request))
     else:
