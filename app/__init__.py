@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from config import Config, config_from_env
+if TYPE_CHECKING:
+    from config import Config
 
 
 def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from a config class (default: ``FORECOURT_CONFIG``) plus overrides."""
+    from config import config_from_env  # not at import time: config.py reads app.domain.periods
+
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config or config_from_env())
     if overrides:

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain import periods
 from app.extensions import db
 from app.mail import notices
 from app.mail.audience import active_users, user_language
@@ -196,7 +197,7 @@ def sweep_deadline_reminders(session: Session, as_of: datetime, dry_run: bool) -
     request, to that dealer's active admins, each in their language. The request's event
     log records it, so a re-run does not send it again."""
     tally = Tally()
-    horizon = as_of + timedelta(days=intake.DUE_SOON_DAYS)
+    horizon = as_of + timedelta(days=periods.REQUEST_DUE_SOON_DAYS)
     query = select(PrivacyRequest.id).where(PrivacyRequest.status.in_(OPEN_STATUSES), PrivacyRequest.due_at <= horizon)
     due = session.scalars(query.order_by(PrivacyRequest.due_at, PrivacyRequest.id)).all()
     each_unit(session, due, dry_run, tally, "privacy_request", lambda request_id: _remind(session, request_id, as_of, dry_run))

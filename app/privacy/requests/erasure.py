@@ -449,8 +449,8 @@ def _pending_count(session: Session, request: PrivacyRequest, subject: Subject) 
 def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subject: Subject, key: str, tracker: _Progress, placeholders: dict) -> None:
     """The subject's rows of one table, batch by batch, each batch in its own transaction."""
     config = current_app.config
-    size = max(1, int(config.get("PRIVACY_BATCH_SIZE") or 500))
-    pause = float(config.get("PRIVACY_BATCH_PAUSE") or 0)
+    size = max(1, int(config["PRIVACY_BATCH_SIZE"]))
+    pause = float(config["PRIVACY_BATCH_PAUSE"])
     (pk,) = entry.model.__table__.primary_key.columns
     after = None
     while True:
@@ -582,7 +582,7 @@ def replay_erasures(since: str | date | datetime | None = None) -> dict:
     rows were changed per action."""
     session = db.session
     start = _since(since)
-    size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE") or 500))
+    size = max(1, int(current_app.config["PRIVACY_BATCH_SIZE"]))
     counts: Counter = Counter()
     placeholders: dict = {}
     after = 0

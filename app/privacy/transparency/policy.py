@@ -2,7 +2,7 @@
 announcing a material change, and the rule that a published version never changes.
 
 A draft is editable and never public. Publishing fixes the text for good: a material
-change takes effect at least ``POLICY_NOTICE_DAYS`` (14) days after it is published and
+change takes effect at least ``POLICY_NOTICE_DAYS`` days after it is published and
 is announced to every active user by e-mail (and by the in-app banner until it takes
 effect); a non-material change (a typo fix) may take effect at once and is not announced.
 Version numbers and effective dates only ever increase, so the newest version in force
@@ -28,7 +28,6 @@ from app.models import PolicyVersion
 from app.models.base import utcnow
 from app.privacy.requests.links import public_url
 
-DEFAULT_NOTICE_DAYS = 14
 INITIAL_TITLE = "Privacy policy"
 # Columns a published version may still change: when it was announced (once), and
 # who published it (emptied when that account is deleted).
@@ -130,7 +129,7 @@ def is_published(version: PolicyVersion) -> bool:
 
 def notice_days() -> int:
     """The configured notice period for material changes (``POLICY_NOTICE_DAYS``)."""
-    return int(current_app.config.get("POLICY_NOTICE_DAYS", DEFAULT_NOTICE_DAYS))
+    return int(current_app.config["POLICY_NOTICE_DAYS"])
 
 
 def next_version_number(session: Session) -> int:
@@ -347,9 +346,9 @@ def initial_policy_text() -> str:
         (Path(__file__).with_name("initial_policy.txt")).read_text(encoding="utf-8")
     )
     return template.substitute(
-        app_name=config.get("APP_NAME", "Forecourt"),
-        privacy_officer_email=config.get("PRIVACY_OFFICER_EMAIL"),
-        supervisory_authority=config.get("SUPERVISORY_AUTHORITY"),
+        app_name=config["APP_NAME"],
+        privacy_officer_email=config["PRIVACY_OFFICER_EMAIL"],
+        supervisory_authority=config["SUPERVISORY_AUTHORITY"],
     ).strip()
 
 
