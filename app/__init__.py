@@ -128,7 +128,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Locale-aware money, number, date, time and enum-label filters for templates."""
-    from app.domain import formatting
+    from app.domain import formatting, periods
     from app.domain.enum_labels import enum_label, phase_label
 
     app.jinja_env.filters["money"] = formatting.format_money
@@ -139,6 +139,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["ago"] = formatting.format_relative
     app.jinja_env.filters["label"] = enum_label
     app.jinja_env.filters["phase"] = phase_label
+    app.jinja_env.globals["periods"] = periods  # the promised periods, e.g. periods.BUSINESS_RECORD_YEARS
 
 
 def register_commands(app: Flask) -> None:

@@ -37,7 +37,3 @@ PRIVACY_VERIFICATION_TTL_HOURS = 48
 # The link confirming a marketing opt-in from a public form works this long (double opt-in).
 MARKETING_CONFIRMATION_TTL_HOURS = 168
 
-
-def template_values() -> dict[str, int]:
-    """Every period by name, for templates (``periods.BUSINESS_RECORD_YEARS``)."""
-    return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, int)}

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
-from app.domain.periods import BUSINESS_RECORD_YEARS
+from app.domain.periods import ACCOUNT_DELETION_AFTER_DAYS, BUSINESS_RECORD_YEARS
 from app.extensions import db
 from app.models import RetentionEvent
 from app.models.base import utcnow
@@ -60,7 +60,10 @@ SWEEPS: dict[str, Sweep] = {
         Sweep("mail_outbox", DAILY, _l("Sent e-mails older than their retention period"), sweeps.sweep_mail_outbox),
         Sweep("erasure_ledger", DAILY, _l("Erasure ledger entries older than the oldest backup"), sweeps.sweep_erasure_ledger),
         Sweep(
-            "terminated_accounts", DAILY, _l("Account and profile data of terminated dealers (day 30)"), sweeps.sweep_terminated_accounts
+            "terminated_accounts",
+            DAILY,
+            _l("Account and profile data of terminated dealers (day %(days)s)", days=ACCOUNT_DELETION_AFTER_DAYS),
+            sweeps.sweep_terminated_accounts,
         ),
         Sweep(
             "business_records",

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import periods
+from app.domain.enum_labels import staff_request_type_label
 from app.extensions import db
 from app.mail import notices
 from app.mail.audience import active_users, user_language
@@ -250,7 +251,14 @@ def _send_reminder(session: Session, request: PrivacyRequest, state: str, recipi
     url = public_url(REQUEST_PAGE.format(id=request.id))
     for address, language in recipients:
         notices.queue_notice(
-            session, "deadline_reminder", to=address, language=language, privacy_request=request, state=state, request_url=url
+            session,
+            "deadline_reminder",
+            to=address,
+            language=language,
+            privacy_request=request,
+            type_label=staff_request_type_label(request.request_type),
+            state=state,
+            request_url=url,
         )
     intake.record_event(session, request, REMINDER_EVENT, at=as_of, state=state, due=request.due_at.isoformat(), recipients=len(recipients))
 

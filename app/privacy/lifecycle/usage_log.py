@@ -5,7 +5,7 @@ dealer's ``record_visitor_ip`` setting (internal staff have no dealer: never sto
 most one UPDATE that sets the previous view's ``duration_ms``. The previous view of the same
 browser session is handed in as a ``ViewMark`` (the web layer keeps it in the session), so
 no lookup is needed. Rows are exported and erased through the privacy registry (``PageView``'s
-declaration, found by user) and deleted after 90 days by the retention sweep.
+declaration, found by user) and deleted after ``USAGE_LOG_RETENTION_DAYS`` by the retention sweep.
 """
 
 from __future__ import annotations
