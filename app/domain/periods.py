@@ -36,4 +36,3 @@ POLICY_NOTICE_DAYS = 14
 PRIVACY_VERIFICATION_TTL_HOURS = 48
 # The link confirming a marketing opt-in from a public form works this long (double opt-in).
 MARKETING_CONFIRMATION_TTL_HOURS = 168
-

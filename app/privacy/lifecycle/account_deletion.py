@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -42,6 +42,7 @@ from app.privacy.lifecycle.steps import (
     certify,
     counts_of,
     day_text,
+    dealer_of,
     delete_step,
     iso,
     mail_steps,
@@ -71,11 +72,11 @@ KEPT_AFTER_ERASURE = frozenset({"dealer", "ab_user", "privacy_request", "breach_
 def accounts_due_for_deletion(session: Session, as_of: datetime) -> list[int]:
     """Terminated dealers whose day 30 has come and whose account data are still there.
     A dealer whose 3 years are over as well is left to ``erase_business_records``."""
-    query = select(Dealer.id).where(
+    query: Select[Any] = select(Dealer.id).where(
         Dealer.status == DealerStatus.terminated,
         Dealer.account_deleted_at.is_(None),
-        Dealer.account_deletion_due_at <= as_of,
-        or_(Dealer.records_erasure_due_at.is_(None), Dealer.records_erasure_due_at > as_of),
+        Dealer.account_deletion_due_at <= as_of,  # type: ignore[arg-type]  # untyped Column model
+        or_(Dealer.records_erasure_due_at.is_(None), Dealer.records_erasure_due_at > as_of),  # type: ignore[arg-type]  # untyped Column model
     )
     return list(session.scalars(query.order_by(Dealer.id)))
 
@@ -98,7 +99,7 @@ def delete_account(session: Session, dealer_id: int, as_of: datetime, dry_run: b
     if dry_run:
         return counts
     apply(steps)
-    dealer = session.get(Dealer, dealer_id)
+    dealer = dealer_of(session, dealer_id)
     dealer.account_deleted_at = as_of
     session.flush()
     checks = plan.verify()
@@ -107,7 +108,7 @@ def delete_account(session: Session, dealer_id: int, as_of: datetime, dry_run: b
     return counts
 
 
-def owned_by_dealer(model: type) -> bool:
+def owned_by_dealer(model: Any) -> bool:
     column = model.__table__.c.get("dealer_id")
     return column is not None and any(fk.column.table.name == "dealer" for fk in column.foreign_keys)
 
@@ -125,15 +126,15 @@ class AccountPlan:
 
     @classmethod
     def of(cls, session: Session, dealer: Dealer, as_of: datetime) -> AccountPlan:
-        users = users_of(session, dealer.id)
+        users = users_of(session, dealer.id)  # type: ignore[arg-type]  # untyped Column model
         user_ids = [u.id for u in users]
         addresses = sorted({u.email for u in users if u.email and u.anonymised_at is None})
-        profile = []
+        profile: list[str] = []
         if dealer.email and dealer.email not in addresses:
             # Another account's user with the same address keeps their own mail.
             shared = session.scalar(select(exists().where(DealerUser.email == dealer.email, DealerUser.id.not_in(user_ids or [-1]))))
-            (profile if shared else addresses).append(dealer.email)
-        return cls(session, dealer.id, as_of, user_ids, sorted(addresses), profile)
+            (profile if shared else addresses).append(dealer.email)  # type: ignore[arg-type]  # untyped Column model
+        return cls(session, dealer.id, as_of, user_ids, sorted(addresses), profile)  # type: ignore[arg-type]  # untyped Column model
 
     def _mail(self) -> tuple:
         return mail_unscrubbed(self.as_of, self.addresses, self.profile_addresses, self.dealer_id)
@@ -166,14 +167,14 @@ class AccountPlan:
         return (
             PrivacyRequest.dealer_id == self.dealer_id,
             PrivacyRequest.export_path.is_not(None),
-            or_(PrivacyRequest.export_expires_at.is_(None), PrivacyRequest.export_expires_at > self.as_of),
+            or_(PrivacyRequest.export_expires_at.is_(None), PrivacyRequest.export_expires_at > self.as_of),  # type: ignore[arg-type]  # untyped Column model
         )
 
     def _export_files(self) -> Step:
         from app.privacy.requests.export import delete_exports_of
 
         session = self.session
-        ids = list(session.scalars(select(PrivacyRequest.id).where(*self._exports())))
+        ids: list[int] = list(session.scalars(select(PrivacyRequest.id).where(*self._exports())))
         return Step("export_file", DELETED, len(ids), lambda: delete_exports_of(session, ids, reason="account_deleted"))
 
     def _account_export_requests(self) -> Step:
@@ -181,7 +182,7 @@ class AccountPlan:
         from app.privacy.requests.erasure import pseudonymise_request
 
         session = self.session
-        ids = list(
+        ids: list[int] = list(
             session.scalars(
                 select(PrivacyRequest.id).where(
                     PrivacyRequest.dealer_id == self.dealer_id,
@@ -204,8 +205,9 @@ class AccountPlan:
         from app.privacy.requests.export import account_tables
 
         session, steps = self.session, []
+        models: list[Any] = list(account_tables())
         deleted = {m.__tablename__ for m in ACCOUNT_DATA} | {"page_view"}
-        for model in account_tables():
+        for model in models:
             table = model.__table__
             if table.name in deleted | KEPT_AFTER_ERASURE or "restricted_at" not in table.c or not owned_by_dealer(model):
                 continue
@@ -221,7 +223,7 @@ class AccountPlan:
     def verify(self) -> dict:
         """Counts of what must be gone; all zero or the deletion fails."""
         session, dealer_id = self.session, self.dealer_id
-        dealer = session.get(Dealer, dealer_id)
+        dealer = dealer_of(session, dealer_id)
         return {
             "dealer_profile_values_left": _profile_left(dealer),
             "users_not_anonymised": not_anonymised(session, self.user_ids),
@@ -235,7 +237,7 @@ class AccountPlan:
         }
 
 
-def _profile_left(dealer: Dealer) -> int:
+def _profile_left(dealer: Any) -> int:
     values = sum(getattr(dealer, name) is not None for name in PROFILE_COLUMNS)
     return values + (dealer.business_name != _placeholder_name(dealer.id)) + (dealer.slug != f"terminated-{dealer.id}")
 
@@ -245,7 +247,7 @@ def _placeholder_name(dealer_id: int) -> str:
 
 
 def _empty_profile(session: Session, dealer_id: int) -> None:
-    values = {name: None for name in PROFILE_COLUMNS}
+    values: dict[str, str | None] = {name: None for name in PROFILE_COLUMNS}
     values.update(business_name=_placeholder_name(dealer_id), slug=f"terminated-{dealer_id}")
     session.flush()
     session.execute(update(Dealer.__table__).where(Dealer.__table__.c.id == dealer_id).values(**values))

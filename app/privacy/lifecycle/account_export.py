@@ -62,7 +62,7 @@ def file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: i
         session,
         request_type=RequestType.account_export,
         email=owner.email,
-        dealer_id=dealer.id,
+        dealer_id=dealer.id,  # type: ignore[arg-type]  # untyped Column model
         channel=RequestChannel.dealer_admin,
         language=user_language(owner),
         actor_id=actor_id,
@@ -70,7 +70,7 @@ def file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: i
     )
     intake.start(session, request, phase="queued", actor_id=actor_id, now=now)
     session.flush()
-    enqueue_after_commit(session, request.id)
+    enqueue_after_commit(session, request.id)  # type: ignore[arg-type]  # untyped Column model
     return request
 
 
@@ -90,7 +90,7 @@ def notify_export_ready(session: Session, request: PrivacyRequest, download_url:
             ):
                 recipients.append((user.email, user_language(user)))
     if not recipients and request.subject_email:
-        recipients.append((request.subject_email, request.language or "en"))
+        recipients.append((request.subject_email, request.language or "en"))  # type: ignore[arg-type]  # untyped Column model
     return [
         notices.queue_notice(
             session,

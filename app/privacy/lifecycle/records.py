@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -41,10 +42,10 @@ ERASED_EVENT = "business_records_erased"
 
 
 def records_due_for_erasure(session: Session, as_of: datetime) -> list[int]:
-    query = select(Dealer.id).where(
+    query: Select[Any] = select(Dealer.id).where(
         Dealer.status == DealerStatus.terminated,
         Dealer.records_erased_at.is_(None),
-        Dealer.records_erasure_due_at <= as_of,
+        Dealer.records_erasure_due_at <= as_of,  # type: ignore[arg-type]  # untyped Column model
     )
     return list(session.scalars(query.order_by(Dealer.id)))
 
@@ -78,18 +79,19 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
     return counts
 
 
-def erased_models() -> list[type]:
-    """Dealer-owned models erased at 3 years, children before parents."""
+def erased_models() -> list[Any]:
+    """Dealer-owned models erased after ``BUSINESS_RECORD_YEARS``, children before parents."""
     from app.extensions import db
     from app.privacy.requests.export import account_tables
 
-    owned = {m.__tablename__: m for m in account_tables() if owned_by_dealer(m) and m.__tablename__ not in KEPT_AFTER_ERASURE}
+    models: list[Any] = list(account_tables())
+    owned = {m.__tablename__: m for m in models if owned_by_dealer(m) and m.__tablename__ not in KEPT_AFTER_ERASURE}
     order = [t.name for t in db.metadata.sorted_tables]
     return [owned[name] for name in reversed(order) if name in owned]
 
 
 def _records_steps(session: Session, dealer_id: int, as_of: datetime, skip: set[str]) -> list[Step]:
-    steps = []
+    steps: list[Step] = []
     for model in erased_models():
         if model.__tablename__ in skip:
             continue
@@ -97,17 +99,18 @@ def _records_steps(session: Session, dealer_id: int, as_of: datetime, skip: set[
     return steps
 
 
-def _owned(model: type, dealer_id: int, as_of: datetime):
+def _owned(model: Any, dealer_id: int, as_of: datetime) -> Any:
     """The dealer's rows of ``model``; page views past their retention are ``usage_log``'s."""
     if model is PageView:
-        return and_(PageView.dealer_id == dealer_id, PageView.viewed_at >= usage_log_cutoff(as_of))
+        return and_(PageView.dealer_id == dealer_id, PageView.viewed_at >= usage_log_cutoff(as_of))  # type: ignore[arg-type]  # untyped Column model
     return model.dealer_id == dealer_id
 
 
-def _photo_files(session: Session, where) -> None:
+def _photo_files(session: Session, where: Any) -> None:
     """The photos' files go once the deletion of their rows is committed."""
     from app.privacy.requests.export import data_dir
 
     root = data_dir().resolve()
-    paths = [(root / p).resolve() for p in session.scalars(select(CarPhoto.file_path).where(where)) if p]
+    files: list[str] = list(session.scalars(select(CarPhoto.file_path).where(where)))
+    paths = [(root / p).resolve() for p in files if p]
     remove_after_commit(session, [path for path in paths if path.is_relative_to(root)])

@@ -147,7 +147,7 @@ def mail_steps(
     if not addresses and not dealer_only:
         return []
     where = mail_unscrubbed(as_of, addresses, dealer_only, dealer_id)
-    ids = list(session.scalars(select(MailMessage.id).where(*where).order_by(MailMessage.id)))
+    ids: list[int] = list(session.scalars(select(MailMessage.id).where(*where).order_by(MailMessage.id)))
 
     def run() -> None:
         for message_id in ids:
@@ -164,7 +164,7 @@ def mail_unscrubbed(
 ) -> tuple[ColumnElement[bool], ...]:
     """Mail to ``addresses``, or to ``dealer_only`` about one of the dealer's requests, not
     scrubbed yet; mail the ``mail_outbox`` sweep deletes at ``as_of`` is left to it."""
-    to = MailMessage.to_address.in_(list(addresses))
+    to: ColumnElement[bool] = MailMessage.to_address.in_(list(addresses))
     if dealer_only:
         requests_of_dealer = select(PrivacyRequest.id).where(PrivacyRequest.dealer_id == dealer_id)
         to = or_(to, and_(MailMessage.to_address.in_(list(dealer_only)), MailMessage.request_id.in_(requests_of_dealer)))

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.domain import periods
@@ -68,9 +69,11 @@ def sweep_inquiries(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     with it; consent records that belong to a client stay, their link to the inquiry
     set to NULL."""
     tally = Tally()
-    settings = session.scalars(select(Dealer.inquiry_retention_months).where(Dealer.status == DealerStatus.active).distinct())
+    settings: ScalarResult[int] = session.scalars(
+        select(Dealer.inquiry_retention_months).where(Dealer.status == DealerStatus.active).distinct()
+    )
     for months in sorted(set(settings)):
-        dealers = select(Dealer.id).where(Dealer.status == DealerStatus.active, Dealer.inquiry_retention_months == months)
+        dealers: Select[Any] = select(Dealer.id).where(Dealer.status == DealerStatus.active, Dealer.inquiry_retention_months == months)
         old = (Inquiry.dealer_id.in_(dealers), Inquiry.received_at < as_of - relativedelta(months=months))
         tally.add("inquiry", "kept_restricted", count(session, Inquiry, (*old, Inquiry.restricted_at.is_not(None))))
         due = select(Inquiry.id).where(*old, Inquiry.restricted_at.is_(None))
@@ -138,7 +141,7 @@ def sweep_business_records(session: Session, as_of: datetime, dry_run: bool) -> 
 
 
 def _kept_records_of_erased_people(session: Session, as_of: datetime, dry_run: bool, tally: Tally, skip_dealers: list[int]) -> None:
-    placeholders = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
+    placeholders: Select[Any] = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
     due_per_client: Counter = Counter()
     today = as_of.date()
     for entry in entries():
@@ -167,7 +170,7 @@ def _kept_records_of_erased_people(session: Session, as_of: datetime, dry_run: b
 
 def _unused_placeholders(session: Session, leaving: Counter, skip_dealers: list[int]) -> list[int]:
     """Placeholder clients nothing points at (``leaving``: rows a dry run would delete)."""
-    query = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
+    query: Select[Any] = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
     if skip_dealers:
         query = query.where(Client.dealer_id.not_in(skip_dealers))
     ids = list(session.scalars(query.order_by(Client.id)))
@@ -199,7 +202,10 @@ def sweep_deadline_reminders(session: Session, as_of: datetime, dry_run: bool) -
     log records it, so a re-run does not send it again."""
     tally = Tally()
     horizon = as_of + timedelta(days=periods.REQUEST_DUE_SOON_DAYS)
-    query = select(PrivacyRequest.id).where(PrivacyRequest.status.in_(OPEN_STATUSES), PrivacyRequest.due_at <= horizon)
+    query: Select[Any] = select(PrivacyRequest.id).where(
+        PrivacyRequest.status.in_(OPEN_STATUSES),
+        PrivacyRequest.due_at <= horizon,  # type: ignore[arg-type]  # untyped Column model
+    )
     due = session.scalars(query.order_by(PrivacyRequest.due_at, PrivacyRequest.id)).all()
     each_unit(session, due, dry_run, tally, "privacy_request", lambda request_id: _remind(session, request_id, as_of, dry_run))
     return tally.as_dict()
@@ -208,7 +214,9 @@ def sweep_deadline_reminders(session: Session, as_of: datetime, dry_run: bool) -
 def _remind(session: Session, request_id: int, as_of: datetime, dry_run: bool) -> Counts:
     locked = select(PrivacyRequest).where(PrivacyRequest.id == request_id)
     request = session.scalars(locked if dry_run else locked.with_for_update()).first()  # one sender at a time
-    state = intake.due_state(request, as_of) if request is not None else "closed"
+    if request is None:
+        return {}
+    state = intake.due_state(request, as_of)
     if state not in REMINDER_STATES or _unconfirmable(request, as_of) or _reminded(session, request, state):
         return {}
     recipients = reminder_recipients(session, request)
@@ -228,7 +236,9 @@ def _unconfirmable(request: PrivacyRequest, as_of: datetime) -> bool:
 
 
 def _reminded(session: Session, request: PrivacyRequest, state: str) -> bool:
-    query = select(PrivacyRequestEvent.data).where(PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == REMINDER_EVENT)
+    query: Select[Any] = select(PrivacyRequestEvent.data).where(
+        PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == REMINDER_EVENT
+    )
     due = request.due_at.isoformat()
     return any((data or {}).get("state") == state and (data or {}).get("due") == due for data in session.scalars(query))
 
@@ -241,7 +251,7 @@ def reminder_recipients(session: Session, request: PrivacyRequest) -> list[tuple
     if officer:
         found[officer.lower()] = (officer, config["BABEL_DEFAULT_LOCALE"])
     if request.dealer_id is not None:
-        for user in active_users(session, dealer_id=request.dealer_id, role=DEALER_ADMIN):
+        for user in active_users(session, dealer_id=request.dealer_id, role=DEALER_ADMIN):  # type: ignore[arg-type]  # untyped Column model
             found.setdefault(user.email.lower(), (user.email, user_language(user)))
     return list(found.values())
 
@@ -256,7 +266,7 @@ def _send_reminder(session: Session, request: PrivacyRequest, state: str, recipi
             to=address,
             language=language,
             privacy_request=request,
-            type_label=staff_request_type_label(request.request_type),
+            type_label=staff_request_type_label(request.request_type),  # type: ignore[arg-type]  # untyped Column model
             state=state,
             request_url=url,
         )

@@ -56,26 +56,26 @@ def terminate_dealer(
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > 500:
         raise DomainError(_l("Keep the reason under 500 characters."), "reason")
-    users = users_of(session, dealer.id)
+    users = users_of(session, dealer_id)
     admins = [u for u in users if u.active and u.email and u.anonymised_at is None and is_dealer_admin(u)]
     by_own_admin = any(u.id == actor_id for u in admins)
-    export = export_in_progress(session, dealer.id)
+    export = export_in_progress(session, dealer_id)
     if export is None and admins:
         owner = next((u for u in admins if u.id == actor_id), admins[0])
         export = file_export(session, dealer, owner, actor_id, now)
 
-    dealer.status = DealerStatus.terminated
-    dealer.terminated_at = now
-    dealer.termination_reason = reason
+    dealer.status = DealerStatus.terminated  # type: ignore[assignment]  # untyped Column model
+    dealer.terminated_at = now  # type: ignore[assignment]  # untyped Column model
+    dealer.termination_reason = reason  # type: ignore[assignment]  # untyped Column model
     # Due from 00:00 UTC of the due day, so that day's cron run (and ``--as-of <day>``) finds it.
     today = now.astimezone(UTC).date()
-    dealer.account_deletion_due_at = start_of(today + deletion_delay())
-    dealer.records_erasure_due_at = start_of(today + relativedelta(years=record_years()))
+    dealer.account_deletion_due_at = start_of(today + deletion_delay())  # type: ignore[assignment]  # untyped Column model
+    dealer.records_erasure_due_at = start_of(today + relativedelta(years=record_years()))  # type: ignore[assignment]  # untyped Column model
     deactivated = 0
     for user in users:
         if user.active:
             user.active = False
-            user.deactivated_at = now
+            user.deactivated_at = now  # type: ignore[assignment]  # untyped Column model
             deactivated += 1
 
     recipients = [(u.email, user_language(u)) for u in admins] or ([(dealer.email, "en")] if dealer.email else [])

@@ -6,10 +6,11 @@ they created stay linked to the account.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, inspect, or_, select
+from sqlalchemy import Select, and_, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -52,7 +53,7 @@ def track_user_deactivation(session: Session) -> None:
                 user.deactivated_at = utcnow()
         elif user.active:
             _refuse_user_of_terminated_dealer(session, user)
-            user.deactivated_at = None
+            user.deactivated_at = None  # type: ignore[assignment]  # untyped Column model
 
 
 def _refuse_user_of_terminated_dealer(session: Session, user: DealerUser) -> None:
@@ -79,7 +80,7 @@ def users_due_for_anonymisation(session: Session, as_of: datetime) -> list[int]:
     Users of a terminated dealer whose account deletion is still pending are left to
     ``delete_account`` (which anonymises them), so that no user is counted twice.
     """
-    pending = select(Dealer.id).where(Dealer.status == DealerStatus.terminated, Dealer.account_deleted_at.is_(None))
+    pending: Select[Any] = select(Dealer.id).where(Dealer.status == DealerStatus.terminated, Dealer.account_deleted_at.is_(None))
     query = select(DealerUser.id).where(
         DealerUser.active.is_(False),
         DealerUser.deactivated_at.is_not(None),
