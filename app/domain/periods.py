@@ -10,6 +10,8 @@ from __future__ import annotations
 # Business records (sales, and a terminated dealer's cars, clients and sales) are kept this
 # long for accounting law, restricted, then erased.
 BUSINESS_RECORD_YEARS = 3
+# A closed privacy request (the proof of how it was answered) is kept this long.
+REQUEST_RECORD_YEARS = 3
 # A privacy request is answered within this many days of receipt (GDPR Art. 12(3)).
 REQUEST_RESPONSE_DAYS = 30
 # An open request this close to its deadline counts as due soon (staff reminders).
