@@ -12,6 +12,8 @@ from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
 
+from app.domain import periods
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 TRANSLATIONS_DIR = BASE_DIR / "translations"
@@ -120,11 +122,11 @@ class Config:
     DEFAULT_CURRENCY = "EUR"
     DEMO_DATA_ALLOWED = True
 
-    # Privacy requests
-    PRIVACY_VERIFICATION_TTL = timedelta(hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", "48")))
+    # Privacy requests. Every period's default is in app/domain/periods.py (its one home).
+    PRIVACY_VERIFICATION_TTL = timedelta(hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", periods.PRIVACY_VERIFICATION_TTL_HOURS)))
     # How long the link confirming a marketing opt-in from a public form works (double opt-in).
-    MARKETING_CONFIRMATION_TTL = timedelta(hours=int(os.environ.get("MARKETING_CONFIRMATION_TTL_HOURS", "168")))
-    PRIVACY_EXPORT_TTL = timedelta(days=int(os.environ.get("PRIVACY_EXPORT_TTL_DAYS", "7")))
+    MARKETING_CONFIRMATION_TTL = timedelta(hours=int(os.environ.get("MARKETING_CONFIRMATION_TTL_HOURS", periods.MARKETING_CONFIRMATION_TTL_HOURS)))
+    PRIVACY_EXPORT_TTL = timedelta(days=int(os.environ.get("PRIVACY_EXPORT_TTL_DAYS", periods.PRIVACY_EXPORT_TTL_DAYS)))
     PRIVACY_REQUEST_RATE_LIMIT = os.environ.get("PRIVACY_REQUEST_RATE_LIMIT", "5 per hour")
     # Posts per visitor (a keyed hash of the IP) on a dealer's inquiry and withdrawal pages.
     INQUIRY_RATE_LIMIT = os.environ.get("INQUIRY_RATE_LIMIT", "10 per hour")
@@ -136,18 +138,18 @@ class Config:
     PRIVACY_OFFICER_EMAIL = os.environ.get("PRIVACY_OFFICER_EMAIL", "privacy@forecourt.example")
     SUPERVISORY_AUTHORITY = os.environ.get("SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work")
     # Days between publishing a material privacy-policy change and its effective date.
-    POLICY_NOTICE_DAYS = int(os.environ.get("POLICY_NOTICE_DAYS", "14"))
+    POLICY_NOTICE_DAYS = int(os.environ.get("POLICY_NOTICE_DAYS", periods.POLICY_NOTICE_DAYS))
     # Retention sweeps (app/privacy/lifecycle/retention.py): page views; the erasure ledger is kept
     # as long as backups persist, so that a restore can re-apply erasures.
-    USAGE_LOG_RETENTION_DAYS = int(os.environ.get("USAGE_LOG_RETENTION_DAYS", "90"))
-    ERASURE_LEDGER_RETENTION_DAYS = int(os.environ.get("ERASURE_LEDGER_RETENTION_DAYS", "90"))
-    MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", "90"))  # sent e-mails in the outbox
-    # Account lifecycle (app/privacy/lifecycle/accounts.py): a terminated dealer's account and profile
+    USAGE_LOG_RETENTION_DAYS = int(os.environ.get("USAGE_LOG_RETENTION_DAYS", periods.USAGE_LOG_RETENTION_DAYS))
+    ERASURE_LEDGER_RETENTION_DAYS = int(os.environ.get("ERASURE_LEDGER_RETENTION_DAYS", periods.BACKUP_RETENTION_DAYS))
+    MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", periods.MAIL_RETENTION_DAYS))  # sent e-mails in the outbox
+    # Account lifecycle (app/privacy/lifecycle/): a terminated dealer's account and profile
     # data go after ACCOUNT_DELETION_AFTER_DAYS, its business records after
     # BUSINESS_RECORD_YEARS; a deactivated user is anonymised after USER_ANONYMISE_AFTER_DAYS.
-    ACCOUNT_DELETION_AFTER_DAYS = int(os.environ.get("ACCOUNT_DELETION_AFTER_DAYS", "30"))
-    BUSINESS_RECORD_YEARS = int(os.environ.get("BUSINESS_RECORD_YEARS", "3"))
-    USER_ANONYMISE_AFTER_DAYS = int(os.environ.get("USER_ANONYMISE_AFTER_DAYS", "30"))
+    ACCOUNT_DELETION_AFTER_DAYS = int(os.environ.get("ACCOUNT_DELETION_AFTER_DAYS", periods.ACCOUNT_DELETION_AFTER_DAYS))
+    BUSINESS_RECORD_YEARS = int(os.environ.get("BUSINESS_RECORD_YEARS", periods.BUSINESS_RECORD_YEARS))
+    USER_ANONYMISE_AFTER_DAYS = int(os.environ.get("USER_ANONYMISE_AFTER_DAYS", periods.USER_ANONYMISE_AFTER_DAYS))
 
     # Mail: unset MAIL_SERVER keeps messages in the outbox only (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from config import Config, config_from_env
+if TYPE_CHECKING:
+    from config import Config
 
 
 def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from a config class (default: ``FORECOURT_CONFIG``) plus overrides."""
+    from config import config_from_env  # not at import time: config.py reads app.domain.periods
+
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config or config_from_env())
     if overrides:
@@ -125,7 +128,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Locale-aware money, number, date, time and enum-label filters for templates."""
-    from app.domain import formatting
+    from app.domain import formatting, periods
     from app.domain.enum_labels import enum_label, phase_label
 
     app.jinja_env.filters["money"] = formatting.format_money
@@ -136,6 +139,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["ago"] = formatting.format_relative
     app.jinja_env.filters["label"] = enum_label
     app.jinja_env.filters["phase"] = phase_label
+    app.jinja_env.globals["periods"] = periods  # the promised periods, e.g. periods.BUSINESS_RECORD_YEARS
 
 
 def register_commands(app: Flask) -> None:

@@ -43,7 +43,7 @@ def init_command() -> None:
     db.session.commit()
     if first is not None:
         click.echo(f"privacy policy version {first.version} published")
-    if not current_app.config.get("DEMO_DATA_ALLOWED", True):
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
         weak = demo_password_in_use(sm.get_all_users())
         if weak:
             raise click.ClickException(f"{len(weak)} user(s) still have the demo password: change them first.")
@@ -55,7 +55,7 @@ def demo_command() -> None:
     """Load the demo data set (idempotent)."""
     from app.demo import load_demo
 
-    if not current_app.config.get("DEMO_DATA_ALLOWED", True):
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is not loaded in production.")
     summary = load_demo()
     click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

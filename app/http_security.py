@@ -69,6 +69,6 @@ def trust_proxies(app: Flask) -> None:
     """Behind ``TRUSTED_PROXIES`` reverse proxies, take the visitor's address and scheme
     from their ``X-Forwarded-For``/``-Proto`` headers (0: trust no header, the default;
     a visitor could otherwise forge their address)."""
-    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    count = int(app.config["TRUSTED_PROXIES"])
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

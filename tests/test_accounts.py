@@ -43,7 +43,7 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy.lifecycle import accounts
+from app.privacy.lifecycle import account_deletion, account_export, records, steps, termination, users
 from app.privacy.requests.export import export_file
 from app.security import DealerUser
 from config import DEMO_PASSWORD
@@ -144,7 +144,7 @@ def mails(db, kind: str, to: str) -> list[MailMessage]:
 
 
 def terminate(db, a: Account, now, actor: int | None = None, reason: str | None = None) -> RetentionEvent:
-    event = accounts.terminate_dealer(db.session, a.dealer_id, actor if actor is not None else a.admin_id, reason, now=now)
+    event = termination.terminate_dealer(db.session, a.dealer_id, actor if actor is not None else a.admin_id, reason, now=now)
     db.session.commit()
     return event
 
@@ -190,11 +190,11 @@ def test_termination_deactivates_every_user_at_once_and_cannot_be_repeated(app, 
     [notice] = mails(db, "account_terminated", db.session.get(DealerUser, a.admin_id).email)
     assert notice.language == "de"
     assert dealer.business_name in notice.body_text
-    export = accounts.export_in_progress(db.session, a.dealer_id)
+    export = account_export.export_in_progress(db.session, a.dealer_id)
     assert export is not None and export.request_type is RequestType.account_export and export.status is RequestStatus.in_progress
 
     with pytest.raises(DomainError):
-        accounts.terminate_dealer(db.session, a.dealer_id, a.admin_id, None, now=now + DAY)
+        termination.terminate_dealer(db.session, a.dealer_id, a.admin_id, None, now=now + DAY)
     db.session.rollback()
     user = db.session.get(DealerUser, a.staff_id)
     user.active = True
@@ -226,10 +226,10 @@ def test_a_deactivation_is_stamped_and_cleared_by_the_flush_rule(db):
 
 def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, db):
     a = make_account(db)
-    request = accounts.request_account_export(db.session, a.dealer_id, a.admin_id)
+    request = account_export.request_account_export(db.session, a.dealer_id, a.admin_id)
     db.session.commit()
     with pytest.raises(DomainError):  # one at a time
-        accounts.request_account_export(db.session, a.dealer_id, a.admin_id)
+        account_export.request_account_export(db.session, a.dealer_id, a.admin_id)
     db.session.rollback()
     run_worker(app)
 
@@ -247,9 +247,9 @@ def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, 
     data = {name[:-5]: json.loads(archive.read(name)) for name in names if name.endswith(".json") and name != "manifest.json"}
     assert [row["id"] for row in data["dealer"]] == [a.dealer_id]
     assert {row["id"] for row in data["ab_user"]} == {a.admin_id, a.staff_id}
-    for table, records in data.items():
+    for table, table_rows in data.items():
         if table != "dealer":
-            assert records and all(row["dealer_id"] == a.dealer_id for row in records), table
+            assert table_rows and all(row["dealer_id"] == a.dealer_id for row in table_rows), table
     assert all("password" not in row for row in data["ab_user"])
     everything = b"".join(archive.read(name) for name in names)
     assert b"pbkdf2:" not in everything and b"scrypt:" not in everything
@@ -287,7 +287,7 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
 
     db.session.expire_all()
     dealer = db.session.get(Dealer, a.dealer_id)
-    [request] = accounts.account_exports(db.session, a.dealer_id)
+    [request] = account_export.account_exports(db.session, a.dealer_id)
     assert request.status is RequestStatus.completed
     assert request.export_expires_at == dealer.account_deletion_due_at  # not 7 days
     admin = db.session.get(DealerUser, a.admin_id)
@@ -311,7 +311,7 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
     path, due = export_file(request), dealer.account_deletion_due_at
     done = retention.run_sweeps(["expired_exports"], as_of=due)
     assert done["expired_exports"]["export_file"]["deleted"] >= 1 and not path.exists()
-    accounts.delete_account(db.session, a.dealer_id, due)
+    account_deletion.delete_account(db.session, a.dealer_id, due)
     db.session.commit()
     assert anonymous.get(link_path(url)).status_code == 410
 
@@ -337,17 +337,17 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
 
     day30 = midnight(t0.date() + timedelta(days=30))  # "day 30" starts at 00:00 UTC
     for day29 in (day30 - DAY, day30 - timedelta(seconds=1)):  # any time on day 29
-        assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, day29)
+        assert a.dealer_id not in account_deletion.accounts_due_for_deletion(db.session, day29)
         with pytest.raises(DomainError):
-            accounts.delete_account(db.session, a.dealer_id, day29)
+            account_deletion.delete_account(db.session, a.dealer_id, day29)
         db.session.rollback()
     assert snapshot(db, a) == before
 
-    assert a.dealer_id in accounts.accounts_due_for_deletion(db.session, day30)
-    dry = accounts.delete_account(db.session, a.dealer_id, day30, dry_run=True)
+    assert a.dealer_id in account_deletion.accounts_due_for_deletion(db.session, day30)
+    dry = account_deletion.delete_account(db.session, a.dealer_id, day30, dry_run=True)
     db.session.commit()
     assert snapshot(db, a) == before and events(db, a.dealer_id, "account_deleted") == []
-    applied = accounts.delete_account(db.session, a.dealer_id, day30)
+    applied = account_deletion.delete_account(db.session, a.dealer_id, day30)
     db.session.commit()
     assert applied == dry
     assert applied["dealer"] == {"anonymised": 1} and applied["ab_user"] == {"anonymised": 2}
@@ -361,7 +361,7 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     db.session.expire_all()
     dealer = db.session.get(Dealer, a.dealer_id)
     assert dealer.business_name == f"Terminated dealer #{a.dealer_id}" and dealer.slug == f"terminated-{a.dealer_id}"
-    assert all(getattr(dealer, c) is None for c in accounts.PROFILE_COLUMNS)
+    assert all(getattr(dealer, c) is None for c in account_deletion.PROFILE_COLUMNS)
     assert dealer.account_deleted_at == day30
     for pk in (a.admin_id, a.staff_id):
         user = db.session.get(DealerUser, pk)
@@ -387,8 +387,8 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     assert login(officer_admin).get(f"/clientmodelview/show/{a.client_id}").status_code == 200
 
     # Idempotent: nothing is due any more, and running it again changes nothing.
-    assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, day30 + DAY)
-    assert accounts.delete_account(db.session, a.dealer_id, day30 + DAY) == {}
+    assert a.dealer_id not in account_deletion.accounts_due_for_deletion(db.session, day30 + DAY)
+    assert account_deletion.delete_account(db.session, a.dealer_id, day30 + DAY) == {}
     db.session.commit()
     assert snapshot(db, a) == after and len(events(db, a.dealer_id, "account_deleted")) == 1
 
@@ -398,24 +398,24 @@ def test_business_records_stay_until_three_years_and_are_then_erased(app, db):
     t0 = utcnow()
     terminate(db, a, t0)
     run_worker(app)
-    accounts.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
+    account_deletion.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
     db.session.commit()
     kept = snapshot(db, a)
     requests_before = rows(db, PrivacyRequest, dealer_id=a.dealer_id)
 
     almost = t0 + relativedelta(years=3) - DAY
-    assert a.dealer_id not in accounts.records_due_for_erasure(db.session, almost)
+    assert a.dealer_id not in records.records_due_for_erasure(db.session, almost)
     with pytest.raises(DomainError):
-        accounts.erase_business_records(db.session, a.dealer_id, almost)
+        records.erase_business_records(db.session, a.dealer_id, almost)
     db.session.rollback()
     assert snapshot(db, a) == kept and kept["car"] == 1 and kept["sale"] == 1
 
     three_years = t0 + relativedelta(years=3)
-    assert a.dealer_id in accounts.records_due_for_erasure(db.session, three_years)
-    dry = accounts.erase_business_records(db.session, a.dealer_id, three_years, dry_run=True)
+    assert a.dealer_id in records.records_due_for_erasure(db.session, three_years)
+    dry = records.erase_business_records(db.session, a.dealer_id, three_years, dry_run=True)
     db.session.commit()
     assert snapshot(db, a) == kept
-    applied = accounts.erase_business_records(db.session, a.dealer_id, three_years)
+    applied = records.erase_business_records(db.session, a.dealer_id, three_years)
     db.session.commit()
     assert applied == dry
     assert applied["car"] == {"deleted": 1} and applied["client"] == {"deleted": 2} and applied["sale"] == {"deleted": 1}
@@ -430,8 +430,8 @@ def test_business_records_stay_until_three_years_and_are_then_erased(app, db):
     [event] = events(db, a.dealer_id, "business_records_erased")
     assert event.summary == applied and event.certificate["verification"]["passed"] is True
 
-    assert a.dealer_id not in accounts.records_due_for_erasure(db.session, three_years + DAY)
-    assert accounts.erase_business_records(db.session, a.dealer_id, three_years + DAY) == {}
+    assert a.dealer_id not in records.records_due_for_erasure(db.session, three_years + DAY)
+    assert records.erase_business_records(db.session, a.dealer_id, three_years + DAY) == {}
     db.session.commit()
     assert len(events(db, a.dealer_id, "business_records_erased")) == 1
 
@@ -442,11 +442,11 @@ def test_three_years_without_a_day_30_run_erase_everything_in_one_step(app, db):
     terminate(db, a, t0)
     run_worker(app)
     three_years = t0 + relativedelta(years=3)
-    assert a.dealer_id not in accounts.accounts_due_for_deletion(db.session, three_years)
-    assert a.dealer_id in accounts.records_due_for_erasure(db.session, three_years)
-    dry = accounts.erase_business_records(db.session, a.dealer_id, three_years, dry_run=True)
+    assert a.dealer_id not in account_deletion.accounts_due_for_deletion(db.session, three_years)
+    assert a.dealer_id in records.records_due_for_erasure(db.session, three_years)
+    dry = records.erase_business_records(db.session, a.dealer_id, three_years, dry_run=True)
     db.session.commit()
-    applied = accounts.erase_business_records(db.session, a.dealer_id, three_years)
+    applied = records.erase_business_records(db.session, a.dealer_id, three_years)
     db.session.commit()
     assert applied == dry
     assert applied["dealer"] == {"anonymised": 1} and applied["ab_user"] == {"anonymised": 2}
@@ -468,16 +468,16 @@ def test_another_dealers_user_with_the_profile_address_keeps_the_address_and_the
     t0 = utcnow()
     terminate(db, a, t0)
     run_worker(app)
-    [export] = accounts.account_exports(db.session, a.dealer_id)
+    [export] = account_export.account_exports(db.session, a.dealer_id)
     ours = MailMessage(kind="test", to_address=profile, language="en", subject="For A", body_text="A", sent_at=sent, request_id=export.id)
     db.session.add(ours)
     db.session.commit()
     theirs_id, ours_id = theirs.id, ours.id
 
     day30 = midnight(t0.date() + timedelta(days=30))
-    dry = accounts.delete_account(db.session, a.dealer_id, day30, dry_run=True)
+    dry = account_deletion.delete_account(db.session, a.dealer_id, day30, dry_run=True)
     db.session.rollback()
-    applied = accounts.delete_account(db.session, a.dealer_id, day30)  # verification passes
+    applied = account_deletion.delete_account(db.session, a.dealer_id, day30)  # verification passes
     db.session.commit()
     assert applied == dry
     [event] = events(db, a.dealer_id, "account_deleted")
@@ -503,16 +503,16 @@ def test_photo_files_go_only_once_the_erasure_is_committed(app, db, tmp_path, mo
     three_years = midnight(t0.date() + relativedelta(years=3))
 
     def fail(*args, **kwargs):
-        raise accounts.AccountVerificationFailed("values left")
+        raise steps.AccountVerificationFailed("values left")
 
     with monkeypatch.context() as patch:
-        patch.setattr(accounts, "_certify", fail)
-        with pytest.raises(accounts.AccountVerificationFailed):
-            accounts.erase_business_records(db.session, a.dealer_id, three_years)
+        patch.setattr(records, "certify", fail)
+        with pytest.raises(steps.AccountVerificationFailed):
+            records.erase_business_records(db.session, a.dealer_id, three_years)
         db.session.rollback()
     assert photo.exists() and rows(db, CarPhoto, dealer_id=a.dealer_id) == 1  # row and file kept
 
-    applied = accounts.erase_business_records(db.session, a.dealer_id, three_years)
+    applied = records.erase_business_records(db.session, a.dealer_id, three_years)
     assert applied["car_photo"] == {"deleted": 1} and photo.exists()  # not before the commit
     db.session.commit()
     assert not photo.exists() and rows(db, CarPhoto, dealer_id=a.dealer_id) == 0
@@ -532,17 +532,17 @@ def test_a_deactivated_user_is_anonymised_after_30_days_and_not_before(db):
 
     day30 = midnight(deactivated.date() + timedelta(days=30))  # calendar days, from 00:00 UTC
     for day29 in (day30 - DAY, day30 - timedelta(seconds=1)):
-        assert a.staff_id not in accounts.users_due_for_anonymisation(db.session, day29)
+        assert a.staff_id not in users.users_due_for_anonymisation(db.session, day29)
         with pytest.raises(DomainError):
-            accounts.anonymise_user(db.session, a.staff_id, day29)
+            users.anonymise_user(db.session, a.staff_id, day29)
         db.session.rollback()
-    assert a.admin_id not in accounts.users_due_for_anonymisation(db.session, deactivated + timedelta(days=300))  # active
+    assert a.admin_id not in users.users_due_for_anonymisation(db.session, deactivated + timedelta(days=300))  # active
 
-    assert a.staff_id in accounts.users_due_for_anonymisation(db.session, day30)
-    dry = accounts.anonymise_user(db.session, a.staff_id, day30, dry_run=True)
+    assert a.staff_id in users.users_due_for_anonymisation(db.session, day30)
+    dry = users.anonymise_user(db.session, a.staff_id, day30, dry_run=True)
     db.session.commit()
     assert db.session.get(DealerUser, a.staff_id).anonymised_at is None
-    applied = accounts.anonymise_user(db.session, a.staff_id, day30)
+    applied = users.anonymise_user(db.session, a.staff_id, day30)
     db.session.commit()
     assert applied == dry == {"page_view": {"deleted": 1}, "ab_user": {"anonymised": 1}}
 
@@ -557,8 +557,8 @@ def test_a_deactivated_user_is_anonymised_after_30_days_and_not_before(db):
     [event] = db.session.scalars(select(RetentionEvent).where(RetentionEvent.kind == "user_anonymised", RetentionEvent.user_id == a.staff_id)).all()
     assert event.summary == applied and event.dealer_id == a.dealer_id and event.certificate["verification"]["passed"]
 
-    assert a.staff_id not in accounts.users_due_for_anonymisation(db.session, day30 + DAY)
-    assert accounts.anonymise_user(db.session, a.staff_id, day30 + DAY) == {}
+    assert a.staff_id not in users.users_due_for_anonymisation(db.session, day30 + DAY)
+    assert users.anonymise_user(db.session, a.staff_id, day30 + DAY) == {}
 
 
 def test_internal_users_are_anonymised_too_and_a_terminated_dealers_users_wait_for_its_account(db):
@@ -569,16 +569,16 @@ def test_internal_users_are_anonymised_too_and_a_terminated_dealers_users_wait_f
     internal.active = False
     db.session.commit()
     deactivated = db.session.get(DealerUser, internal.id).deactivated_at
-    assert internal.id in accounts.users_due_for_anonymisation(db.session, deactivated + timedelta(days=30))
+    assert internal.id in users.users_due_for_anonymisation(db.session, deactivated + timedelta(days=30))
 
     a = make_account(db)
     t0 = utcnow()
     terminate(db, a, t0)
-    due = accounts.users_due_for_anonymisation(db.session, t0 + timedelta(days=60))
+    due = users.users_due_for_anonymisation(db.session, t0 + timedelta(days=60))
     assert a.admin_id not in due and a.staff_id not in due  # delete_account anonymises them
-    accounts.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
+    account_deletion.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
     db.session.commit()
-    due = accounts.users_due_for_anonymisation(db.session, t0 + timedelta(days=60))
+    due = users.users_due_for_anonymisation(db.session, t0 + timedelta(days=60))
     assert a.admin_id not in due and a.staff_id not in due  # done
 
 
@@ -592,7 +592,7 @@ def test_dealer_admin_exports_the_account_from_the_account_page(app, db, login):
     assert page.status_code == 200 and a.slug in page.get_data(as_text=True)
     response = browser.post_form("/account/export", {}, form_url="/account/")
     assert response.status_code == 302
-    [request] = accounts.account_exports(db.session, a.dealer_id)
+    [request] = account_export.account_exports(db.session, a.dealer_id)
     html = browser.get("/account/").get_data(as_text=True)
     assert 'data-status="in_progress"' in html and f"/account/status/{request.id}" in html
     assert "privacy-progress.js" in html
@@ -665,7 +665,7 @@ def test_staff_terminates_from_the_dealer_page_and_sees_the_events(app, db, logi
     assert db.session.get(DealerUser, a.admin_id).active is False
     [event] = events(db, a.dealer_id, "account_terminated")
     assert event.actor_id == user_id(db, "staff") and event.certificate["requested_by"] == "staff"
-    [request] = accounts.account_exports(db.session, a.dealer_id)
+    [request] = account_export.account_exports(db.session, a.dealer_id)
     assert request.subject_email == db.session.get(DealerUser, a.admin_id).email  # for the dealer, not for staff
     [notice] = mails(db, "account_terminated", request.subject_email)
     assert "Unpaid invoices" in notice.body_text

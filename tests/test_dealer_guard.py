@@ -10,13 +10,13 @@ import pytest
 from app.domain import DomainError
 from app.models import Dealer, DealerStatus
 from app.models.base import utcnow
-from app.privacy.lifecycle import accounts
+from app.privacy.lifecycle import account_deletion, records, termination
 from tests.test_accounts import make_account
 
 
 def _terminated(db, days_ago: int = 0):
     a = make_account(db)
-    accounts.terminate_dealer(db.session, a.dealer_id, None, "Unpaid invoices", now=utcnow() - timedelta(days=days_ago))
+    termination.terminate_dealer(db.session, a.dealer_id, None, "Unpaid invoices", now=utcnow() - timedelta(days=days_ago))
     db.session.commit()
     return a
 
@@ -43,7 +43,7 @@ def test_the_api_refuses_to_change_a_terminated_dealer(db, api):
 
 def test_after_day_30_the_api_cannot_put_the_profile_back(db, api):
     a = _terminated(db, days_ago=31)
-    accounts.delete_account(db.session, a.dealer_id, as_of=utcnow())
+    account_deletion.delete_account(db.session, a.dealer_id, as_of=utcnow())
     db.session.commit()
     before = _profile(db, a.dealer_id)
     assert before[0] == f"terminated-{a.dealer_id}" and before[2] is None
@@ -51,7 +51,7 @@ def test_after_day_30_the_api_cannot_put_the_profile_back(db, api):
     assert response.status_code == 422
     assert _profile(db, a.dealer_id) == before
     # The three-year step still stamps the tombstone.
-    accounts.erase_business_records(db.session, a.dealer_id, as_of=utcnow() + timedelta(days=3 * 366))
+    records.erase_business_records(db.session, a.dealer_id, as_of=utcnow() + timedelta(days=3 * 366))
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Dealer, a.dealer_id).records_erased_at is not None

@@ -354,7 +354,7 @@ def test_a_deactivated_user_is_anonymised_after_30_days(db, made, as_of):
 
 
 def test_a_failing_unit_is_counted_and_the_others_go_ahead(db, made, as_of, monkeypatch):
-    from app.privacy.lifecycle import accounts
+    from app.privacy.lifecycle import users
 
     retention.run_sweeps(["deactivated_users"], as_of=as_of)
     dealer = made.dealer()
@@ -363,7 +363,7 @@ def test_a_failing_unit_is_counted_and_the_others_go_ahead(db, made, as_of, monk
         user.active, user.deactivated_at = False, as_of - timedelta(days=40)
     db.session.commit()
     broken_id, fine_id = broken.id, fine.id
-    real_anonymise = accounts.anonymise_user
+    real_anonymise = users.anonymise_user
 
     def anonymise(session, user_id, as_of, dry_run=False):
         counts = real_anonymise(session, user_id, as_of, dry_run=dry_run)
@@ -371,7 +371,7 @@ def test_a_failing_unit_is_counted_and_the_others_go_ahead(db, made, as_of, monk
             raise RuntimeError("disk full")  # after its changes: they must be rolled back
         return counts
 
-    monkeypatch.setattr(accounts, "anonymise_user", anonymise)
+    monkeypatch.setattr(users, "anonymise_user", anonymise)
     with pytest.raises(retention.SweepsFailed) as failure:
         retention.run_sweeps(["deactivated_users"], as_of=as_of)
     assert failure.value.results == {"deactivated_users": {"ab_user": {"anonymised": 1, "failed": 1}}}
@@ -395,7 +395,7 @@ def sweep_lines(output: str, name: str) -> list[str]:
 
 
 def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, db, made):
-    from app.privacy.lifecycle.accounts import terminate_dealer
+    from app.privacy.lifecycle.termination import terminate_dealer
 
     terminated_at = utcnow() - timedelta(days=30)
     # Day 30 starts at 00:00 UTC: the day's cron run (and `--as-of <day>`) finds it.
@@ -443,7 +443,7 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
 def test_a_dry_run_of_all_sweeps_reports_what_the_real_run_does_with_no_row_counted_twice(app, db, made, store):
     """Rows a terminated dealer shares with other sweeps (its export expiring at day 30,
     page views and sent mail past their retention) are counted by one sweep only."""
-    from app.privacy.lifecycle.accounts import terminate_dealer
+    from app.privacy.lifecycle.termination import terminate_dealer
 
     terminated_at = utcnow() - timedelta(days=30)
     day_30 = datetime.combine(terminated_at.date() + timedelta(days=30), datetime.min.time(), tzinfo=UTC)

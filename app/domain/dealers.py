@@ -1,6 +1,6 @@
 """A terminated dealer account is frozen: only its lifecycle moves it on.
 
-After termination the dealer row changes only through ``app.privacy.lifecycle.accounts`` (day 30
+After termination the dealer row changes only through ``app.privacy.lifecycle`` (day 30
 empties the profile with a Core UPDATE and stamps ``account_deleted_at``; three years
 stamp ``records_erased_at``), and it is never deleted: it stays as the tombstone that
 privacy requests, breach notices and retention events point at. The rule runs on every

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_gettext, lazy_pgettext
 from flask_babel.speaklater import LazyString
 
 LABELS: dict[str, dict[str, LazyString]] = {
@@ -146,11 +146,29 @@ LABELS: dict[str, dict[str, LazyString]] = {
 }
 
 
+# The privacy request types as the staff name them (request queue, forms, staff mails): with
+# their GDPR article.
+REQUEST_TYPE_STAFF_LABELS: dict[str, LazyString] = {
+    "access": lazy_gettext("Access (Art. 15)"),
+    "portability": lazy_gettext("Portability (Art. 20)"),
+    "rectification": lazy_gettext("Rectification (Art. 16)"),
+    "erasure": lazy_gettext("Erasure (Art. 17)"),
+    "restriction": lazy_gettext("Restriction (Art. 18)"),
+    "objection": lazy_gettext("Objection to marketing (Art. 21)"),
+    "account_export": lazy_gettext("Account export (data export tool)"),
+}
+
+
 def lazy_label(value: enum.Enum) -> LazyString | str:
     """The label of an enum member, translated when it is shown (safe at import time);
     an enum without labels shows its value in words, which the enum-labels test reports."""
     label = LABELS.get(type(value).__name__, {}).get(value.value)
     return label if label is not None else str(value.value).replace("_", " ")
+
+
+def staff_request_type_label(value: enum.Enum) -> LazyString | str:
+    """A privacy request type as the staff name it (lazy); an unknown one as it is."""
+    return REQUEST_TYPE_STAFF_LABELS.get(str(value.value), str(value.value))
 
 
 def enum_label(value: enum.Enum | None) -> str:

@@ -96,14 +96,14 @@ def language_name(code: str | None) -> str:
 def user_language(user: Any | None) -> str:
     """The language to write to ``user`` in (mails, summaries): their saved preference."""
     saved = getattr(user, "preferred_language", None)
-    return saved if saved in supported_languages() else current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    return saved if saved in supported_languages() else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 @contextmanager
 def force_timezone(name: str | None) -> Iterator[None]:
     """Format dates in ``name`` (e.g. a dealer's zone) inside the block; None: the default."""
     previous = g.get(FORCED_TIMEZONE)
-    setattr(g, FORCED_TIMEZONE, name or current_app.config.get("DEFAULT_TIMEZONE", "UTC"))
+    setattr(g, FORCED_TIMEZONE, name or current_app.config["DEFAULT_TIMEZONE"])
     refresh()
     try:
         yield
@@ -113,4 +113,4 @@ def force_timezone(name: str | None) -> Iterator[None]:
 
 
 def dealer_timezone(dealer: Any | None) -> str:
-    return getattr(dealer, "timezone", None) or current_app.config.get("DEFAULT_TIMEZONE", "UTC")
+    return getattr(dealer, "timezone", None) or current_app.config["DEFAULT_TIMEZONE"]

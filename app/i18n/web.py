@@ -73,7 +73,7 @@ def select_locale() -> str | None:
         saved=getattr(user, "preferred_language", None),
         chosen=session.get(SESSION_KEY),
         accepted=[tag for tag, _quality in request.accept_languages],
-        default=current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE),
+        default=current_app.config["BABEL_DEFAULT_LOCALE"],
     )
 
 
@@ -85,7 +85,7 @@ def select_timezone() -> str | None:
         dealer = getattr(signed_in_user(), "dealer", None)
         if dealer is not None and dealer.timezone:
             return dealer.timezone
-    return current_app.config.get("DEFAULT_TIMEZONE", "UTC")
+    return current_app.config["DEFAULT_TIMEZONE"]
 
 
 def signed_in_user() -> Any | None:

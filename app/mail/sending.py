@@ -122,7 +122,7 @@ def _tell_privacy_officer(message: MailMessage) -> None:
         db.session,
         FAILED_NOTICE,
         to=officer,
-        language=config.get("BABEL_DEFAULT_LOCALE") or "en",
+        language=config["BABEL_DEFAULT_LOCALE"],
         failed=message,
         outbox_url=public_url(f"/mailoutbox/show/{message.id}"),
     )

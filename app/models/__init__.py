@@ -56,7 +56,7 @@ def _before_flush(session, flush_context, instances) -> None:
     from app.domain.inventory import record_car_history
     from app.domain.sales import apply_sales_to_cars
     from app.domain.tenancy import check_tenant_references
-    from app.privacy.lifecycle.accounts import track_user_deactivation
+    from app.privacy.lifecycle.users import track_user_deactivation
     from app.privacy.transparency.policy_drafts import check_published_versions
 
     for obj in session.dirty:

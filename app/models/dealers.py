@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Enum, Integer, String, false
 from sqlalchemy.orm import relationship, validates
 
-from app.domain import DomainError
+from app.domain import DomainError, periods
 from app.domain.contact import normalise_country, normalise_email, normalise_phone
 from app.domain.declarations import BY_CONTACT, KEEP, PrivacyDeclaration
 from app.domain.money import normalise_currency
@@ -62,7 +62,7 @@ class Dealer(TimestampMixin, Model):
         purpose=_l("Showing the dealership to its customers and running its account"),
         legal_basis=_l("Contract (GDPR Art. 6(1)(b))"),
         recipients=_l("Visitors of the dealer's public pages; Forecourt's staff"),
-        retention=_l("Until 30 days after the account is terminated"),
+        retention=_l("Until %(days)s days after the account is terminated", days=periods.ACCOUNT_DELETION_AFTER_DAYS),
         source=_l("The dealership"),
         personal={
             "legal_name": KEEP,
@@ -78,7 +78,7 @@ class Dealer(TimestampMixin, Model):
         phone_column="phone",
         scope_column=None,
         platform_only=True,
-        keep_reason=_l("A business profile: deleted 30 days after the account is terminated"),
+        keep_reason=_l("A business profile: deleted %(days)s days after the account is terminated", days=periods.ACCOUNT_DELETION_AFTER_DAYS),
         export_columns=("business_name", "legal_name", "address_line1", "city", "postal_code", "country", "phone", "email", "website"),
     )
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, Column, Date, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship, validates
 
+from app.domain import periods
 from app.domain.contact import normalise_email, normalise_phone
 from app.domain.declarations import BY_CLIENT, BY_CONTACT, BY_REQUEST, DELETE, PLACEHOLDER, PrivacyDeclaration
 from app.models.base import DealerOwnedMixin, UTCDateTime, utcnow
@@ -131,7 +132,10 @@ class PrivacyRequest(Model):
         purpose=_l("Answering data-subject requests and proving that we did"),
         legal_basis=_l("Legal obligation (GDPR Art. 6(1)(c), Art. 12 and 5(2))"),
         recipients=_l("The privacy officer; the dealer the request is addressed to"),
-        retention=_l("3 years after the request is closed; identifiers are pseudonymised when an erasure completes"),
+        retention=_l(
+            "%(years)s years after the request is closed; identifiers are pseudonymised when an erasure completes",
+            years=periods.REQUEST_RECORD_YEARS,
+        ),
         source=_l("You, through the request form, or the dealer on your behalf"),
         personal={
             "subject_email": PLACEHOLDER,

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import relationship, validates
 
-from app.domain import DomainError
+from app.domain import DomainError, periods
 from app.domain.declarations import BY_CLIENT, PLACEHOLDER, PrivacyDeclaration
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
@@ -57,12 +57,12 @@ class Sale(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
         purpose=_l("Selling you a car, invoicing, warranty and accounting"),
         legal_basis=_l("Contract (GDPR Art. 6(1)(b)); accounting and tax law (Art. 6(1)(c))"),
         recipients=_l("The dealer; tax authorities and finance partners where the law or your contract requires"),
-        retention=_l("3 years after the sale, then erased"),
+        retention=_l("%(years)s years after the sale, then erased", years=periods.BUSINESS_RECORD_YEARS),
         source=_l("The dealer"),
         personal={"client_id": PLACEHOLDER},
         find=(BY_CLIENT,),
         client_column="client_id",
-        business_record_years=3,
+        business_record_years=periods.BUSINESS_RECORD_YEARS,
         record_date_column="sale_date",
         keep_reason=_l("Business record kept for accounting (3 years), restricted"),
         export_columns=("deal_number", "sale_date", "car.make", "car.model", "car.year", "car.vin", "price_minor", "currency", "status"),

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
+from app.domain import periods
 from app.domain.declarations import BY_USER, DELETE, PrivacyDeclaration
 from app.models.base import UTCDateTime, utcnow
 
@@ -35,7 +36,7 @@ class PageView(Model):
         purpose=_l("Keeping the service secure and finding out which features are used"),
         legal_basis=_l("Legitimate interests (GDPR Art. 6(1)(f))"),
         recipients=_l("Forecourt's staff"),
-        retention=_l("90 days"),
+        retention=_l("%(days)s days", days=periods.USAGE_LOG_RETENTION_DAYS),
         source=_l("Your browser, while you are signed in"),
         personal={"path": DELETE, "user_agent": DELETE, "ip_address": DELETE},
         find=(BY_USER,),

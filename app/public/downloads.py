@@ -76,7 +76,7 @@ def _link_life() -> timedelta:
     """The longest an account package lives: a terminated account's, until its deletion
     day. The package's own ``export_expires_at`` is checked on every download as well."""
     config = current_app.config
-    return max(config["PRIVACY_EXPORT_TTL"], timedelta(days=int(config.get("ACCOUNT_DELETION_AFTER_DAYS", 30))))
+    return max(config["PRIVACY_EXPORT_TTL"], timedelta(days=int(config["ACCOUNT_DELETION_AFTER_DAYS"])))
 
 
 def _unavailable(expired: bool):

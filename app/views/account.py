@@ -1,5 +1,5 @@
 """A dealer's Account page (the data export tool and termination) and the termination
-that Staff perform from the dealer page. Thin: the rules live in ``app.privacy.lifecycle.accounts``."""
+that Staff perform from the dealer page. Thin: the rules live in ``app.privacy.lifecycle`` (termination, account_export)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.domain import DomainError
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
-from app.privacy.lifecycle import accounts
+from app.privacy.lifecycle import account_export, termination
 from app.privacy.requests.progress import percent
 from app.saving import saving
 from app.tenancy import NO_DEALER, current_dealer_id, current_user
@@ -59,12 +59,12 @@ def _terminate(form: TerminateForm, dealer: Dealer) -> bool:
         flash(_("Please check the form."), "danger")
         return False
     with saving() as saved:  # the export's job is queued after this commit
-        accounts.terminate_dealer(db.session, dealer.id, _actor_id(), form.reason.data)
+        termination.terminate_dealer(db.session, dealer.id, _actor_id(), form.reason.data)
     return saved.ok
 
 
 def _consequences() -> dict:
-    return {"deletion_days": accounts.deletion_delay().days, "record_years": accounts.record_years()}
+    return {"deletion_days": termination.deletion_delay().days, "record_years": termination.record_years()}
 
 
 class AccountView(BaseView):
@@ -87,7 +87,7 @@ class AccountView(BaseView):
         return dealer
 
     def _render(self, dealer: Dealer | None, form: TerminateForm | None = None, status: int = 200):
-        exports = accounts.account_exports(db.session, dealer.id) if dealer is not None else []
+        exports = account_export.account_exports(db.session, dealer.id) if dealer is not None else []
         current = exports[0] if exports else None
         html = self.render_template(
             self.template,
@@ -118,7 +118,7 @@ class AccountView(BaseView):
             flash(_("Please check the form."), "danger")
             return self._render(dealer, status=422)
         with saving() as saved:  # the job is queued after this commit
-            item = accounts.request_account_export(db.session, dealer.id, _actor_id())
+            item = account_export.request_account_export(db.session, dealer.id, _actor_id())
         if not saved.ok:
             return self._render(self._own_dealer(), status=422)
         flash(_("The export %(reference)s is being made; this page shows how far it is.", reference=item.reference), "success")
@@ -178,7 +178,7 @@ class DealerTerminationMixin:
             widgets=widgets,
             related_views=self._related_views,
             dealer=dealer,
-            events=accounts.account_events(db.session, dealer.id),
+            events=termination.account_events(db.session, dealer.id),
             terminate_form=form or StaffTerminateForm(prefix="terminate"),
             can_terminate=self.appbuilder.sm.has_access("can_terminate", self.class_permission_name),
             format_datetime=format_datetime,

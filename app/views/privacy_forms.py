@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.domain.enum_labels import lazy_label, staff_request_type_label
 from app.models import (
     Client,
     Dealer,
@@ -21,26 +22,10 @@ from app.models import (
 )
 from config import Config
 
-REQUEST_TYPE_LABELS = {
-    RequestType.access: _l("Access (Art. 15)"),
-    RequestType.portability: _l("Portability (Art. 20)"),
-    RequestType.rectification: _l("Rectification (Art. 16)"),
-    RequestType.erasure: _l("Erasure (Art. 17)"),
-    RequestType.restriction: _l("Restriction (Art. 18)"),
-    RequestType.objection: _l("Objection to marketing (Art. 21)"),
-    RequestType.account_export: _l("Account export (data export tool)"),
-}
+REQUEST_TYPE_LABELS = {t: staff_request_type_label(t) for t in RequestType}
 # Filed from the dealer's Account page, never on behalf of a person.
 FILED_FOR_PEOPLE = [t for t in REQUEST_TYPE_LABELS if t is not RequestType.account_export]
-STATUS_LABELS = {
-    RequestStatus.received: _l("Received"),
-    RequestStatus.awaiting_verification: _l("Awaiting verification"),
-    RequestStatus.verified: _l("Verified"),
-    RequestStatus.in_progress: _l("In progress"),
-    RequestStatus.completed: _l("Completed"),
-    RequestStatus.refused: _l("Refused"),
-    RequestStatus.cancelled: _l("Cancelled"),
-}
+STATUS_LABELS = {s: lazy_label(s) for s in RequestStatus}
 # Every language with a catalogue in translations/ (config discovers them).
 LANGUAGES = [(code, language["name"]) for code, language in Config.LANGUAGES.items()]
 WHOLE_PLATFORM = ""

@@ -5,15 +5,16 @@ dealer's ``record_visitor_ip`` setting (internal staff have no dealer: never sto
 most one UPDATE that sets the previous view's ``duration_ms``. The previous view of the same
 browser session is handed in as a ``ViewMark`` (the web layer keeps it in the session), so
 no lookup is needed. Rows are exported and erased through the privacy registry (``PageView``'s
-declaration, found by user) and deleted after 90 days by the retention sweep.
+declaration, found by user) and deleted after ``USAGE_LOG_RETENTION_DAYS`` by the retention sweep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import String, case, insert, literal, null, select, update
+from sqlalchemy import CursorResult, String, case, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Dealer, PageView
@@ -42,7 +43,7 @@ class ViewMark:
     def from_session(cls, value: object) -> ViewMark | None:
         """The mark stored by ``to_session``; None for anything else."""
         try:
-            user_id, view_id, timestamp = value  # type: ignore[misc]
+            user_id, view_id, timestamp = cast("tuple[Any, Any, Any]", value)
             return cls(int(user_id), int(view_id), datetime.fromtimestamp(float(timestamp), tz=UTC))
         except (TypeError, ValueError, OverflowError, OSError):
             return None
@@ -84,7 +85,9 @@ def record_page_view(
             ip_address=_ip_if_recorded(dealer_id, ip),
         )
     )
-    return ViewMark(user_id, int(result.inserted_primary_key[0]), now)
+    primary_key = cast("CursorResult[Any]", result).inserted_primary_key
+    assert primary_key is not None  # an INSERT of one row
+    return ViewMark(user_id, int(primary_key[0]), now)
 
 
 def close_view(session: Session, previous: ViewMark, now: datetime) -> bool:

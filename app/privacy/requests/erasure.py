@@ -211,11 +211,11 @@ def _blank(entry: Entry, name: str):
 def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders: dict) -> bool:
     """Apply the declaration's anonymisation; True when something changed."""
     if entry.table == "privacy_request":
-        return _pseudonymise_request(row)
+        return pseudonymise_request(row)
     if entry.table == "ab_user":
         return anonymise_user_row(row, now)
     if entry.table == "mail_message":
-        return _scrub_message(row, now)
+        return scrub_message(row, now)
     if is_business_record(entry):
         return _keep(session, entry, row, now, placeholders)
     changed = False
@@ -229,7 +229,7 @@ def _anonymise(session: Session, entry: Entry, row, now: datetime, placeholders:
     return changed
 
 
-def _pseudonymise_request(request: PrivacyRequest) -> bool:
+def pseudonymise_request(request: PrivacyRequest) -> bool:
     if all(getattr(request, c) is None for c in REQUEST_IDENTIFIERS):
         return False
     if request.subject_key is None:
@@ -259,7 +259,7 @@ def anonymise_user_row(user, now: datetime | None = None) -> bool:
     return True
 
 
-def _scrub_message(message: MailMessage, now: datetime) -> bool:
+def scrub_message(message: MailMessage, now: datetime) -> bool:
     """A sent message is emptied now; an unsent one is emptied once it is sent."""
     if message.sent_at is None:
         changed = not message.scrub_after_send
@@ -449,8 +449,8 @@ def _pending_count(session: Session, request: PrivacyRequest, subject: Subject) 
 def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subject: Subject, key: str, tracker: _Progress, placeholders: dict) -> None:
     """The subject's rows of one table, batch by batch, each batch in its own transaction."""
     config = current_app.config
-    size = max(1, int(config.get("PRIVACY_BATCH_SIZE") or 500))
-    pause = float(config.get("PRIVACY_BATCH_PAUSE") or 0)
+    size = max(1, int(config["PRIVACY_BATCH_SIZE"]))
+    pause = float(config["PRIVACY_BATCH_PAUSE"])
     (pk,) = entry.model.__table__.primary_key.columns
     after = None
     while True:
@@ -532,9 +532,9 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
         )
     session.flush()
     for message in own:
-        _scrub_message(message, now)
+        scrub_message(message, now)
         _ledger(session, request, key, "mail_message", message.id, ANONYMISED, now)
-    _pseudonymise_request(request)
+    pseudonymise_request(request)
     _ledger(session, request, key, "privacy_request", request.id, ANONYMISED, now)
     session.flush()
     certificate = _certificate(session, request, now)
@@ -582,7 +582,7 @@ def replay_erasures(since: str | date | datetime | None = None) -> dict:
     rows were changed per action."""
     session = db.session
     start = _since(since)
-    size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE") or 500))
+    size = max(1, int(current_app.config["PRIVACY_BATCH_SIZE"]))
     counts: Counter = Counter()
     placeholders: dict = {}
     after = 0

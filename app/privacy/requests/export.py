@@ -208,7 +208,7 @@ def run_export(request_id: int) -> str:
 
 def _write_package(session: Session, request: PrivacyRequest, raw, directory: Path) -> tuple[list[PackedFile], dict[str, int]]:
     """Write every file into the ZIP; returns the manifest entries and rows per category."""
-    batch_size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE", 500)))
+    batch_size = max(1, int(current_app.config["PRIVACY_BATCH_SIZE"]))
     is_account = request.request_type is RequestType.account_export
     plan = _account_parts(session, request) if is_account else _subject_parts(session, request)
     tracker = _Progress(session, request, sum(part.total for part in plan))
@@ -475,7 +475,7 @@ def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int
     request.export_expires_at = export_expiry(request, now)
     intake.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
     if request.request_type is RequestType.account_export:
-        from app.privacy.lifecycle.accounts import notify_export_ready
+        from app.privacy.lifecycle.account_export import notify_export_ready
 
         notify_export_ready(session, request, download_url(request))
     else:

@@ -1,7 +1,7 @@
 """The life of a privacy request: filing, verification, deadlines, refusal, events.
 
 received → awaiting verification → verified → in progress → completed / refused /
-cancelled. The answer is due 30 days after receipt; one extension of at most two more
+cancelled. The answer is due ``periods.REQUEST_RESPONSE_DAYS`` after receipt; one extension of at most two more
 months, with a reason, told to the person before the original due date (GDPR Art. 12(3)).
 Functions take a session and ids or rows, never the HTTP request; callers commit.
 """
@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain import DomainError
+from app.domain import DomainError, periods
 from app.domain.contact import normalise_email, normalise_phone
 from app.mail import notices
 from app.models import (
@@ -33,9 +33,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.requests.subjects import subject_key
 
-RESPONSE_DAYS = 30
 MAX_EXTENSION = relativedelta(months=2)
-DUE_SOON_DAYS = 5
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -71,7 +69,7 @@ def file_request(
     details: str | None = None,
     actor_id: int | None = None,
     now: datetime | None = None,
-    verification_ttl: timedelta = timedelta(hours=48),
+    verification_ttl: timedelta = timedelta(hours=periods.PRIVACY_VERIFICATION_TTL_HOURS),
 ) -> PrivacyRequest:
     """Record a new request (or, for an unconfirmed public one, resume the same request).
 
@@ -100,7 +98,7 @@ def file_request(
         language=language if language in current_app.config["LANGUAGES"] else "en",
         details=details,
         received_at=now,
-        due_at=now + timedelta(days=RESPONSE_DAYS),
+        due_at=now + timedelta(days=periods.REQUEST_RESPONSE_DAYS),
         created_by_id=actor_id,
     )
     request.subject_email = email
@@ -179,7 +177,7 @@ def _flag_duplicate(session: Session, request: PrivacyRequest, now: datetime) ->
             PrivacyRequest.subject_key == request.subject_key,
             PrivacyRequest.request_type == request.request_type,
             PrivacyRequest.status.in_(OPEN_STATUSES + (RequestStatus.completed,)),
-            PrivacyRequest.received_at > now - timedelta(days=90),
+            PrivacyRequest.received_at > now - timedelta(days=periods.DUPLICATE_REQUEST_DAYS),
             PrivacyRequest.dealer_id.is_(None) if request.dealer_id is None else PrivacyRequest.dealer_id == request.dealer_id,
         )
         earlier = [r for r in session.scalars(query.order_by(PrivacyRequest.id)) if r is not request and r.id is not None]
@@ -285,6 +283,6 @@ def due_state(request: PrivacyRequest, now: datetime | None = None) -> str:
         return "closed"
     if request.due_at <= now:
         return "overdue"
-    if request.due_at - now <= timedelta(days=DUE_SOON_DAYS):
+    if request.due_at - now <= timedelta(days=periods.REQUEST_DUE_SOON_DAYS):
         return "due_soon"
     return "on_time"

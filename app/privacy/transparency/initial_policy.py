@@ -47,9 +47,9 @@ def initial_policy_text() -> str:
     return (
         Template(TEMPLATE.read_text(encoding="utf-8"))
         .substitute(
-            app_name=config.get("APP_NAME", "Forecourt"),
-            privacy_officer_email=config.get("PRIVACY_OFFICER_EMAIL"),
-            supervisory_authority=config.get("SUPERVISORY_AUTHORITY"),
+            app_name=config["APP_NAME"],
+            privacy_officer_email=config["PRIVACY_OFFICER_EMAIL"],
+            supervisory_authority=config["SUPERVISORY_AUTHORITY"],
         )
         .strip()
     )

@@ -1,6 +1,6 @@
 """Publishing a privacy policy version and announcing a material change.
 
-A material change takes effect at least ``POLICY_NOTICE_DAYS`` (14) days after it is
+A material change takes effect at least ``POLICY_NOTICE_DAYS`` days after it is
 published and is announced to every active user by e-mail (and by the in-app banner until
 it takes effect); a non-material change (a typo fix) may take effect at once and is not
 announced.
@@ -23,8 +23,6 @@ from app.models.base import utcnow
 from app.privacy.requests.links import public_url
 from app.privacy.transparency.policy_versions import is_published, latest_published, stored_published_at
 
-DEFAULT_NOTICE_DAYS = 14
-
 
 @dataclass(frozen=True)
 class Publication:
@@ -34,7 +32,7 @@ class Publication:
 
 def notice_days() -> int:
     """The configured notice period for material changes (``POLICY_NOTICE_DAYS``)."""
-    return int(current_app.config.get("POLICY_NOTICE_DAYS", DEFAULT_NOTICE_DAYS))
+    return int(current_app.config["POLICY_NOTICE_DAYS"])
 
 
 def earliest_effective_date(now: datetime | None = None) -> datetime:
