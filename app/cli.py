@@ -66,7 +66,7 @@ def demo_command() -> None:
 def is_empty_command() -> None:
     """Exit 0 when the database has no users yet (used by `make run`)."""
     from app.extensions import db
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     raise SystemExit(0 if db.session.query(DealerUser.id).first() is None else 1)
 

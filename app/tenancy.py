@@ -45,7 +45,7 @@ def current_user() -> Any | None:
 
 def is_dealer_user(user: Any | None) -> bool:
     """A user bound to a dealer, or holding a dealer role: always tenant-scoped."""
-    from app.security import DEALER_ROLES
+    from app.domain.grants import DEALER_ROLES
 
     if user is None:
         return True
@@ -82,7 +82,7 @@ def tenant_filters(column: str = "dealer_id") -> list[list[Any]]:
 
 def can_see_restricted(user: Any | None) -> bool:
     """Only the privacy officer sees restricted rows (an Admin too, when also an officer)."""
-    from app.security import PRIVACY_OFFICER
+    from app.domain.grants import PRIVACY_OFFICER
 
     return user is not None and any(role.name == PRIVACY_OFFICER for role in getattr(user, "roles", []) or [])
 

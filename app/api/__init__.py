@@ -11,10 +11,9 @@ from app.api.openapi import ForecourtOpenApi
 from app.api.privacy import PrivacyRequestApi
 from app.datamodel import ForecourtInterface
 from app.domain.clients import check_marketing_consent
-from app.domain.inventory import validate_car
-from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Car, CarCost, Client, Dealer, Inquiry, Sale
+from app.models.rules import validate_car, validate_sale
 from app.rest import ForecourtModelRestApi
 from app.tenancy import TenantModelRestApi
 

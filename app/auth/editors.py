@@ -53,7 +53,7 @@ def assignable_role_names() -> list[str]:
 
 def users_query():
     """Users within the editor's tenant (a dealer admin: its own dealer's)."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     query = db.session.query(DealerUser)
     dealer_id = current_dealer_id()

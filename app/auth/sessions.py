@@ -79,7 +79,7 @@ def end_every_session(user: Any) -> None:
 
 def bump_on_credential_changes(session_: Session, _context: Any, _instances: Any) -> None:
     """Flush rule: a changed password, role set or active flag ends the user's sessions."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     for obj in session_.dirty:
         if not isinstance(obj, DealerUser):

@@ -54,7 +54,7 @@ class ForecourtResetMyPasswordView(ResetMyPasswordView):
 
 def _target_user() -> Any:
     """The user whose password is being set (``?pk=``), within the editor's reach."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     pk = request.args.get("pk", type=int)
     target = users_query().filter(DealerUser.id == pk).one_or_none() if pk is not None else None

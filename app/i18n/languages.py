@@ -14,7 +14,6 @@ from typing import Any
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
-from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 
@@ -67,16 +66,6 @@ def check_language(language: str | None, supported: Collection[str]) -> str | No
     if language not in supported:
         raise DomainError(_l("Choose one of the offered languages."), "preferred_language")
     return language
-
-
-def save_preferred_language(session: Session, user_id: int, language: str | None, supported: Collection[str]) -> None:
-    """Remember ``language`` as the user's preference (the caller commits)."""
-    from app.security import DealerUser
-
-    user = session.get(DealerUser, user_id)
-    if user is None:
-        return
-    user.preferred_language = check_language(language, supported)
 
 
 def supported_languages() -> dict[str, dict[str, str]]:

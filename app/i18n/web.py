@@ -29,14 +29,16 @@ from flask import (
 from flask_babel import get_babel, get_locale, refresh
 from flask_login import user_logged_in
 
+from app.extensions import db
 from app.i18n.languages import (
     DEFAULT_LANGUAGE,
     FORCED_TIMEZONE,
+    check_language,
     choose_language,
     language_name,
-    save_preferred_language,
     supported_languages,
 )
+from app.models.users import DealerUser
 
 SESSION_KEY = "locale"  # FAB's own key: its navbar and LocaleView use it too
 SWITCH_ENDPOINT = "LocaleView.index"  # FAB's /lang/<locale>
@@ -116,9 +118,9 @@ def remember_choice(language: str) -> None:
     session[SESSION_KEY] = language
     user = signed_in_user()
     if user is not None and getattr(user, "preferred_language", None) != language:
-        from app.extensions import db
-
-        save_preferred_language(db.session, user.id, language, supported_languages())
+        account = db.session.get(DealerUser, user.id)
+        if account is not None:
+            account.preferred_language = check_language(language, supported_languages())
         db.session.commit()
     refresh()
 

@@ -37,6 +37,7 @@ from sqlalchemy import and_, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.domain.grants import DEALER_ADMIN
 from app.mail import notices
 from app.mail.audience import user_language
 from app.models import (
@@ -57,10 +58,10 @@ from app.models import (
     RetentionEvent,
 )
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.files import remove_after_commit
 from app.privacy.lifecycle.retention import mail_cutoff, usage_log_cutoff
 from app.privacy.requests import intake
-from app.security import DEALER_ADMIN, DealerUser
 
 log = logging.getLogger(__name__)
 

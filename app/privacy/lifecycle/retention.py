@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.domain.grants import DEALER_ADMIN
 from app.extensions import db
 from app.mail import notices
 from app.mail.audience import active_users, user_language
@@ -52,7 +53,6 @@ from app.privacy.registry import entries
 from app.privacy.requests import intake
 from app.privacy.requests.erasure import delete_rows, is_business_record, keep_until
 from app.privacy.requests.links import public_url
-from app.security import DEALER_ADMIN
 
 log = logging.getLogger(__name__)
 
