@@ -41,7 +41,7 @@ def choose_language(
     """The first supported of: the saved preference, the switcher's choice, the browser's
     languages (best first, e.g. ``["de-AT", "de", "en"]``), the default."""
     for candidate in (saved, chosen):
-        if candidate in supported:
+        if candidate is not None and candidate in supported:
             return candidate
     for tag in accepted:
         code = normalise_tag(tag)
