@@ -7,9 +7,16 @@ beyond declaring classes.
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
+from app.auth import throttle
+from app.auth.sessions import session_is_current, token_claims, token_is_current
+from app.auth.views import ForecourtAuthDBView, ForecourtResetMyPasswordView, ForecourtResetPasswordView, ForecourtSecurityApi
+from app.datamodel import ForecourtInterface
 from app.models.users import DealerUser
+from app.views.profile import ForecourtUserInfoEditView
+from app.views.users import ForecourtUserDBModelView
 
 SECURITY_VIEWS = (
     "userdbmodelview",
@@ -26,15 +33,6 @@ class ForecourtSecurityManager(SecurityManager):
     user_model = DealerUser
 
     def register_views(self) -> None:
-        from app.auth.views import (
-            ForecourtAuthDBView,
-            ForecourtResetMyPasswordView,
-            ForecourtResetPasswordView,
-            ForecourtSecurityApi,
-        )
-        from app.views.profile import ForecourtUserInfoEditView
-        from app.views.users import ForecourtUserDBModelView
-
         self.userdbmodelview = ForecourtUserDBModelView
         self.userinfoeditview = ForecourtUserInfoEditView
         self.authdbview = ForecourtAuthDBView
@@ -48,18 +46,12 @@ class ForecourtSecurityManager(SecurityManager):
         super().register_views()
 
     def create_jwt_manager(self, app):
-        from app.auth.sessions import token_claims
-
         jwt_manager = super().create_jwt_manager(app)
         jwt_manager.additional_claims_loader(token_claims)
         return jwt_manager
 
     def auth_user_db(self, username, password):
         """FAB's check, behind the throttle of both logins (app/auth/throttle.py)."""
-        from flask import has_request_context
-
-        from app.auth import throttle
-
         if not has_request_context():  # the shell or a job: no client to throttle
             return super().auth_user_db(username, password)
         if throttle.is_throttled(username or ""):
@@ -73,10 +65,6 @@ class ForecourtSecurityManager(SecurityManager):
 
     def load_user(self, pk):
         """The session's user, while the session is current (version, idle, absolute)."""
-        from flask import has_request_context
-
-        from app.auth.sessions import session_is_current
-
         user = super().load_user(pk)
         if user is not None and has_request_context() and not session_is_current(user):
             return None
@@ -84,10 +72,6 @@ class ForecourtSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """The token's user, while the token carries the user's current version."""
-        from flask import g
-
-        from app.auth.sessions import token_is_current
-
         user = self.get_user_by_id(int(jwt_data["sub"]))
         if user is None or not user.is_active or not token_is_current(user, jwt_data):
             return None
@@ -97,8 +81,6 @@ class ForecourtSecurityManager(SecurityManager):
     def _use_forecourt_datamodels(self) -> None:
         """FAB's user, role and permission lists get the same safe data interface as ours
         (app.datamodel): a bad id, page or sort in their URLs is not a 500 either."""
-        from app.datamodel import ForecourtInterface
-
         for name in SECURITY_VIEWS:
             view = getattr(self, name, None)
             datamodel = getattr(view, "datamodel", None)
