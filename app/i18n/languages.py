@@ -25,7 +25,7 @@ def N_(text: str) -> str:
     """Mark ``text`` for extraction only; it is translated where it is shown.
 
     For plain strings that live where Babel is not set up yet (e.g. the privacy
-    declarations in ``app.security``, imported by path) and FAB's own messages.
+    declarations of ``app.models.users``, which the security manager loads by path) and FAB's own messages.
     """
     return text
 

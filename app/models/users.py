@@ -9,8 +9,8 @@ from sqlalchemy.orm import relationship, validates
 
 from app.domain.declarations import BY_CONTACT, DELETE, PLACEHOLDER, PrivacyDeclaration
 from app.domain.text import single_line
-from app.domain.types import UTCDateTime
 from app.i18n.languages import N_
+from app.models.base import UTCDateTime
 
 
 class DealerUser(User):
