@@ -51,6 +51,7 @@ translations: $(STAMP)  ## after changing strings: extract, update every catalog
 
 lint: $(STAMP)
 	$(BIN)/ruff check app jobs tests config.py run.py
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -23,6 +23,7 @@ def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] 
         app.config.update(overrides)
     check_production_config(app)
     register_logging(app)
+    register_model_events(app)
     register_extensions(app)
     register_languages(app)
     with app.app_context():
@@ -51,12 +52,18 @@ def register_logging(app: Flask) -> None:
     configure_logging(app)
 
 
+def register_model_events(app: Flask) -> None:
+    """The rules every flush and commit obeys (app.model_events), installed once per process."""
+    from app import model_events
+
+    model_events.register_model_events()
+
+
 def register_extensions(app: Flask) -> None:
     """Bind SQLAlchemy, migrations, CSRF and Flask-AppBuilder to the app."""
     from sqlalchemy.engine import make_url
 
     from app.extensions import appbuilder, csrf, db, migrate
-    from app.models import register_model_events
 
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -64,7 +71,6 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
-    register_model_events()
     with app.app_context():
         appbuilder.init_app(app, db.session)
 
@@ -90,7 +96,7 @@ def register_views(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Public pages (no login)."""
-    from app.public import public_bp
+    from app.public.blueprint import public_bp
 
     app.register_blueprint(public_bp)
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.domain.grants import ADMIN, DEALER_ADMIN, DEALER_STAFF, PRIVACY_OFFICER, STAFF
 from app.domain.vin import build_vin
 from app.extensions import db
 from app.models import (
@@ -30,7 +31,6 @@ from app.models import (
     Transmission,
 )
 from app.provisioning import create_user
-from app.security import ADMIN, DEALER_ADMIN, DEALER_STAFF, PRIVACY_OFFICER, STAFF
 from config import DEMO_PASSWORD
 
 DEMO_DEALERS = [

@@ -9,7 +9,7 @@ from app.domain.grants import SYSTEM, Account, check_user
 from app.domain.passwords import check_password
 from app.extensions import db
 from app.models import Dealer
-from app.security import DealerUser
+from app.models.users import DealerUser
 
 
 class AccountError(ValueError):

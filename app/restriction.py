@@ -22,7 +22,7 @@ from app.domain.tenancy import TenantViolation
 
 def can_see_restricted(user: Any | None) -> bool:
     """Only the privacy officer sees restricted rows (an Admin too, when also an officer)."""
-    from app.security import PRIVACY_OFFICER
+    from app.domain.grants import PRIVACY_OFFICER
 
     return user is not None and any(role.name == PRIVACY_OFFICER for role in getattr(user, "roles", []) or [])
 

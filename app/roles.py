@@ -6,7 +6,7 @@ permission FAB registered for that view. Admin gets everything through FAB itsel
 
 from __future__ import annotations
 
-from app.security import DEALER_ADMIN, DEALER_STAFF, PRIVACY_OFFICER, STAFF
+from app.domain.grants import DEALER_ADMIN, DEALER_STAFF, PRIVACY_OFFICER, STAFF
 
 ALL = "*"
 READ = ("can_list", "can_show", "can_get", "can_info")

@@ -46,7 +46,7 @@ def current_user() -> Any | None:
 
 def is_dealer_user(user: Any | None) -> bool:
     """A user bound to a dealer, or holding a dealer role: always tenant-scoped."""
-    from app.security import DEALER_ROLES
+    from app.domain.grants import DEALER_ROLES
 
     if user is None:
         return True

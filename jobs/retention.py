@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
+from app.privacy.lifecycle.retention import DAILY, HOURLY, run_sweeps
+
 
 def run_daily_sweeps() -> dict[str, dict]:
     """Expired exports, old inquiries and usage log, the erasure ledger, terminated
     accounts, business records at 3 years, deactivated users."""
-    from app.privacy.lifecycle.retention import DAILY, run_sweeps
-
     return run_sweeps(DAILY)
 
 
 def run_hourly_sweeps() -> dict[str, dict]:
     """Privacy-request deadline reminders and the reconciler of lost request jobs."""
-    from app.privacy.lifecycle.retention import HOURLY, run_sweeps
-
     return run_sweeps(HOURLY)

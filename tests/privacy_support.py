@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import PrivacyRequest
-from app.security import DealerUser
+from app.models.users import DealerUser
 
 
 def user_id(db, username: str) -> int:

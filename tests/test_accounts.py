@@ -43,9 +43,9 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.lifecycle import account_deletion, account_export, records, steps, termination, users
 from app.privacy.requests.export import export_file
-from app.security import DealerUser
 from config import DEMO_PASSWORD
 from tests.privacy_support import run_worker, user_id
 

@@ -28,10 +28,10 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 
 @pytest.fixture(scope="module")
 def fuzz_token(app):
+    from app.domain.grants import DEALER_ADMIN
     from app.extensions import db
     from app.models import Dealer
     from app.provisioning import create_user
-    from app.security import DEALER_ADMIN
 
     with app.app_context():
         if db.session.query(Dealer).filter_by(slug=FUZZ_DEALER).one_or_none() is None:

@@ -154,7 +154,7 @@ def test_the_password_policy_refuses_the_users_own_name_and_accepts_passphrases(
 
 def test_a_one_character_password_is_refused_on_users_add(app, db, login):
     """Finding: a 1-character password was accepted on /users/add."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     browser = login("admin")
     username = f"weak-{uuid.uuid4().hex[:8]}"
@@ -180,7 +180,7 @@ def test_a_one_character_password_is_refused_on_users_add(app, db, login):
 
 def test_resetmypassword_needs_the_current_password_and_the_policy(app, db, user):
     """Finding: /resetmypassword/form accepted a 1-character password and no current one."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     username, user_id = user
     browser = Browser(_client(app), username)
@@ -201,7 +201,7 @@ def test_resetmypassword_needs_the_current_password_and_the_policy(app, db, user
 
 
 def test_the_admins_password_reset_applies_the_policy(app, db, login, user):
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     username, user_id = user
     browser = login("admin")
@@ -257,7 +257,7 @@ def test_a_session_cookie_does_not_work_after_logout(app, user):
 
 def test_logout_and_language_switch_are_posts_with_csrf(app, db, user):
     """Finding: GET /lang/<code> saved a preference and GET /logout/ signed out."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     username, user_id = user
     browser = Browser(_client(app), username)
@@ -307,7 +307,7 @@ def test_a_password_change_keeps_this_session_and_ends_every_other(app, user):
 
 @pytest.mark.parametrize("change", ["deactivate", "role", "admin_password_reset"])
 def test_deactivation_role_change_and_password_reset_end_the_users_sessions(app, db, user, change):
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     username, user_id = user
     token = _api_login(_client(app), username, DEMO_PASSWORD).json["access_token"]
@@ -326,7 +326,7 @@ def test_deactivation_role_change_and_password_reset_end_the_users_sessions(app,
 
 
 def test_an_unrelated_change_keeps_the_users_sessions(app, db, user):
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     username, user_id = user
     browser = Browser(_client(app), username)

@@ -38,7 +38,7 @@ def _expect():
 def _set_preference(app, language: str | None) -> str | None:
     """Save ``language`` as the demo user's preference; the previous one."""
     from app.extensions import db
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     with app.app_context():
         user = db.session.scalars(select(DealerUser).where(DealerUser.username == USERNAME)).one()
@@ -51,7 +51,7 @@ def _set_preference(app, language: str | None) -> str | None:
 
 def _preference(app) -> str | None:
     from app.extensions import db
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     with app.app_context():
         value = db.session.scalars(select(DealerUser.preferred_language).where(DealerUser.username == USERNAME)).one()

@@ -35,12 +35,12 @@ from app.models import (
     RequestType,
 )
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.consent import marketing_mail, unsubscribe
 from app.privacy.requests import erasure, intake, processing
 from app.privacy.requests.queueing import enqueue_request
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.transparency.policy_versions import current_version
-from app.security import DealerUser
 from tests.conftest import CSRF_RE
 
 A, B = "north-motors", "south-cars"

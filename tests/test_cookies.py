@@ -160,7 +160,7 @@ def test_anonymous_visitors_get_only_essential_cookies(app, db):
 
 @pytest.mark.parametrize("username", ROLES)
 def test_signed_in_users_get_only_essential_cookies(app, db, username):
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     user = db.session.scalar(select(DealerUser).where(DealerUser.username == username))
     saved_language = user.preferred_language

@@ -27,7 +27,7 @@ from app.models import (
     PrivacyRequest,
     RequestChannel,
 )
-from app.security import DealerUser
+from app.models.users import DealerUser
 from tests.conftest import Browser, csrf_token
 
 FORM = "/privacy/request"

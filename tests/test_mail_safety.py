@@ -159,7 +159,7 @@ def test_a_line_break_in_the_name_on_the_public_inquiry_form_is_refused(app, db)
 
 def test_a_line_break_in_a_users_name_is_refused(app, db):
     from app.domain import DomainError
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     with pytest.raises(DomainError) as refused:
         DealerUser(username=f"u-{uid()}", first_name="Eve\r\nBcc: x@example.net", last_name="E", email=f"{uid()}@example.com")

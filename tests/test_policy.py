@@ -17,11 +17,12 @@ from sqlalchemy import func, select, text
 
 from app.domain import DomainError
 from app.domain.formatting import format_date
+from app.domain.grants import DEALER_ADMIN
 from app.domain.policy_text import render_policy
 from app.models import MailMessage, PolicyVersion, SubProcessor
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.transparency import initial_policy, policy_drafts, policy_publishing, policy_versions, subprocessors
-from app.security import DEALER_ADMIN, DealerUser
 from tests.privacy_support import run_worker, user_id
 
 LIST = "/policyversions/list/"

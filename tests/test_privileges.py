@@ -69,7 +69,7 @@ def _signed_in(app, user) -> Browser:
 
 
 def _state(db, user_id: int):
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     db.session.expire_all()
     user = db.session.get(DealerUser, user_id)
@@ -79,7 +79,7 @@ def _state(db, user_id: int):
 
 
 def _edit_form(app, db, user_id: int, **changes) -> dict:
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     user = db.session.get(DealerUser, user_id)
     form = {
@@ -155,7 +155,7 @@ def test_privilege_matrix(app, db, editor_kind, target_kind):
 @pytest.mark.parametrize("editor_kind", EDITORS)
 def test_who_may_create_which_role(app, db, editor_kind, role):
     from app.models import Dealer
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     editor = _new_user(*EDITORS[editor_kind], "creator")
     browser = _signed_in(app, editor)
@@ -239,7 +239,7 @@ def test_a_dealer_admin_cannot_save_a_user_without_a_dealer(app, db):
     """Finding: a DealerAdmin saved a user with the "__None" dealer, who dropped out of
     the admin's reach but could still sign in."""
     from app.models import Dealer
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     editor = _new_user("DealerAdmin", "north-motors", "dadmin")
     target = _new_user("DealerStaff", "north-motors", "dstaff")

@@ -24,6 +24,7 @@ from flask_babel import force_locale
 from sqlalchemy import delete, func, select
 
 from app.domain.formatting import format_datetime
+from app.domain.grants import DEALER_ADMIN, DEALER_STAFF
 from app.models import (
     Car,
     CarStatus,
@@ -51,7 +52,6 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.lifecycle import retention
 from app.privacy.requests import erasure, intake
-from app.security import DEALER_ADMIN, DEALER_STAFF
 from tests.privacy_support import run_worker, user_id
 
 DAILY_SWEEPS = ["expired_exports", "inquiries", "usage_log", "mail_outbox", "erasure_ledger", "terminated_accounts", "business_records", "deactivated_users"]

@@ -97,7 +97,7 @@ def test_dealer_staff_never_sees_costs_on_a_car(app, db, login, dealer_ids):
 def test_dealer_admin_cannot_hand_out_internal_roles(app, db, login):
     from sqlalchemy import select
 
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     browser = login("north-motors-admin")
     html = browser.get("/users/add").get_data(as_text=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.datamodel import ForecourtInterface
-from app.domain.inventory import validate_car
 from app.extensions import db
 from app.models import Car, CarCost
+from app.models.rules import validate_car
 from app.tenancy import TenantModelRestApi
 
 CAR_FIELDS = [

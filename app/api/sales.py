@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.datamodel import ForecourtInterface
-from app.domain.sales import validate_sale
 from app.extensions import db
 from app.models import Sale
+from app.models.rules import validate_sale
 from app.tenancy import TenantModelRestApi
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.domain.grants import Account, grantable_roles
 from app.extensions import db
+from app.models.users import DealerUser
 from app.tenancy import current_dealer_id, current_user
 
 
@@ -53,8 +54,6 @@ def assignable_role_names() -> list[str]:
 
 def users_query():
     """Users within the editor's tenant (a dealer admin: its own dealer's)."""
-    from app.security import DealerUser
-
     query = db.session.query(DealerUser)
     dealer_id = current_dealer_id()
     return query if dealer_id is None else query.filter(DealerUser.dealer_id == dealer_id)

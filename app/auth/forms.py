@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
+from app.auth import throttle
 from app.domain.passwords import MAX_LENGTH, MIN_LENGTH, WeakPassword, check_password
 
 _OWN_FIELDS = ("username", "first_name", "last_name", "email")
@@ -65,8 +66,6 @@ class CurrentPassword:
     """WTForms validator: the signed-in user's current password (throttled like a login)."""
 
     def __call__(self, form, field) -> None:
-        from app.auth import throttle
-
         user = g.user
         if throttle.is_throttled(user.username):
             raise ValidationError(_l("Too many failed attempts. Wait a few minutes and try again."))

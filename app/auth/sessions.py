@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from app.models.users import DealerUser
+
 VERSION = "_fc_sv"
 SIGNED_IN_AT = "_fc_auth_at"
 SEEN_AT = "_fc_seen_at"
@@ -79,8 +81,6 @@ def end_every_session(user: Any) -> None:
 
 def bump_on_credential_changes(session_: Session, _context: Any, _instances: Any) -> None:
     """Flush rule: a changed password, role set or active flag ends the user's sessions."""
-    from app.security import DealerUser
-
     for obj in session_.dirty:
         if not isinstance(obj, DealerUser):
             continue

@@ -19,6 +19,7 @@ from app.auth.forms import ChangeMyPasswordForm, reset_password_form
 from app.auth.sessions import end_every_session, keep_this_session
 from app.domain.grants import GrantRefused, check_password_reset
 from app.extensions import db
+from app.models.users import DealerUser
 
 TOO_MANY = _l("Too many failed sign-in attempts. Wait a few minutes and try again.")
 
@@ -54,8 +55,6 @@ class ForecourtResetMyPasswordView(ResetMyPasswordView):
 
 def _target_user() -> Any:
     """The user whose password is being set (``?pk=``), within the editor's reach."""
-    from app.security import DealerUser
-
     pk = request.args.get("pk", type=int)
     target = users_query().filter(DealerUser.id == pk).one_or_none() if pk is not None else None
     if target is None:

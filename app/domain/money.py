@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import cast
 
 from babel.numbers import get_currency_precision, list_currencies
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ _FORM_DECIMALS = 2
 
 
 def is_currency(code: str | None) -> bool:
-    return bool(code) and code.upper() in _CURRENCIES
+    return code is not None and code.upper() in _CURRENCIES
 
 
 def normalise_currency(code: str | None) -> str:
@@ -53,7 +54,7 @@ def to_minor(amount: Decimal | str | int | None, currency: str) -> int | None:
     if value < 0:
         raise DomainError(_l("An amount cannot be negative."), "price")
     scaled = value.scaleb(places)
-    digits_after_point = max(0, -value.as_tuple().exponent)
+    digits_after_point = max(0, -cast(int, value.as_tuple().exponent))  # finite: an int
     if scaled != scaled.to_integral_value() or digits_after_point > max(places, _FORM_DECIMALS):
         raise DomainError(_l("%(currency)s has %(n)s decimal places.", currency=currency, n=places), "price")
     return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -22,7 +22,7 @@ WEB_SCHEMES = ("http", "https")
 
 
 def has_control_characters(value: str | None) -> bool:
-    return bool(value) and CONTROL_CHARACTERS.search(value) is not None
+    return value is not None and CONTROL_CHARACTERS.search(value) is not None
 
 
 def single_line(value: str | None, field: str | None = None) -> str | None:

@@ -14,7 +14,6 @@ from typing import Any
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
-from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 
@@ -26,7 +25,7 @@ def N_(text: str) -> str:
     """Mark ``text`` for extraction only; it is translated where it is shown.
 
     For plain strings that live where Babel is not set up yet (e.g. the privacy
-    declarations in ``app.security``, imported by path) and FAB's own messages.
+    declarations of ``app.models.users``, which the security manager loads by path) and FAB's own messages.
     """
     return text
 
@@ -42,7 +41,7 @@ def choose_language(
     """The first supported of: the saved preference, the switcher's choice, the browser's
     languages (best first, e.g. ``["de-AT", "de", "en"]``), the default."""
     for candidate in (saved, chosen):
-        if candidate in supported:
+        if candidate is not None and candidate in supported:
             return candidate
     for tag in accepted:
         code = normalise_tag(tag)
@@ -67,16 +66,6 @@ def check_language(language: str | None, supported: Collection[str]) -> str | No
     if language not in supported:
         raise DomainError(_l("Choose one of the offered languages."), "preferred_language")
     return language
-
-
-def save_preferred_language(session: Session, user_id: int, language: str | None, supported: Collection[str]) -> None:
-    """Remember ``language`` as the user's preference (the caller commits)."""
-    from app.security import DealerUser
-
-    user = session.get(DealerUser, user_id)
-    if user is None:
-        return
-    user.preferred_language = check_language(language, supported)
 
 
 def supported_languages() -> dict[str, dict[str, str]]:

@@ -29,14 +29,17 @@ from flask import (
 from flask_babel import get_babel, get_locale, refresh
 from flask_login import user_logged_in
 
+from app.extensions import csrf, db
 from app.i18n.languages import (
     DEFAULT_LANGUAGE,
     FORCED_TIMEZONE,
+    check_language,
     choose_language,
     language_name,
-    save_preferred_language,
     supported_languages,
 )
+from app.models.users import DealerUser
+from app.tenancy import current_user as api_user
 
 SESSION_KEY = "locale"  # FAB's own key: its navbar and LocaleView use it too
 SWITCH_ENDPOINT = "LocaleView.index"  # FAB's /lang/<locale>
@@ -94,8 +97,6 @@ def signed_in_user() -> Any | None:
 
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user
-    from app.tenancy import current_user as api_user
-
     return api_user()
 
 
@@ -116,9 +117,9 @@ def remember_choice(language: str) -> None:
     session[SESSION_KEY] = language
     user = signed_in_user()
     if user is not None and getattr(user, "preferred_language", None) != language:
-        from app.extensions import db
-
-        save_preferred_language(db.session, user.id, language, supported_languages())
+        account = db.session.get(DealerUser, user.id)
+        if account is not None:
+            account.preferred_language = check_language(language, supported_languages())
         db.session.commit()
     refresh()
 
@@ -144,8 +145,6 @@ def _save_choice_of_signed_in_users(app: Flask) -> None:
         # with the account, so it needs the CSRF token; a visitor's lives in their own
         # session only, and their pages carry no token (reading them sets no cookie).
         if signed_in_user() is not None:
-            from app.extensions import csrf
-
             csrf.protect()
         response = switch(locale=locale)  # 404 for a language we do not offer
         remember_choice(locale)
@@ -153,8 +152,6 @@ def _save_choice_of_signed_in_users(app: Flask) -> None:
         return redirect(back) if back else response
 
     app.view_functions[SWITCH_ENDPOINT] = choose_language_view
-    from app.extensions import csrf
-
     csrf.exempt(choose_language_view)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.i18n.languages import user_language  # noqa: F401  (one rule for a user's language)
-from app.security import DealerUser
+from app.models.users import DealerUser
 
 
 def active_users(session: Session, dealer_id: int | None = None, role: str | None = None) -> list[DealerUser]:

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer
-from sqlalchemy.orm import declared_attr, relationship
+from datetime import UTC, datetime
 
-from app.domain.types import UTCDateTime, utcnow
+from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy.orm import declared_attr, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out, on every database.
+
+    SQLite returns naive datetimes even for ``DateTime(timezone=True)``; this is the one
+    place where they are made aware again.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC-aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class TimestampMixin:

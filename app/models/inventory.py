@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship, validates
 
 from app.domain import DomainError
+from app.domain.enum_labels import enum_label
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
 from app.domain.vin import normalise_vin
@@ -137,8 +138,6 @@ class Car(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
 
     def mileage_display(self) -> str:
         from flask_babel import format_decimal
-
-        from app.domain.enum_labels import enum_label
 
         return f"{format_decimal(self.mileage or 0)} {enum_label(self.mileage_unit)}".strip()
 

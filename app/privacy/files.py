@@ -1,7 +1,7 @@
 """Files that go with database rows are removed only once the rows' deletion is committed.
 
 ``remove_after_commit`` remembers the paths on the session; the session's ``after_commit``
-hook (``remove_files``, registered in ``app.models.register_model_events``) unlinks them,
+hook (``remove_files``, registered in ``app.model_events.register_model_events``) unlinks them,
 and a rollback forgets them (``forget_files``), so a failed transaction keeps its files.
 """
 

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import PrivacyRequest, RequestType
 from app.privacy.requests.export import ExportUnavailable, open_export
 from app.privacy.requests.links import DOWNLOAD, LinkError, read_token
-from app.public import public_bp
+from app.public.blueprint import public_bp
 
 
 def download_response(request: PrivacyRequest, actor_id: int | None = None, actor_label: str | None = None) -> Response:

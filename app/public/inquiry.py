@@ -22,7 +22,7 @@ from app.privacy.consent import opt_in, unsubscribe, withdrawal
 from app.privacy.consent import public_inquiry as inquiries
 from app.privacy.requests.links import LinkError
 from app.privacy.transparency.policy_versions import current_version
-from app.public import public_bp
+from app.public.blueprint import public_bp
 from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm
 from app.public.limits import rate_limited
 from app.saving import saving

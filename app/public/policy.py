@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import PolicyVersion
 from app.models.base import utcnow
 from app.privacy.transparency import policy_versions, subprocessors
-from app.public import public_bp
+from app.public.blueprint import public_bp
 
 log = logging.getLogger(__name__)
 

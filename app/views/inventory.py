@@ -10,10 +10,10 @@ from flask_babel import ngettext
 
 from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
-from app.domain.inventory import set_published, validate_car
 from app.extensions import db
 from app.form_fields import ValidVin, currency_field, money_field
 from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
+from app.models.rules import set_published, validate_car
 from app.tenancy import TenantModelView
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CAR_LABELS

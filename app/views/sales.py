@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.datamodel import ForecourtInterface
-from app.domain.sales import validate_sale
 from app.extensions import db
 from app.form_fields import currency_field, money_field
 from app.models import Sale
+from app.models.rules import validate_sale
 from app.tenancy import TenantModelView
 from app.views.labels import SALE_LABELS
 

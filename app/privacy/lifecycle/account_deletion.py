@@ -32,6 +32,7 @@ from app.models import (
     PrivacyRequest,
     RequestType,
 )
+from app.models.users import DealerUser
 from app.privacy.lifecycle.steps import (
     ANONYMISED,
     DELETED,
@@ -54,7 +55,6 @@ from app.privacy.lifecycle.steps import (
 )
 from app.privacy.lifecycle.sweeping import Counts, usage_log_cutoff
 from app.privacy.lifecycle.users import anonymise_users, users_of
-from app.security import DealerUser
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from app.mail import notices
 from app.mail.audience import user_language
 from app.models import OPEN_STATUSES, Dealer, DealerStatus, MailMessage, PrivacyRequest, RequestChannel, RequestType
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.lifecycle.steps import dealer_of
 from app.privacy.lifecycle.users import is_dealer_admin, users_of
 from app.privacy.requests import intake
-from app.security import DealerUser
 
 
 def export_in_progress(session: Session, dealer_id: int) -> PrivacyRequest | None:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from app.domain import DomainError
 from app.models import Dealer, DealerStatus, MailMessage, PrivacyRequest, RetentionEvent
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.lifecycle.sweeping import Counts, mail_cutoff
-from app.security import DealerUser
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import periods
 from app.domain.enum_labels import staff_request_type_label
+from app.domain.grants import DEALER_ADMIN
 from app.extensions import db
 from app.mail import notices
 from app.mail.audience import active_users, user_language
@@ -40,7 +41,6 @@ from app.privacy.registry import entries
 from app.privacy.requests import intake
 from app.privacy.requests.erasure import is_business_record, keep_until
 from app.privacy.requests.links import public_url
-from app.security import DEALER_ADMIN
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,10 @@ from sqlalchemy import Select, and_, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.domain.grants import DEALER_ADMIN
 from app.models import Dealer, DealerStatus, PageView
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.lifecycle.steps import (
     ANONYMISED,
     Step,
@@ -31,7 +33,6 @@ from app.privacy.lifecycle.steps import (
     start_of,
 )
 from app.privacy.lifecycle.sweeping import Counts, usage_log_cutoff
-from app.security import DEALER_ADMIN, DealerUser
 
 USER_EVENT = "user_anonymised"
 

@@ -79,7 +79,7 @@ def request_ids(session: Session, subject: Subject) -> list[int]:
 
 def user_ids(session: Session, subject: Subject) -> list[int]:
     """The user accounts signed up with the subject's e-mail (usage data hangs off them)."""
-    from app.security import DealerUser
+    from app.models.users import DealerUser
 
     if not subject.emails:
         return []

@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.domain.grants import DEALER_ADMIN
 from app.mail import notices
 from app.mail.audience import active_users, user_language
 from app.models import Breach, BreachDealerNotice, BreachStatus, Dealer
 from app.models.base import utcnow
-from app.security import DEALER_ADMIN, DealerUser
+from app.models.users import DealerUser
 
 NOTICE_WITHIN = timedelta(hours=72)
 DUE_SOON_WITHIN = timedelta(hours=24)

@@ -13,12 +13,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.domain.grants import DEALER_ADMIN
 from app.mail.audience import active_users, user_language
 from app.mail.notices import queue_notice
 from app.models import SubProcessor
 from app.models.base import utcnow
+from app.models.users import DealerUser
 from app.privacy.requests.links import public_url
-from app.security import DEALER_ADMIN, DealerUser
 
 # A sub-processor may be announced ahead of the day it starts, but not indefinitely.
 MAX_DAYS_AHEAD = 180
