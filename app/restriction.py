@@ -2,8 +2,6 @@
 the web layer: hidden from everyone but the privacy officer (a FAB filter for lists,
 single rows and relation drop-downs), and never edited, deleted or newly pointed at
 through a view or an API. ``app.tenancy`` applies these on every tenant-scoped view and API.
-
-``current_user`` is imported when called: ``app.tenancy`` builds on this module.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation
+from app.signed_in import current_user
 
 
 def can_see_restricted(user: Any | None) -> bool:
@@ -38,8 +37,6 @@ class FilterNotRestricted(BaseFilter):
     arg_name = None
 
     def apply(self, query, value):
-        from app.tenancy import current_user
-
         if can_see_restricted(current_user()):
             return query
         query, field = get_field_setup_query(query, self.model, self.column_name)
@@ -58,8 +55,6 @@ def refuse_restricted(item: Any) -> None:
 
 def refuse_restricted_references(item: Any, is_new: bool) -> None:
     """A row may not be newly pointed at a restricted row (it is not processed any more)."""
-    from app.tenancy import current_user
-
     state = inspect(item)
     for rel in state.mapper.relationships:
         if rel.direction is not MANYTOONE or rel.viewonly or not is_restrictable(rel.mapper.class_):

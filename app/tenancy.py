@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, has_request_context, request
+from flask import abort, flash, has_request_context, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
@@ -28,20 +28,9 @@ from app.form_fields import OptionalCheckboxesMixin
 from app.rest import ForecourtModelRestApi
 from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
 from app.saving import refused_forms_rolled_back
+from app.signed_in import current_user
 
 NO_DEALER = -1  # matches no row: a dealer role without a dealer sees nothing
-
-
-def current_user() -> Any | None:
-    user = getattr(g, "user", None)
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user
-    try:
-        from flask_jwt_extended import current_user as jwt_user
-
-        return jwt_user if jwt_user else None
-    except Exception:  # noqa: BLE001  (outside a JWT-protected request it raises various errors)
-        return None
 
 
 def is_dealer_user(user: Any | None) -> bool:

@@ -39,7 +39,7 @@ from app.i18n.languages import (
     supported_languages,
 )
 from app.models.users import DealerUser
-from app.tenancy import current_user as api_user
+from app.signed_in import signed_in_user
 
 SESSION_KEY = "locale"  # FAB's own key: its navbar and LocaleView use it too
 SWITCH_ENDPOINT = "LocaleView.index"  # FAB's /lang/<locale>
@@ -89,15 +89,6 @@ def select_timezone() -> str | None:
         if dealer is not None and dealer.timezone:
             return dealer.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
-
-
-def signed_in_user() -> Any | None:
-    """The session's user, or the API's JWT user; None for a visitor."""
-    from flask_login import current_user
-
-    if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user
-    return api_user()
 
 
 # -- signing in and switching ------------------------------------------------------------------

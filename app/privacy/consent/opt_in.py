@@ -176,8 +176,6 @@ def _already_confirmed(session: Session, inquiry: Inquiry) -> bool:
 def _client_for(session: Session, dealer: Dealer, inquiry: Inquiry) -> Client:
     """The dealer's client with the inquiry's address (marketing consent needs a client);
     made from the inquiry when there is none. The inquiry is linked to it."""
-    from app.privacy.consent.public_inquiry import existing_client
-
     client = existing_client(session, dealer, inquiry.email)  # type: ignore[arg-type]
     if client is None:
         first, _, last = (inquiry.name or "").partition(" ")
@@ -196,3 +194,20 @@ def _client_for(session: Session, dealer: Dealer, inquiry: Inquiry) -> Client:
     if inquiry.client_id is None and inquiry.client is None:
         inquiry.client = client
     return client
+
+
+def existing_client(session: Session, dealer: Dealer, email: str | None) -> Client | None:
+    """The dealer's client with this address (not a restricted one: it is not processed)."""
+    if not email:
+        return None
+    return session.scalars(
+        select(Client)
+        .where(
+            Client.dealer_id == dealer.id,
+            Client.email == email,
+            Client.restricted_at.is_(None),
+            Client.is_erasure_placeholder.is_(False),
+        )
+        .order_by(Client.id)
+        .limit(1)
+    ).first()

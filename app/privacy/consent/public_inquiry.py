@@ -81,7 +81,7 @@ def receive_inquiry(
     email = normalise_email(email)
     phone = normalise_phone(phone, dealer.country)  # type: ignore[arg-type]
     _check(dealer, name, email, phone, message, privacy_notice_acknowledged, marketing_consent, car)
-    client = existing_client(session, dealer, email)
+    client = opt_in.existing_client(session, dealer, email)
     ip = ledger.visitor_ip(dealer, ip_address)
     with session.no_autoflush:
         inquiry = Inquiry(
@@ -143,20 +143,3 @@ def _check(
         raise DomainError(_l("Give an e-mail address or a phone number, so that the dealer can answer you."), "email")
     if marketing and not email:
         raise DomainError(_l("Give your e-mail address to receive offers: every offer has a link to stop them."), "email")
-
-
-def existing_client(session: Session, dealer: Dealer, email: str | None) -> Client | None:
-    """The dealer's client with this address (not a restricted one: it is not processed)."""
-    if not email:
-        return None
-    return session.scalars(
-        select(Client)
-        .where(
-            Client.dealer_id == dealer.id,
-            Client.email == email,
-            Client.restricted_at.is_(None),
-            Client.is_erasure_placeholder.is_(False),
-        )
-        .order_by(Client.id)
-        .limit(1)
-    ).first()
