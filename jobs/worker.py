@@ -9,7 +9,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from app.extensions import db, get_queue, redis_connection
-from app.privacy.requests.queueing import WORKER_HEARTBEAT
+from app.queueing import WORKER_HEARTBEAT
 
 log = logging.getLogger(__name__)
 

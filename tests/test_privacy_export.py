@@ -177,7 +177,7 @@ def process_through_queue(app, db, request: PrivacyRequest) -> PrivacyRequest:
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     request_id = request.id
-    from app.privacy.requests.queueing import enqueue_request
+    from app.queueing import enqueue_request
 
     enqueue_request(request_id)
     run_worker(app)

@@ -541,7 +541,7 @@ def test_deadline_reminders_go_once_per_state_in_each_recipients_language(app, d
 
 
 def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, as_of):
-    from app.privacy.requests.queueing import has_live_job, request_job_id
+    from app.queueing import has_live_job, request_job_id
 
     retention.run_sweeps(["reconcile_requests"], as_of=as_of)
     run_worker(app)

@@ -24,7 +24,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_view
 from app.privacy.requests import erasure, export, intake, processing
-from app.privacy.requests.queueing import enqueue_request
+from app.queueing import enqueue_request
 from config import DEMO_PASSWORD
 from tests.conftest import CSRF_RE
 from tests.privacy_support import run_worker, user_id

@@ -23,7 +23,7 @@ from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import job_meta
+from app.queueing import job_meta
 from app.privacy.requests.subjects import mask
 from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
 from app.views.privacy import (

@@ -1,7 +1,7 @@
 """Notices to people: rendered in their language into the mail outbox, sent by a job.
 
 ``queue_notice`` only adds the row and remembers it on the session; when that session
-commits, ``enqueue_after_commit`` puts one send job per message on the queue. A message
+commits, ``send_outbox_after_commit`` puts one send job per message on the queue. A message
 whose job is lost is picked up again by ``jobs.mail.resend_unsent`` (cron).
 """
 
@@ -52,12 +52,12 @@ def queue_notice(
     return message
 
 
-def enqueue_after_commit(session: Session) -> None:
+def send_outbox_after_commit(session: Session) -> None:
     """Session ``after_commit`` hook: the rows exist now, so their jobs may run."""
     messages = session.info.pop("mail_to_send", [])
     if not messages:
         return
-    from app.privacy.requests.queueing import enqueue_mail
+    from app.queueing import enqueue_mail
 
     for message in messages:
         try:

@@ -3,7 +3,7 @@
 Without ``MAIL_SERVER`` (development) a message is only marked sent with the transport
 ``outbox``: the Mail outbox view shows it. With a server it goes out over SMTP. Any
 failure, building the message included, is recorded (attempts, the kind of error without
-personal data) and re-raised, so RQ retries it with back-off (``queueing.RETRY``). When
+personal data) and re-raised, so RQ retries it with back-off (``app.queueing.RETRY``). When
 the last try fails too, the message is marked ``failed_at`` (the outbox shows it) and the
 privacy officer gets a notice. Header values are made single-line here whatever the
 input was (defence in depth: the forms refuse line breaks already). Messages about an
@@ -26,7 +26,7 @@ from app.domain.text import one_line
 from app.extensions import db
 from app.models import MailMessage
 from app.models.base import utcnow
-from app.privacy.requests.queueing import RETRY
+from app.queueing import RETRY
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def _after_sent(kind: str, request_id: int | None) -> None:
 
 def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
     """Enqueue messages still unsent after ``older_than`` whose job is gone; how many."""
-    from app.privacy.requests.queueing import enqueue_mail, has_live_job, mail_job_id
+    from app.queueing import enqueue_mail, has_live_job, mail_job_id
 
     now = utcnow()
     ids = db.session.scalars(

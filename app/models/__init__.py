@@ -90,12 +90,12 @@ def register_model_events() -> None:
     """Install the flush-time rules once per process."""
     from app.extensions import db
     from app.privacy.files import forget_files, remove_files
-    from app.mail.notices import enqueue_after_commit, forget_after_rollback
-    from app.privacy.requests.queueing import enqueue_pending, forget_pending
+    from app.mail.notices import forget_after_rollback, send_outbox_after_commit
+    from app.queueing import enqueue_pending, forget_pending
 
     if not event.contains(db.session, "before_flush", _before_flush):
         event.listen(db.session, "before_flush", _before_flush)
-        event.listen(db.session, "after_commit", enqueue_after_commit)
+        event.listen(db.session, "after_commit", send_outbox_after_commit)
         event.listen(db.session, "after_soft_rollback", forget_after_rollback)
         event.listen(db.session, "after_commit", enqueue_pending)
         event.listen(db.session, "after_soft_rollback", forget_pending)

@@ -29,7 +29,7 @@ from app.privacy.registry import entry_for
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import Enqueued, job_meta, try_enqueue_request
+from app.queueing import Enqueued, job_meta, try_enqueue_request
 from app.privacy.requests.subjects import Subject, mask, rows_of
 from app.tenancy import TenantModelView, current_dealer_id, current_user
 from app.views.privacy_forms import (

@@ -240,7 +240,7 @@ def request_account_export(session: Session, dealer_id: int, actor_id: int, now:
 
 
 def _file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: int | None, now: datetime) -> PrivacyRequest:
-    from app.privacy.requests.queueing import enqueue_after_commit
+    from app.queueing import enqueue_request_after_commit
 
     request = intake.file_request(
         session,
@@ -254,7 +254,7 @@ def _file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: 
     )
     intake.start(session, request, phase="queued", actor_id=actor_id, now=now)
     session.flush()
-    enqueue_after_commit(session, request.id)
+    enqueue_request_after_commit(session, request.id)
     return request
 
 
