@@ -37,9 +37,9 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.consent import ledger as consent
 from app.privacy.requests import erasure, intake, processing
-from app.queueing import enqueue_request
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.transparency.policy import current_version
+from app.queueing import enqueue_request
 from app.security import DealerUser
 from tests.conftest import CSRF_RE
 

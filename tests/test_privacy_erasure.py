@@ -35,9 +35,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.requests import erasure, intake, processing
-from app.queueing import enqueue_request, request_job_id
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.requests.subjects import mask
+from app.queueing import enqueue_request, request_job_id
 from tests.privacy_support import user_id
 
 # -- factories -------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.queueing import job_meta
 from app.privacy.requests.subjects import mask
+from app.queueing import job_meta
 from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
 from app.views.privacy import (
     compute_erasure_preview,

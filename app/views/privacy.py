@@ -29,8 +29,8 @@ from app.privacy.registry import entry_for
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.queueing import Enqueued, job_meta, try_enqueue_request
 from app.privacy.requests.subjects import Subject, mask, rows_of
+from app.queueing import Enqueued, job_meta, try_enqueue_request
 from app.tenancy import TenantModelView, current_dealer_id, current_user
 from app.views.privacy_forms import (
     REQUEST_TYPE_LABELS,
