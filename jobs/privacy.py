@@ -30,6 +30,6 @@ def reconcile_jobs() -> dict[str, int]:
 
 def delete_expired_exports() -> int:
     """Delete export packages whose download link has expired (cron, daily)."""
-    from app.privacy.requests.export import delete_expired_exports as sweep
+    from app.privacy.requests.export_files import delete_expired_exports as sweep
 
     return sweep()

@@ -44,7 +44,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.lifecycle import accounts
-from app.privacy.requests.export import export_file
+from app.privacy.requests.export_files import export_file
 from app.security import DealerUser
 from config import DEMO_PASSWORD
 from tests.privacy_support import run_worker, user_id

@@ -180,7 +180,7 @@ def event_kinds(db, request_id: int) -> list[str]:
 
 
 def test_erasure_changes_exactly_p_rows_leaves_no_trace_and_can_be_replayed(app, db, dealer_ids, tmp_path, monkeypatch):
-    from app.privacy.requests.export import export_dir
+    from app.privacy.requests.export_files import export_dir
 
     monkeypatch.setitem(app.config, "DATA_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "PRIVACY_BATCH_SIZE", 2)

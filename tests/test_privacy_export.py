@@ -37,7 +37,7 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy.requests import export, intake, processing
+from app.privacy.requests import export, export_files, intake, processing
 from app.privacy.requests.links import DOWNLOAD, VERIFY, make_token
 from tests.privacy_support import run_worker, user_id
 
@@ -462,17 +462,17 @@ def test_expired_packages_are_deleted_and_their_links_stop_working(app, db, stor
     request, _ = exported
     token = completion_token(db, request)
     path = store / request.export_path
-    export.delete_expired_exports()
+    export_files.delete_expired_exports()
     assert path.is_file()  # not expired yet
 
     later = request.export_expires_at + timedelta(seconds=1)
-    assert export.delete_expired_exports(now=later) >= 1  # (with other tests' packages)
+    assert export_files.delete_expired_exports(now=later) >= 1  # (with other tests' packages)
     assert not path.exists()
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request.id)
     assert request.export_path is None
     assert [e.data["reason"] for e in events(db, request.id, "export_deleted")] == ["expired"]
-    assert export.delete_expired_exports(now=later) == 0  # idempotent
+    assert export_files.delete_expired_exports(now=later) == 0  # idempotent
     response = app.test_client().get(f"/privacy/download/{token}")
     assert response.status_code == 410
 
@@ -498,9 +498,9 @@ def test_officer_download_and_erasure_cleanup(app, db, store, exported):
     assert event.actor_id == officer and event.actor_label == "officer"
 
     path = store / request.export_path
-    assert export.delete_exports_of(db.session, [request.id]) == 1
+    assert export_files.delete_exports_of(db.session, [request.id]) == 1
     db.session.commit()
     assert not path.exists() and db.session.get(PrivacyRequest, request.id).export_path is None
-    assert export.delete_exports_of(db.session, [request.id]) == 0
-    with app.test_request_context(), pytest.raises(export.ExportUnavailable):
+    assert export_files.delete_exports_of(db.session, [request.id]) == 0
+    with app.test_request_context(), pytest.raises(export_files.ExportUnavailable):
         download_response(request, actor_id=officer, actor_label="officer")

@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_view
-from app.privacy.requests import erasure, export, intake, processing
+from app.privacy.requests import erasure, export_files, intake, processing
 from app.queueing import enqueue_request
 from config import DEMO_PASSWORD
 from tests.conftest import CSRF_RE
@@ -250,7 +250,7 @@ def test_an_access_export_holds_the_users_page_views_and_no_one_elses(app, login
     request = _process(app, db, request)
     assert request.status is RequestStatus.completed, request.failure
 
-    with zipfile.ZipFile(export.export_file(request)) as archive:
+    with zipfile.ZipFile(export_files.export_file(request)) as archive:
         assert {"usage.json", "usage.csv"} <= set(archive.namelist())
         rows = json.loads(archive.read("usage.json"))
         csv_text = archive.read("usage.csv").decode("utf-8-sig")

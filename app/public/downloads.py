@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import PrivacyRequest, RequestType
-from app.privacy.requests.export import ExportUnavailable, open_export
+from app.privacy.requests.export_files import ExportUnavailable, open_export
 from app.privacy.requests.links import DOWNLOAD, LinkError, read_token
 from app.public import public_bp
 

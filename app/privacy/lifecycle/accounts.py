@@ -465,7 +465,7 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
 def erased_models() -> list[type]:
     """Dealer-owned models erased at 3 years, children before parents."""
     from app.extensions import db
-    from app.privacy.requests.export import account_tables
+    from app.privacy.requests.export_parts import account_tables
 
     owned = {m.__tablename__: m for m in account_tables() if _owned_by_dealer(m) and m.__tablename__ not in KEPT_AFTER_ERASURE}
     order = [t.name for t in db.metadata.sorted_tables]
@@ -495,7 +495,7 @@ def _owned(model: type, dealer_id: int, as_of: datetime):
 
 def _photo_files(session: Session, where) -> None:
     """The photos' files go once the deletion of their rows is committed."""
-    from app.privacy.requests.export import data_dir
+    from app.privacy.requests.export_files import data_dir
 
     root = data_dir().resolve()
     paths = [(root / p).resolve() for p in session.scalars(select(CarPhoto.file_path).where(where)) if p]
@@ -571,7 +571,7 @@ class _AccountPlan:
         )
 
     def _export_files(self) -> _Step:
-        from app.privacy.requests.export import delete_exports_of
+        from app.privacy.requests.export_files import delete_exports_of
 
         session = self.session
         ids = list(session.scalars(select(PrivacyRequest.id).where(*self._exports())))
@@ -602,7 +602,7 @@ class _AccountPlan:
 
     def _restrictions(self) -> list[_Step]:
         """Kept business records: hidden from everyone but the privacy officer, read-only."""
-        from app.privacy.requests.export import account_tables
+        from app.privacy.requests.export_parts import account_tables
 
         session, steps = self.session, []
         deleted = {m.__tablename__ for m in ACCOUNT_DATA} | {"page_view"}

@@ -240,7 +240,7 @@ def _delete_ids(session: Session, model: type, ids: list[int]) -> None:
 
 @sweep("expired_exports", DAILY, _l("Export files whose download link expired"))
 def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool) -> Counts:
-    from app.privacy.requests.export import sweep_expired_exports as sweep_files
+    from app.privacy.requests.export_files import sweep_expired_exports as sweep_files
 
     found = sweep_files(session, as_of, dry_run=dry_run)
     tally = Tally()

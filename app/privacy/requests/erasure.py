@@ -423,7 +423,7 @@ def _notify_recipients(session: Session, request: PrivacyRequest, subject: Subje
 
 
 def _delete_old_exports(session: Session, request: PrivacyRequest, subject: Subject) -> None:
-    from app.privacy.requests.export import delete_exports_of
+    from app.privacy.requests.export_files import delete_exports_of
 
     deleted = delete_exports_of(session, request_ids(session, subject), reason="erasure")
     if deleted:
