@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.consent import ledger as consent
-from app.privacy.requests import erasure, intake, processing
+from app.privacy.requests import erasure_preview, intake, processing
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.transparency.policy import current_version
 from app.queueing import enqueue_request
@@ -456,7 +456,7 @@ def test_a_recorded_ip_is_erased_with_the_rest(app, db, dealer_ids, policy):
         actor_id=user_id(db, A_ADMIN),
     )
     db.session.flush()
-    erasure.preview(db.session, request, actor_id=privacy)
+    erasure_preview.preview(db.session, request, actor_id=privacy)
     db.session.commit()
     processing.request_processing(db.session, request, privacy, confirm_erasure=True)
     db.session.commit()

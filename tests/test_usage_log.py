@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_view
-from app.privacy.requests import erasure, export_files, intake, processing
+from app.privacy.requests import erasure_preview, export_files, intake, processing
 from app.queueing import enqueue_request
 from config import DEMO_PASSWORD
 from tests.conftest import CSRF_RE
@@ -273,7 +273,7 @@ def test_an_erasure_deletes_the_users_page_views(app, login, db, person):
     officer = user_id(db, "privacy")
     request = intake.file_request(db.session, request_type=RequestType.erasure, email=email, channel=RequestChannel.officer, actor_id=officer)
     db.session.commit()
-    shown = erasure.preview(db.session, request, actor_id=officer)
+    shown = erasure_preview.preview(db.session, request, actor_id=officer)
     db.session.commit()
     assert {t["table"]: t.get("delete", 0) for t in shown["tables"]}["page_view"] == 1
     processing.request_processing(db.session, request, officer, confirm_erasure=True)

@@ -431,9 +431,9 @@ def not_queued_message(reference: str):
 
 def compute_erasure_preview(item: PrivacyRequest, actor_id: int | None) -> dict:
     """What the erasure will do, per table; stored on the request for the operator to confirm."""
-    from app.privacy.requests import erasure
+    from app.privacy.requests import erasure_preview
 
-    return erasure.preview(db.session, item, actor_id=actor_id)
+    return erasure_preview.preview(db.session, item, actor_id=actor_id)
 
 
 def _rectification_diff(item: PrivacyRequest) -> list[dict]:

@@ -193,7 +193,7 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
 
 
 def _anonymise_users(session: Session, user_ids: list[int], as_of: datetime) -> None:
-    from app.privacy.requests.erasure import anonymise_user_row
+    from app.privacy.requests.erasure_rows import anonymise_user_row
 
     for user_id in user_ids:
         user = session.get(DealerUser, user_id)
@@ -579,7 +579,7 @@ class _AccountPlan:
 
     def _account_export_requests(self) -> _Step:
         """The admins' addresses on the account's closed export requests go with them."""
-        from app.privacy.requests.erasure import _pseudonymise_request
+        from app.privacy.requests.erasure_rows import pseudonymise_request
 
         session = self.session
         ids = list(
@@ -595,7 +595,7 @@ class _AccountPlan:
 
         def run() -> None:
             for request_id in ids:
-                _pseudonymise_request(session.get(PrivacyRequest, request_id))
+                pseudonymise_request(session.get(PrivacyRequest, request_id))
             session.flush()
 
         return _Step("privacy_request", ANONYMISED, len(ids), run)
@@ -655,7 +655,7 @@ def _empty_profile(session: Session, dealer_id: int) -> None:
 
 def _mail_steps(session: Session, as_of: datetime, addresses: Sequence[str], dealer_only: Sequence[str] = (), dealer_id: int | None = None) -> list[_Step]:
     """E-mails sent to the addresses are emptied (unsent ones once they are sent)."""
-    from app.privacy.requests.erasure import _scrub_message
+    from app.privacy.requests.erasure_rows import scrub_message
 
     if not addresses and not dealer_only:
         return []
@@ -664,7 +664,7 @@ def _mail_steps(session: Session, as_of: datetime, addresses: Sequence[str], dea
 
     def run() -> None:
         for message_id in ids:
-            _scrub_message(session.get(MailMessage, message_id), as_of)
+            scrub_message(session.get(MailMessage, message_id), as_of)
         session.flush()
 
     return [_Step("mail_message", ANONYMISED, len(ids), run)]
@@ -708,7 +708,7 @@ def _delete_step(session: Session, model: type, where, before: Callable | None =
     count = _rows(session, model, where)
 
     def run() -> None:
-        from app.privacy.requests.erasure import delete_rows
+        from app.privacy.requests.erasure_rows import delete_rows
 
         after = before(session, where) if before is not None else None
         delete_rows(session, model, where)

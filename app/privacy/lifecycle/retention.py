@@ -50,7 +50,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.registry import entries
 from app.privacy.requests import intake
-from app.privacy.requests.erasure import delete_rows, is_business_record, keep_until
+from app.privacy.requests.erasure_rows import delete_rows, is_business_record, keep_until
 from app.privacy.requests.links import public_url
 from app.security import DEALER_ADMIN
 
