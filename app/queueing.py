@@ -117,7 +117,7 @@ def is_live(job: Job | None) -> bool:
 def enqueue_unique(func: str, job_id: str, *args, queue_name: str = "default", **kwargs) -> Job:
     """Enqueue ``func(*args)`` under ``job_id`` unless a live job with that id exists."""
     existing = fetch_job(job_id)
-    if is_live(existing):
+    if existing is not None and is_live(existing):
         return existing
     if existing is not None:
         existing.delete()

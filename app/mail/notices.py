@@ -27,8 +27,8 @@ def queue_notice(
     **context,
 ) -> MailMessage:
     """Render ``mail/<kind>.txt`` (and ``.html`` when it exists) into a new outbox row."""
-    language = language or (request.language if request is not None else "en")
-    to = to or (request.subject_email if request is not None else None)
+    language = language or (request.language if request is not None else "en")  # type: ignore[assignment]  # untyped Column model
+    to = to or (request.subject_email if request is not None else None)  # type: ignore[assignment]  # untyped Column model
     context.setdefault("mail_language", language)
     # Dates in the time zone of the dealer the mail is about, if any.
     timezone = dealer_timezone(request.dealer if request is not None else context.get("dealer"))

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from app.extensions import db
 from app.mail import notices
-from app.models import ErasureLedgerEntry, MailMessage, PrivacyRequest, RequestStatus, RequestType
+from app.models import Client, ErasureLedgerEntry, MailMessage, PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
 from app.privacy.registry import Entry, entries
 from app.privacy.requests import intake, progress, scan
@@ -86,7 +89,7 @@ def run_erasure(request_id: int) -> str:
         tracker = _Progress(request, done, done + _pending_count(session, request, subject))
         progress.report(request, "erasing", tracker.done, tracker.total)
         session.commit()
-        placeholders: dict = {}
+        placeholders: dict[int, Client] = {}
         for entry in entries():
             _erase_table(session, request, entry, subject, key, tracker, placeholders)
         _verify(session, request, subject, tracker)
@@ -106,7 +109,7 @@ def _claim(session: Session, request: PrivacyRequest) -> None:
     """Lock the request's row for this transaction (PostgreSQL; SQLite has one writer
     anyway). Two runs of one erasure (a worker presumed dead that was not) then take
     turns batch by batch, each finding only what the other left, and one completes it."""
-    query = select(PrivacyRequest.status).where(PrivacyRequest.id == request.id).with_for_update()
+    query: Select[Any] = select(PrivacyRequest.status).where(PrivacyRequest.id == request.id).with_for_update()
     if session.scalar(query) is not RequestStatus.in_progress:
         raise _NoLongerInProgress()
 
@@ -135,12 +138,12 @@ def _pending_count(session: Session, request: PrivacyRequest, subject: Subject) 
         query = rows_of(entry, subject, session).execution_options(yield_per=BATCH_READ)
         for row in session.scalars(query):
             action = action_for(entry, row, request, today)
-            if action is not None and not (action == KEPT and is_ledgered(session, request.id, entry.table, row.id)):
+            if action is not None and not (action == KEPT and is_ledgered(session, request, entry.table, row.id)):
                 count += 1
     return count
 
 
-def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subject: Subject, key: str, tracker: _Progress, placeholders: dict) -> None:
+def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subject: Subject, key: str, tracker: _Progress, placeholders: dict[int, Client]) -> None:
     """The subject's rows of one table, batch by batch, each batch in its own transaction."""
     config = current_app.config
     size = max(1, int(config.get("PRIVACY_BATCH_SIZE") or 500))
@@ -166,12 +169,13 @@ def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subjec
             time.sleep(pause)
 
 
-def _erase_batch(session: Session, request: PrivacyRequest, entry: Entry, rows: list, key: str, placeholders: dict) -> int:
+def _erase_batch(session: Session, request: PrivacyRequest, entry: Entry, rows: Sequence[Any], key: str, placeholders: dict[int, Client]) -> int:
     now = utcnow()
-    doomed, count = [], 0
+    doomed: list[int] = []
+    count = 0
     for row in rows:
         action = action_for(entry, row, request, now.date())
-        if action is None or (action == KEPT and is_ledgered(session, request.id, entry.table, row.id)):
+        if action is None or (action == KEPT and is_ledgered(session, request, entry.table, row.id)):
             continue
         if action == DELETED:
             doomed.append(row.id)
@@ -200,12 +204,15 @@ def _verify(session: Session, request: PrivacyRequest, subject: Subject, tracker
     """
     progress.report(request, "verifying", tracker.done, tracker.total)
     session.commit()
-    exclude = {"privacy_request": [request.id], "mail_message": [m.id for m in _own_messages(session, request)]}
-    hits = scan.scan_registered(session, subject.identifiers, dealer_id=request.dealer_id, exclude=exclude)
+    exclude: dict[str, list[int]] = {
+        "privacy_request": [request.id],  # type: ignore[list-item]  # untyped Column model
+        "mail_message": [m.id for m in _own_messages(session, request)],  # type: ignore[misc]  # untyped Column model
+    }
+    hits = scan.scan_registered(session, subject.identifiers, dealer_id=request.dealer_id, exclude=exclude)  # type: ignore[arg-type]  # untyped Column model
     if not hits:
         return
     summary = ", ".join(f"{table} ({count})" for table, count in sorted(hits.items()))
-    request.failure = f"The verification scan still found the person's identifiers in: {summary}"[:300]
+    request.failure = f"The verification scan still found the person's identifiers in: {summary}"[:300]  # type: ignore[assignment]  # untyped Column model
     intake.record_event(session, request, "verification_failed", hits=hits)
     progress.report(request, "verification_failed", tracker.done, tracker.total)
     session.commit()
@@ -213,16 +220,17 @@ def _verify(session: Session, request: PrivacyRequest, subject: Subject, tracker
     raise ErasureVerificationFailed(request.failure)
 
 
-def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progress) -> dict:
+def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progress) -> dict[str, Any]:
     """One transaction: the completion notice, the request's own e-mails scrubbed, the
     request pseudonymised, the certificate, completed."""
     _claim(session, request)
     now = utcnow()
-    email = request.subject_email
+    email: str | None = request.subject_email  # type: ignore[assignment]  # untyped Column model
+    language: str | None = request.language  # type: ignore[assignment]  # untyped Column model
     own = _own_messages(session, request)
     if email:
         own.append(
-            notices.queue_notice(session, "completed", request=request, to=email, language=request.language, scrub_after_send=True)
+            notices.queue_notice(session, "completed", request=request, to=email, language=language, scrub_after_send=True)
         )
     session.flush()
     for message in own:
@@ -232,17 +240,17 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
     add_ledger_entry(session, request, key, "privacy_request", request.id, ANONYMISED, now)
     session.flush()
     certificate = _certificate(session, request, now)
-    request.certificate = certificate
-    request.failure = None
+    request.certificate = certificate  # type: ignore[assignment]  # untyped Column model
+    request.failure = None  # type: ignore[assignment]  # untyped Column model
     intake.complete(session, request, now=now, ledger_entries=certificate["ledger_entries"])
     total = tracker.done + len(own) + 1
     progress.report(request, "done", total, max(total, tracker.total))
     return certificate
 
 
-def _certificate(session: Session, request: PrivacyRequest, now: datetime) -> dict:
+def _certificate(session: Session, request: PrivacyRequest, now: datetime) -> dict[str, Any]:
     """What was done and what the scan found; counts and names of tables, no personal data."""
-    rows = session.execute(
+    rows: Sequence[Row[Any, Any, int]] = session.execute(  # table name, action, count
         select(ErasureLedgerEntry.table_name, ErasureLedgerEntry.action, func.count())
         .where(ErasureLedgerEntry.request_id == request.id)
         .group_by(ErasureLedgerEntry.table_name, ErasureLedgerEntry.action)

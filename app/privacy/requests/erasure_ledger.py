@@ -12,15 +12,17 @@ import logging
 from collections import Counter
 from datetime import UTC, date, datetime
 from datetime import time as clock
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from app.domain import DomainError
 from app.extensions import db
-from app.models import ErasureLedgerEntry, PrivacyRequest
+from app.models import Client, ErasureLedgerEntry, PrivacyRequest
 from app.models.base import utcnow
 from app.privacy.registry import entry_for
 from app.privacy.requests.erasure_rows import ACTIONS, ANONYMISED, DELETED, KEPT, anonymise, delete_rows, keep_restricted
@@ -28,13 +30,15 @@ from app.privacy.requests.erasure_rows import ACTIONS, ANONYMISED, DELETED, KEPT
 log = logging.getLogger(__name__)
 
 
-def add_ledger_entry(session: Session, request: PrivacyRequest, key: str, table: str, pk, action: str, now: datetime) -> None:
+def add_ledger_entry(session: Session, request: PrivacyRequest, key: str, table: str, pk: object, action: str, now: datetime) -> None:
+    """What the erasure did to one row (``key``: the subject's keyed hash, not the person)."""
     session.add(ErasureLedgerEntry(request_id=request.id, subject_key=key, table_name=table, row_pk=str(pk), action=action, at=now))
 
 
-def is_ledgered(session: Session, request_id: int, table: str, pk) -> bool:
-    query = select(ErasureLedgerEntry.id).where(
-        ErasureLedgerEntry.request_id == request_id, ErasureLedgerEntry.table_name == table, ErasureLedgerEntry.row_pk == str(pk)
+def is_ledgered(session: Session, request: PrivacyRequest, table: str, pk: object) -> bool:
+    """Has this erasure already recorded the row?"""
+    query: Select[Any] = select(ErasureLedgerEntry.id).where(
+        ErasureLedgerEntry.request_id == request.id, ErasureLedgerEntry.table_name == table, ErasureLedgerEntry.row_pk == str(pk)
     )
     return session.scalar(query.limit(1)) is not None
 
@@ -46,20 +50,20 @@ def ledger_count(session: Session, request_id: int) -> int:
 # -- replay after a backup restore -----------------------------------------------------
 
 
-def replay_erasures(since: str | date | datetime | None = None) -> dict:
+def replay_erasures(since: str | date | datetime | None = None) -> dict[str, int]:
     """Re-apply the erasure ledger (from ``since`` on): rows a restored backup brought
     back are deleted, anonymised or kept restricted again. Idempotent; returns how many
     rows were changed per action."""
     session = db.session
     start = _since(since)
     size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE") or 500))
-    counts: Counter = Counter()
-    placeholders: dict = {}
+    counts: Counter[str] = Counter()
+    placeholders: dict[int, Client] = {}
     after = 0
     while True:
-        query = select(ErasureLedgerEntry).where(ErasureLedgerEntry.id > after)
+        query = select(ErasureLedgerEntry).where(ErasureLedgerEntry.id > after)  # type: ignore[arg-type]  # untyped Column model
         if start is not None:
-            query = query.where(ErasureLedgerEntry.at >= start)
+            query = query.where(ErasureLedgerEntry.at >= start)  # type: ignore[arg-type]  # untyped Column model
         ledger = session.scalars(query.order_by(ErasureLedgerEntry.id).limit(size)).all()
         if not ledger:
             break
@@ -76,7 +80,7 @@ def replay_erasures(since: str | date | datetime | None = None) -> dict:
     return {action: counts[action] for action in ACTIONS}
 
 
-def _replay_one(session: Session, table: str, row_pk: str, action: str, erased_at: datetime, placeholders: dict) -> bool:
+def _replay_one(session: Session, table: str, row_pk: str, action: str, erased_at: datetime, placeholders: dict[int, Client]) -> bool:
     entry = entry_for(table)
     if entry is None:
         return False
@@ -100,7 +104,7 @@ def _replay_one(session: Session, table: str, row_pk: str, action: str, erased_a
 CREATED_COLUMNS = ("created_at", "created_on", "received_at", "registration_date", "changed_at")
 
 
-def _created_after(row, erased_at: datetime) -> bool:
+def _created_after(row: Any, erased_at: datetime) -> bool:
     """A row created after the erasure is another row under a reused primary key (SQLite
     reuses the highest id; a restored PostgreSQL sequence hands out ids again): leave it."""
     for name in CREATED_COLUMNS:
@@ -111,7 +115,7 @@ def _created_after(row, erased_at: datetime) -> bool:
     return False
 
 
-def _since(since) -> datetime | None:
+def _since(since: str | date | datetime | None) -> datetime | None:
     if since is None or since == "":
         return None
     if isinstance(since, datetime):

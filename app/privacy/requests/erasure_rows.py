@@ -9,10 +9,13 @@ job, its preview, the ledger replay and the retention sweeps all use these rules
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import date, datetime
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import delete, inspect, select, update
+from flask_appbuilder import Model
+from sqlalchemy import ColumnElement, delete, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import MANYTOONE
 from werkzeug.security import generate_password_hash
@@ -32,7 +35,7 @@ BATCH_READ = 500  # rows read at a time when counting
 REQUEST_IDENTIFIERS = ("subject_email", "subject_phone", "subject_name", "details", "rectification_proposal")
 
 
-def action_for(entry: Entry, row, request: PrivacyRequest, today: date, final: bool = False) -> str | None:
+def action_for(entry: Entry, row: Any, request: PrivacyRequest, today: date, final: bool = False) -> str | None:
     """delete / anonymise / keep, or None: left alone (now, or until the final step when
     ``final`` is False: the request itself and its own e-mails)."""
     d = entry.declaration
@@ -44,8 +47,9 @@ def action_for(entry: Entry, row, request: PrivacyRequest, today: date, final: b
         return ANONYMISED if any(getattr(row, c) is not None for c in REQUEST_IDENTIFIERS) else None
     if entry.table == "mail_message" and row.request_id == request.id:
         return ANONYMISED if final else None  # scrubbed in the final step
-    if is_business_record(entry):
-        return KEPT if keep_until(entry, row) > today else DELETED
+    until = keep_until(entry, row)
+    if until is not None:  # a business record
+        return KEPT if until > today else DELETED
     if d.deletes_rows:
         return DELETED
     if all(how == KEEP for how in d.personal.values()):
@@ -58,9 +62,10 @@ def is_business_record(entry: Entry) -> bool:
     return bool(d.business_record_years and d.record_date_column)
 
 
-def keep_until(entry: Entry, row) -> date | None:
+def keep_until(entry: Entry, row: Any) -> date | None:
+    """Until when a business record is kept; None: not a business record."""
     d = entry.declaration
-    if not is_business_record(entry):
+    if not d.business_record_years or not d.record_date_column:
         return None
     recorded = getattr(row, d.record_date_column)
     if isinstance(recorded, datetime):
@@ -68,7 +73,7 @@ def keep_until(entry: Entry, row) -> date | None:
     return recorded + relativedelta(years=d.business_record_years)
 
 
-def _needs_anonymising(entry: Entry, row) -> bool:
+def _needs_anonymising(entry: Entry, row: Any) -> bool:
     if entry.table == "ab_user":
         return row.username != f"former-user-{row.id}" or bool(row.active)
     return any(getattr(row, name) != _blank(entry, name) for name in _anonymised_columns(entry))
@@ -78,12 +83,12 @@ def _anonymised_columns(entry: Entry) -> list[str]:
     return [name for name, how in entry.declaration.personal.items() if how in (NULL, PLACEHOLDER)]
 
 
-def _blank(entry: Entry, name: str):
+def _blank(entry: Entry, name: str) -> str | None:
     column = entry.model.__table__.c[name]
     return None if column.nullable else ERASED
 
 
-def anonymise(session: Session, entry: Entry, row, now: datetime, placeholders: dict) -> bool:
+def anonymise(session: Session, entry: Entry, row: Any, now: datetime, placeholders: dict[int, Client]) -> bool:
     """Apply the declaration's anonymisation; True when something changed."""
     if entry.table == "privacy_request":
         return pseudonymise_request(row)
@@ -142,16 +147,16 @@ def scrub_message(message: MailMessage, now: datetime) -> bool:
         return changed
     if message.scrubbed_at is not None and message.to_address is None:
         return False
-    message.to_address = None
-    message.subject = ERASED
-    message.body_text = ERASED
-    message.body_html = None
-    message.scrub_after_send = True
-    message.scrubbed_at = now
+    message.to_address = None  # type: ignore[assignment]  # untyped Column model
+    message.subject = ERASED  # type: ignore[assignment]  # untyped Column model
+    message.body_text = ERASED  # type: ignore[assignment]  # untyped Column model
+    message.body_html = None  # type: ignore[assignment]  # untyped Column model
+    message.scrub_after_send = True  # type: ignore[assignment]  # untyped Column model
+    message.scrubbed_at = now  # type: ignore[assignment]  # untyped Column model
     return True
 
 
-def keep_restricted(session: Session, entry: Entry, row, now: datetime, placeholders: dict) -> bool:
+def keep_restricted(session: Session, entry: Entry, row: Any, now: datetime, placeholders: dict[int, Client]) -> bool:
     """Keep a row, restricted; a business record now points at the placeholder client."""
     changed = False
     d = entry.declaration
@@ -171,14 +176,14 @@ def keep_restricted(session: Session, entry: Entry, row, now: datetime, placehol
     return changed
 
 
-def _relation_of(model: type, column_name: str) -> str | None:
+def _relation_of(model: type[Model], column_name: str) -> str | None:
     for relation in inspect(model).relationships:
         if relation.direction is MANYTOONE and any(c.name == column_name for c in relation.local_columns):
             return relation.key
     return None
 
 
-def placeholder_client(session: Session, dealer_id: int, cache: dict | None = None) -> Client:
+def placeholder_client(session: Session, dealer_id: int, cache: dict[int, Client] | None = None) -> Client:
     """The dealer's anonymised stand-in buyer (created once, then reused)."""
     if cache is not None and dealer_id in cache:
         return cache[dealer_id]
@@ -200,14 +205,14 @@ def placeholder_client(session: Session, dealer_id: int, cache: dict | None = No
     return client
 
 
-def delete_rows(session: Session, model: type, rows) -> None:
+def delete_rows(session: Session, model: type[Model], rows: Collection[int] | ColumnElement[bool]) -> None:
     """Delete rows (primary keys, or a WHERE clause on ``model``), doing what each foreign
     key's ON DELETE says first (SQLite does not enforce foreign keys, PostgreSQL does: the
     same result on both)."""
     session.flush()
     target = model.__table__
     (pk,) = target.primary_key.columns
-    where = pk.in_(list(rows)) if isinstance(rows, (list, tuple, set)) else rows
+    where = rows if isinstance(rows, ColumnElement) else pk.in_(list(rows))
     doomed = select(pk).where(where)
     for table in db.metadata.sorted_tables:
         for fk in table.foreign_keys:

@@ -142,7 +142,7 @@ def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool = Fal
     """The retention sweep of export files: packages whose link expired by ``as_of``
     (one commit each) and stale files no request points at. ``dry_run`` only counts.
     Returns ``{"expired": n, "orphaned": m}``."""
-    query: Select[tuple[int]] = select(PrivacyRequest.id).where(
+    query: Select[int] = select(PrivacyRequest.id).where(
         PrivacyRequest.export_path.is_not(None),
         PrivacyRequest.export_expires_at <= as_of,  # type: ignore[arg-type]  # untyped Column model
     )
