@@ -350,7 +350,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     request_id = request.id
-    real_value, calls = export._value, []
+    real_value, calls = export.column_value, []
 
     def failing(row, name):
         calls.append(name)
@@ -358,7 +358,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
             raise RuntimeError("database went away")
         return real_value(row, name)
 
-    monkeypatch.setattr(export, "_value", failing)
+    monkeypatch.setattr(export, "column_value", failing)
     with pytest.raises(RuntimeError):
         export.run_export(request_id)
     assert list((store / "exports").iterdir()) == []
@@ -366,7 +366,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
     request = db.session.get(PrivacyRequest, request_id)
     assert request.status is RequestStatus.in_progress and request.export_path is None
 
-    monkeypatch.setattr(export, "_value", real_value)
+    monkeypatch.setattr(export, "column_value", real_value)
     assert export.run_export(request_id).startswith("exported")
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request_id)
@@ -382,7 +382,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
 
 def test_progress_is_recorded_in_batches(app, db, store, people, dealer_ids, monkeypatch):
     monkeypatch.setitem(app.config, "PRIVACY_BATCH_SIZE", 1)
-    monkeypatch.setattr(export._Progress, "COMMIT_EVERY", 0)  # every batch, not every second
+    monkeypatch.setattr(export.ExportProgress, "COMMIT_EVERY", 0)  # every batch, not every second
     seen = []
     real_report = export.progress.report
 

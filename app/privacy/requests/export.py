@@ -128,7 +128,7 @@ def _write_package(session: Session, request: PrivacyRequest, raw: IO[bytes], di
     batch_size = max(1, int(current_app.config.get("PRIVACY_BATCH_SIZE", 500)))
     is_account = request.request_type is RequestType.account_export
     plan = account_parts(session, request) if is_account else subject_parts(session, request)
-    tracker = _Progress(session, request, sum(part.total for part in plan))
+    tracker = ExportProgress(session, request, sum(part.total for part in plan))
     files: list[PackedFile] = []
     counts: dict[str, int] = {}
     generated_at = utcnow()
@@ -152,7 +152,7 @@ def _write_package(session: Session, request: PrivacyRequest, raw: IO[bytes], di
     return files, counts
 
 
-class _Progress:
+class ExportProgress:
     """Rows written so far: on the request (the truth, committed at most every
     ``COMMIT_EVERY`` seconds and at the end) and in the RQ job's meta for the UI."""
 
@@ -175,7 +175,7 @@ class _Progress:
         self._saved_at = time.monotonic()
 
 
-def _write_category(session: Session, archive: zipfile.ZipFile, part: Part, batch_size: int, tracker: _Progress, directory: Path) -> tuple[PackedFile, PackedFile]:
+def _write_category(session: Session, archive: zipfile.ZipFile, part: Part, batch_size: int, tracker: ExportProgress, directory: Path) -> tuple[PackedFile, PackedFile]:
     """``<category>.json`` streamed into the ZIP, ``<category>.csv`` through a temp file."""
     columns = part.columns
     json_name, csv_name = f"{part.name}.json", f"{part.name}.csv"
@@ -188,7 +188,7 @@ def _write_category(session: Session, archive: zipfile.ZipFile, part: Part, batc
             json_out = _HashingWriter(json_stream)
             json_out.write(b"[")
             for batch in _batches(session, part, batch_size):
-                records = [[_value(row, name) for name in columns] for row in batch]
+                records = [[column_value(row, name) for name in columns] for row in batch]
                 json_out.write(_json_chunk(columns, records, first=rows == 0))
                 csv_out.write(_csv_line([[_csv_cell(v) for v in record] for record in records]))
                 rows += len(records)
@@ -231,7 +231,8 @@ def _eager_options(part: Part) -> list[LoaderOption]:
     return options
 
 
-def _value(row: Any, name: str) -> Any:
+def column_value(row: Any, name: str) -> Any:
+    """The JSON-ready value of an export column (``car.make`` follows a relation)."""
     if "." not in name:
         return _plain(getattr(row, name))
     value = row
