@@ -131,7 +131,7 @@ def seed_command(dealers, cars, clients, inquiries, sales) -> None:
 def replay_erasures_command(since) -> None:
     """Re-apply the erasure ledger, e.g. after restoring a backup."""
     from app.domain import DomainError
-    from app.privacy.requests.erasure import replay_erasures
+    from app.privacy.requests.erasure_ledger import replay_erasures
 
     try:
         summary = replay_erasures(since=since)

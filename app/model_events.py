@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.clients import check_marketing_consent
 from app.domain.tenancy import check_tenant_references
 from app.extensions import db
-from app.mail.notices import enqueue_after_commit, forget_after_rollback
+from app.mail.notices import forget_after_rollback, send_outbox_after_commit
 from app.models import (
     CarPriceChange,
     CarStatusChange,
@@ -27,8 +27,8 @@ from app.models.rules import apply_sales_to_cars, flag_possible_duplicates, reco
 from app.privacy.consent.marketing_changes import record_marketing_changes
 from app.privacy.files import forget_files, remove_files
 from app.privacy.lifecycle.users import track_user_deactivation
-from app.privacy.requests.queueing import enqueue_pending, forget_pending
 from app.privacy.transparency.policy_drafts import check_published_versions
+from app.queueing import enqueue_pending, forget_pending
 
 INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry, ConsentRecord, RetentionEvent)
 
@@ -64,7 +64,7 @@ def register_model_events() -> None:
     """Install the flush and commit rules once per process."""
     if not event.contains(db.session, "before_flush", apply_flush_rules):
         event.listen(db.session, "before_flush", apply_flush_rules)
-        event.listen(db.session, "after_commit", enqueue_after_commit)
+        event.listen(db.session, "after_commit", send_outbox_after_commit)
         event.listen(db.session, "after_soft_rollback", forget_after_rollback)
         event.listen(db.session, "after_commit", enqueue_pending)
         event.listen(db.session, "after_soft_rollback", forget_pending)

@@ -63,7 +63,8 @@ def _export_once(app, dealer_id: int, inquiries: int) -> tuple[float, float, int
     """Seconds (untraced run), peak MiB (a second run under tracemalloc) and ZIP bytes."""
     from app.extensions import db
     from app.models import PrivacyRequest
-    from app.privacy.requests.export import export_file, run_export
+    from app.privacy.requests.export import run_export
+    from app.privacy.requests.export_files import export_file
 
     email = f"bench-{inquiries}-{time.time_ns()}@example.org"
     with app.app_context():

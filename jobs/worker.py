@@ -13,7 +13,7 @@ from rq.job import Job
 
 from app.extensions import db, get_queue, redis_connection
 from app.privacy.requests.processing import reconcile_jobs
-from app.privacy.requests.queueing import WORKER_HEARTBEAT
+from app.queueing import WORKER_HEARTBEAT
 from jobs.housekeeping import clean_job_registries
 from jobs.mail import resend_unsent
 from jobs.privacy import reconcile_jobs as reconcile_jobs_job

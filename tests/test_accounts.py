@@ -45,7 +45,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.lifecycle import account_deletion, account_export, records, steps, termination, users
-from app.privacy.requests.export import export_file
+from app.privacy.requests.export_files import export_file
 from config import DEMO_PASSWORD
 from tests.privacy_support import run_worker, user_id
 
@@ -278,7 +278,7 @@ def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, 
 def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30_and_not_after(app, db, monkeypatch):
     from itsdangerous.timed import TimestampSigner
 
-    from app.privacy.requests.links import DOWNLOAD, make_token
+    from app.privacy.links import DOWNLOAD, make_token
 
     a = make_account(db, language="en")
     now = utcnow() - timedelta(days=29)  # terminated 29 days ago: one day left

@@ -37,10 +37,10 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.consent import marketing_mail, unsubscribe
-from app.privacy.requests import erasure, intake, processing
-from app.privacy.requests.queueing import enqueue_request
+from app.privacy.requests import erasure_preview, intake, processing
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.transparency.policy_versions import current_version
+from app.queueing import enqueue_request
 from tests.conftest import CSRF_RE
 
 A, B = "north-motors", "south-cars"
@@ -456,7 +456,7 @@ def test_a_recorded_ip_is_erased_with_the_rest(app, db, dealer_ids, policy):
         actor_id=user_id(db, A_ADMIN),
     )
     db.session.flush()
-    erasure.preview(db.session, request, actor_id=privacy)
+    erasure_preview.preview(db.session, request, actor_id=privacy)
     db.session.commit()
     processing.request_processing(db.session, request, privacy, confirm_erasure=True)
     db.session.commit()

@@ -28,7 +28,7 @@ from app.extensions import get_queue, redis_connection
 from app.models import ErasureLedgerEntry, Inquiry, MailMessage, PrivacyRequest, RequestStatus
 from app.models.base import utcnow
 from app.privacy.requests import processing
-from app.privacy.requests.queueing import enqueue_request, fetch_job, has_live_job, mail_job_id, request_job_id
+from app.queueing import enqueue_request, fetch_job, has_live_job, mail_job_id, request_job_id
 from tests.test_privacy_erasure import add_client, add_inquiry, confirm, file_erasure, ledger, new_person, run_queue
 from tests.test_privacy_export import file_access
 from tests.worker_support import REPO, children, kill_worker, scalar, worker_env
@@ -183,7 +183,7 @@ def test_a_started_job_of_a_silent_worker_is_not_live(app, db, dealer_ids):
     from rq.utils import utcformat
 
     from app.extensions import redis_connection
-    from app.privacy.requests.queueing import WORKER_SILENCE
+    from app.queueing import WORKER_SILENCE
 
     run_queue(app)
     request_id = in_progress_request(db, dealer_ids)

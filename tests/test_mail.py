@@ -17,7 +17,7 @@ from app.mail.sending import ERASED, resend_unsent, send_message
 from app.models import MailMessage, PrivacyRequest, RequestChannel
 from app.models.base import utcnow
 from app.privacy.requests import intake
-from app.privacy.requests.queueing import mail_job_id
+from app.queueing import mail_job_id
 
 
 def run_queue(app) -> None:
@@ -71,7 +71,7 @@ def test_a_notice_goes_out_over_smtp_in_the_persons_language(app, db, smtp):
 
 
 def test_a_sent_message_is_not_sent_twice(app, db, smtp):
-    from app.privacy.requests.queueing import enqueue_mail
+    from app.queueing import enqueue_mail
 
     filed = file_request(db)
     run_queue(app)

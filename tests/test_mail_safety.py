@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from app.extensions import get_queue, redis_connection
 from app.mail import sending
 from app.models import Client, Dealer, MailMessage
-from app.privacy.requests.queueing import enqueue_mail, mail_job_id
+from app.queueing import enqueue_mail, mail_job_id
 from tests.conftest import csrf_token
 
 A = "north-motors"

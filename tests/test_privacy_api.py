@@ -262,7 +262,7 @@ def test_info_and_openapi_describe_the_resource(api):
 
 
 def test_process_is_accepted_when_redis_is_away_and_left_to_the_reconciler(db, api, monkeypatch):
-    from app.privacy.requests import queueing
+    from app import queueing
 
     def redis_down(request_id):
         raise ConnectionError("redis is away")

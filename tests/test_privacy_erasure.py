@@ -34,10 +34,10 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy.requests import erasure, intake, processing
-from app.privacy.requests.queueing import enqueue_request, request_job_id
+from app.privacy.requests import erasure, erasure_preview, intake, processing
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.requests.subjects import mask
+from app.queueing import enqueue_request, request_job_id
 from tests.privacy_support import user_id
 
 # -- factories -------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def file_erasure(db, person: Person, dealer_id: int | None, actor: str | None = 
 
 
 def confirm(db, request: PrivacyRequest) -> dict:
-    shown = erasure.preview(db.session, request, actor_id=user_id(db, "privacy"))
+    shown = erasure_preview.preview(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     processing.request_processing(db.session, request, user_id(db, "privacy"), confirm_erasure=True)
     db.session.commit()
@@ -180,7 +180,7 @@ def event_kinds(db, request_id: int) -> list[str]:
 
 
 def test_erasure_changes_exactly_p_rows_leaves_no_trace_and_can_be_replayed(app, db, dealer_ids, tmp_path, monkeypatch):
-    from app.privacy.requests.export import export_dir
+    from app.privacy.requests.export_files import export_dir
 
     monkeypatch.setitem(app.config, "DATA_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "PRIVACY_BATCH_SIZE", 2)
@@ -331,7 +331,7 @@ def test_preview_needs_a_verified_erasure_request(app, db, dealer_ids):
                                    channel=RequestChannel.dealer_admin, actor_id=user_id(db, "north-motors-admin"))
     db.session.flush()
     with pytest.raises(DomainError):
-        erasure.preview(db.session, access)
+        erasure_preview.preview(db.session, access)
     request = file_erasure(db, p, dealer_ids["north-motors"])
     with pytest.raises(DomainError):
         processing.request_processing(db.session, request, None, confirm_erasure=True)  # no preview yet

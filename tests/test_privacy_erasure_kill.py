@@ -23,8 +23,8 @@ from app.models import (
     RequestStatus,
 )
 from app.privacy.requests import processing
-from app.privacy.requests.queueing import enqueue_request, is_live, request_job_id
 from app.privacy.requests.scan import scan_all_text_columns
+from app.queueing import enqueue_request, is_live, request_job_id
 from tests.test_privacy_erasure import (
     add_client,
     add_inquiry,

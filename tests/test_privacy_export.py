@@ -37,8 +37,8 @@ from app.models import (
     SaleStatus,
 )
 from app.models.base import utcnow
-from app.privacy.requests import export, intake, processing
-from app.privacy.requests.links import DOWNLOAD, VERIFY, make_token
+from app.privacy.links import DOWNLOAD, VERIFY, make_token
+from app.privacy.requests import export, export_files, intake, processing
 from tests.privacy_support import run_worker, user_id
 
 DOWNLOAD_LINK = re.compile(r"/privacy/download/([A-Za-z0-9_.\-]+)")
@@ -177,7 +177,7 @@ def process_through_queue(app, db, request: PrivacyRequest) -> PrivacyRequest:
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     request_id = request.id
-    from app.privacy.requests.queueing import enqueue_request
+    from app.queueing import enqueue_request
 
     enqueue_request(request_id)
     run_worker(app)
@@ -350,7 +350,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     request_id = request.id
-    real_value, calls = export._value, []
+    real_value, calls = export.column_value, []
 
     def failing(row, name):
         calls.append(name)
@@ -358,7 +358,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
             raise RuntimeError("database went away")
         return real_value(row, name)
 
-    monkeypatch.setattr(export, "_value", failing)
+    monkeypatch.setattr(export, "column_value", failing)
     with pytest.raises(RuntimeError):
         export.run_export(request_id)
     assert list((store / "exports").iterdir()) == []
@@ -366,7 +366,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
     request = db.session.get(PrivacyRequest, request_id)
     assert request.status is RequestStatus.in_progress and request.export_path is None
 
-    monkeypatch.setattr(export, "_value", real_value)
+    monkeypatch.setattr(export, "column_value", real_value)
     assert export.run_export(request_id).startswith("exported")
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request_id)
@@ -382,7 +382,7 @@ def test_a_failed_export_leaves_no_file_and_the_request_in_progress(app, db, sto
 
 def test_progress_is_recorded_in_batches(app, db, store, people, dealer_ids, monkeypatch):
     monkeypatch.setitem(app.config, "PRIVACY_BATCH_SIZE", 1)
-    monkeypatch.setattr(export._Progress, "COMMIT_EVERY", 0)  # every batch, not every second
+    monkeypatch.setattr(export.ExportProgress, "COMMIT_EVERY", 0)  # every batch, not every second
     seen = []
     real_report = export.progress.report
 
@@ -462,17 +462,17 @@ def test_expired_packages_are_deleted_and_their_links_stop_working(app, db, stor
     request, _ = exported
     token = completion_token(db, request)
     path = store / request.export_path
-    export.delete_expired_exports()
+    export_files.delete_expired_exports()
     assert path.is_file()  # not expired yet
 
     later = request.export_expires_at + timedelta(seconds=1)
-    assert export.delete_expired_exports(now=later) >= 1  # (with other tests' packages)
+    assert export_files.delete_expired_exports(now=later) >= 1  # (with other tests' packages)
     assert not path.exists()
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request.id)
     assert request.export_path is None
     assert [e.data["reason"] for e in events(db, request.id, "export_deleted")] == ["expired"]
-    assert export.delete_expired_exports(now=later) == 0  # idempotent
+    assert export_files.delete_expired_exports(now=later) == 0  # idempotent
     response = app.test_client().get(f"/privacy/download/{token}")
     assert response.status_code == 410
 
@@ -498,9 +498,9 @@ def test_officer_download_and_erasure_cleanup(app, db, store, exported):
     assert event.actor_id == officer and event.actor_label == "officer"
 
     path = store / request.export_path
-    assert export.delete_exports_of(db.session, [request.id]) == 1
+    assert export_files.delete_exports_of(db.session, [request.id]) == 1
     db.session.commit()
     assert not path.exists() and db.session.get(PrivacyRequest, request.id).export_path is None
-    assert export.delete_exports_of(db.session, [request.id]) == 0
-    with app.test_request_context(), pytest.raises(export.ExportUnavailable):
+    assert export_files.delete_exports_of(db.session, [request.id]) == 0
+    with app.test_request_context(), pytest.raises(export_files.ExportUnavailable):
         download_response(request, actor_id=officer, actor_label="officer")

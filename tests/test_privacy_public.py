@@ -236,7 +236,7 @@ def test_a_forged_link_is_not_found(login, token):
 
 
 def test_a_link_signed_for_another_purpose_is_not_found(app, login, db):
-    from app.privacy.requests.links import DOWNLOAD, make_token
+    from app.privacy.links import DOWNLOAD, make_token
 
     browser = login(None)
     email = unique_email()

@@ -16,7 +16,7 @@ from app.models import (
     RequestType,
 )
 from app.privacy.requests import processing, rectification
-from app.privacy.requests.queueing import enqueue_unique, request_job_id
+from app.queueing import enqueue_unique, request_job_id
 from tests.test_privacy_restriction import (
     TEST_QUEUE,
     A,

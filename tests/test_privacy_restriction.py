@@ -121,7 +121,7 @@ def acting_user(db, dealer_id: int | None) -> int:
 def file_and_process(db, request_type: RequestType, email: str, dealer_id: int | None, **kw) -> int:
     """File a request as the dealer's admin (for the dealer's client), ask for processing,
     commit, enqueue on the test queue."""
-    from app.privacy.requests.queueing import enqueue_unique, request_job_id
+    from app.queueing import enqueue_unique, request_job_id
 
     actor = acting_user(db, dealer_id)
     request = intake.file_request(
@@ -280,7 +280,7 @@ def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(
 
 
 def test_restriction_job_is_idempotent(app, db, dealer_ids):
-    from app.privacy.requests.queueing import enqueue_unique, request_job_id
+    from app.queueing import enqueue_unique, request_job_id
 
     p = make_person(db, dealer_ids[A])
     disclose(db, p, f"finance-{uid()}@bank.example")

@@ -427,16 +427,16 @@ def place_export(app, db, item: PrivacyRequest, store) -> bytes:
     import io
     import zipfile
 
-    from app.privacy.requests import export
+    from app.privacy.requests import export_files
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("manifest.json", "{}")
     data = buffer.getvalue()
-    path = export.export_dir() / f"request-{item.id}-test.zip"
+    path = export_files.export_dir() / f"request-{item.id}-test.zip"
     path.write_bytes(data)
     item = reload(db, item.id)
-    item.export_path = path.relative_to(export.data_dir()).as_posix()
+    item.export_path = path.relative_to(export_files.data_dir()).as_posix()
     item.export_sha256 = hashlib.sha256(data).hexdigest()
     item.export_size = len(data)
     item.export_created_at = utcnow()

@@ -262,7 +262,7 @@ STREAM = int(os.environ.get("REDIS_RESTART_REQUESTS", "1000" if os.environ.get("
 
 def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, monkeypatch, redis_server):
     from app.privacy.requests.processing import reconcile, request_processing
-    from app.privacy.requests.queueing import try_enqueue_request
+    from app.queueing import try_enqueue_request
 
     started = time.monotonic()
     monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)

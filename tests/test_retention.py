@@ -51,7 +51,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.lifecycle import retention
-from app.privacy.requests import erasure, intake
+from app.privacy.requests import erasure_rows, intake
 from tests.privacy_support import run_worker, user_id
 
 DAILY_SWEEPS = ["expired_exports", "inquiries", "usage_log", "mail_outbox", "erasure_ledger", "terminated_accounts", "business_records", "deactivated_users"]
@@ -112,13 +112,13 @@ class Made:
         if self.dealers:  # with the account exports a termination files
             self.requests += list(session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.dealer_id.in_(self.dealers))))
         if self.requests:
-            erasure.delete_rows(session, PrivacyRequest, self.requests)
+            erasure_rows.delete_rows(session, PrivacyRequest, self.requests)
         if self.users:
             session.execute(delete(assoc_user_role).where(assoc_user_role.c.user_id.in_(self.users)))
-            erasure.delete_rows(session, DealerUser, self.users)
+            erasure_rows.delete_rows(session, DealerUser, self.users)
         if self.dealers:
             session.execute(delete(Sale).where(Sale.dealer_id.in_(self.dealers)))
-            erasure.delete_rows(session, Dealer, self.dealers)
+            erasure_rows.delete_rows(session, Dealer, self.dealers)
         session.commit()
 
 
@@ -315,8 +315,8 @@ def test_expired_export_files_and_stray_files_are_deleted(app, db, made, store, 
 def test_sales_kept_after_an_erasure_go_when_their_three_years_end(db, made, as_of):
     retention.run_sweeps(["business_records"], as_of=as_of)
     shared, alone = made.dealer(), made.dealer()
-    placeholder = erasure.placeholder_client(db.session, shared.id)
-    lone_placeholder = erasure.placeholder_client(db.session, alone.id)
+    placeholder = erasure_rows.placeholder_client(db.session, shared.id)
+    lone_placeholder = erasure_rows.placeholder_client(db.session, alone.id)
     customer = Client(dealer_id=shared.id, first_name="Karl", last_name=f"Kunde{tag()}")
     db.session.add(customer)
     db.session.commit()
@@ -541,7 +541,7 @@ def test_deadline_reminders_go_once_per_state_in_each_recipients_language(app, d
 
 
 def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, as_of):
-    from app.privacy.requests.queueing import has_live_job, request_job_id
+    from app.queueing import has_live_job, request_job_id
 
     retention.run_sweeps(["reconcile_requests"], as_of=as_of)
     run_worker(app)

@@ -23,8 +23,8 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_view
-from app.privacy.requests import erasure, export, intake, processing
-from app.privacy.requests.queueing import enqueue_request
+from app.privacy.requests import erasure_preview, export_files, intake, processing
+from app.queueing import enqueue_request
 from config import DEMO_PASSWORD
 from tests.conftest import CSRF_RE
 from tests.privacy_support import run_worker, user_id
@@ -157,7 +157,7 @@ def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded
 
 def test_public_pages_with_secret_links_are_not_recorded_for_a_signed_in_user(app, login, db, person, dealer_ids):
     from app.privacy.consent.unsubscribe import unsubscribe_url
-    from app.privacy.requests.links import VERIFY, make_token
+    from app.privacy.links import VERIFY, make_token
 
     username, uid, email = person
     filed = intake.file_request(db.session, request_type=RequestType.access, email=f"secret-{uuid.uuid4().hex[:6]}@example.org")
@@ -250,7 +250,7 @@ def test_an_access_export_holds_the_users_page_views_and_no_one_elses(app, login
     request = _process(app, db, request)
     assert request.status is RequestStatus.completed, request.failure
 
-    with zipfile.ZipFile(export.export_file(request)) as archive:
+    with zipfile.ZipFile(export_files.export_file(request)) as archive:
         assert {"usage.json", "usage.csv"} <= set(archive.namelist())
         rows = json.loads(archive.read("usage.json"))
         csv_text = archive.read("usage.csv").decode("utf-8-sig")
@@ -273,7 +273,7 @@ def test_an_erasure_deletes_the_users_page_views(app, login, db, person):
     officer = user_id(db, "privacy")
     request = intake.file_request(db.session, request_type=RequestType.erasure, email=email, channel=RequestChannel.officer, actor_id=officer)
     db.session.commit()
-    shown = erasure.preview(db.session, request, actor_id=officer)
+    shown = erasure_preview.preview(db.session, request, actor_id=officer)
     db.session.commit()
     assert {t["table"]: t.get("delete", 0) for t in shown["tables"]}["page_view"] == 1
     processing.request_processing(db.session, request, officer, confirm_erasure=True)

@@ -25,9 +25,9 @@ from app.privacy.requests.export import ExportUnavailable
 from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import job_meta, try_enqueue_request
 from app.privacy.requests.subjects import mask
 from app.public.downloads import download_response
+from app.queueing import job_meta, try_enqueue_request
 from app.tenancy import TenantModelRestApi, current_dealer_id, current_user
 from config import Config
 

@@ -1,10 +1,12 @@
-"""Who receives the service's own notices: users who can still sign in, and in which language."""
+"""Who receives the service's own notices: users who can still sign in, a dealer's users
+and admins, and in which language."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.grants import DEALER_ADMIN
 from app.i18n.languages import user_language  # noqa: F401  (one rule for a user's language)
 from app.models.users import DealerUser
 
@@ -26,3 +28,11 @@ def active_users(session: Session, dealer_id: int | None = None, role: str | Non
 
         query = query.where(DealerUser.roles.any(Role.name == role))
     return list(session.scalars(query.order_by(DealerUser.id)))
+
+
+def is_dealer_admin(user: DealerUser) -> bool:
+    return any(role.name == DEALER_ADMIN for role in user.roles or [])
+
+
+def users_of(session: Session, dealer_id: int) -> list[DealerUser]:
+    return list(session.scalars(select(DealerUser).where(DealerUser.dealer_id == dealer_id).order_by(DealerUser.id)))

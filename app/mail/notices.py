@@ -1,7 +1,7 @@
 """Notices to people: rendered in their language into the mail outbox, sent by a job.
 
 ``queue_notice`` only adds the row and remembers it on the session; when that session
-commits, ``enqueue_after_commit`` puts one send job per message on the queue. A message
+commits, ``send_outbox_after_commit`` puts one send job per message on the queue. A message
 whose job is lost is picked up again by ``jobs.mail.resend_unsent`` (cron).
 """
 
@@ -27,8 +27,8 @@ def queue_notice(
     **context,
 ) -> MailMessage:
     """Render ``mail/<kind>.txt`` (and ``.html`` when it exists) into a new outbox row."""
-    language = language or (request.language if request is not None else "en")
-    to = to or (request.subject_email if request is not None else None)
+    language = language or (request.language if request is not None else "en")  # type: ignore[assignment]  # untyped Column model
+    to = to or (request.subject_email if request is not None else None)  # type: ignore[assignment]  # untyped Column model
     context.setdefault("mail_language", language)
     # Dates in the time zone of the dealer the mail is about, if any.
     timezone = dealer_timezone(request.dealer if request is not None else context.get("dealer"))
@@ -52,12 +52,12 @@ def queue_notice(
     return message
 
 
-def enqueue_after_commit(session: Session) -> None:
+def send_outbox_after_commit(session: Session) -> None:
     """Session ``after_commit`` hook: the rows exist now, so their jobs may run."""
     messages = session.info.pop("mail_to_send", [])
     if not messages:
         return
-    from app.privacy.requests.queueing import enqueue_mail
+    from app.queueing import enqueue_mail
 
     for message in messages:
         try:

@@ -3,7 +3,7 @@
 Without ``MAIL_SERVER`` (development) a message is only marked sent with the transport
 ``outbox``: the Mail outbox view shows it. With a server it goes out over SMTP. Any
 failure, building the message included, is recorded (attempts, the kind of error without
-personal data) and re-raised, so RQ retries it with back-off (``queueing.RETRY``). When
+personal data) and re-raised, so RQ retries it with back-off (``app.queueing.RETRY``). When
 the last try fails too, the message is marked ``failed_at`` (the outbox shows it) and the
 privacy officer gets a notice. Header values are made single-line here whatever the
 input was (defence in depth: the forms refuse line breaks already). Messages about an
@@ -26,7 +26,7 @@ from app.domain.text import one_line
 from app.extensions import db
 from app.models import MailMessage
 from app.models.base import utcnow
-from app.privacy.requests.queueing import RETRY
+from app.queueing import RETRY
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def _deliver(message: MailMessage) -> str:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return "outbox"
-    message.attempts = (message.attempts or 0) + 1
+    message.attempts = (message.attempts or 0) + 1  # type: ignore[assignment]  # untyped Column model
     try:
         email = _email(message, config["MAIL_DEFAULT_SENDER"])
         with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:
@@ -96,11 +96,11 @@ def _deliver(message: MailMessage) -> str:
 
 def _record_failure(message: MailMessage, error: Exception) -> None:
     """Attempts and the kind of error; after the last try: given up, the officer told."""
-    message.last_error = _describe(error)
+    message.last_error = _describe(error)  # type: ignore[assignment]  # untyped Column model
     message_id, attempts, last_error = message.id, message.attempts, message.last_error
     gave_up = attempts >= MAX_ATTEMPTS
     if gave_up:
-        message.failed_at = utcnow()
+        message.failed_at = utcnow()  # type: ignore[assignment]  # untyped Column model
         _tell_privacy_officer(message)
     db.session.commit()
     log.warning("mail %s not sent (attempt %d of %d): %s", message_id, attempts, MAX_ATTEMPTS, last_error)
@@ -116,7 +116,7 @@ def _tell_privacy_officer(message: MailMessage) -> None:
     if not officer or message.kind == FAILED_NOTICE:
         return
     from app.mail.notices import queue_notice
-    from app.privacy.requests.links import public_url
+    from app.privacy.links import public_url
 
     queue_notice(
         db.session,
@@ -130,9 +130,9 @@ def _tell_privacy_officer(message: MailMessage) -> None:
 
 def _email(message: MailMessage, sender: str) -> EmailMessage:
     email = EmailMessage()
-    email["Subject"] = one_line(message.subject)
+    email["Subject"] = one_line(message.subject)  # type: ignore[arg-type]  # untyped Column model
     email["From"] = one_line(sender)
-    email["To"] = one_line(message.to_address)
+    email["To"] = one_line(message.to_address)  # type: ignore[arg-type]  # untyped Column model
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = make_msgid(idstring=f"mail-{message.id}")
     email["Auto-Submitted"] = "auto-generated"
@@ -155,11 +155,11 @@ def _describe(error: Exception) -> str:
 
 
 def _scrub(message: MailMessage) -> None:
-    message.to_address = None
-    message.subject = ERASED
-    message.body_text = ERASED
-    message.body_html = None
-    message.scrubbed_at = utcnow()
+    message.to_address = None  # type: ignore[assignment]  # untyped Column model
+    message.subject = ERASED  # type: ignore[assignment]  # untyped Column model
+    message.body_text = ERASED  # type: ignore[assignment]  # untyped Column model
+    message.body_html = None  # type: ignore[assignment]  # untyped Column model
+    message.scrubbed_at = utcnow()  # type: ignore[assignment]  # untyped Column model
 
 
 def _after_sent(kind: str, request_id: int | None) -> None:
@@ -178,7 +178,7 @@ def _after_sent(kind: str, request_id: int | None) -> None:
 
 def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
     """Enqueue messages still unsent after ``older_than`` whose job is gone; how many."""
-    from app.privacy.requests.queueing import enqueue_mail, has_live_job, mail_job_id
+    from app.queueing import enqueue_mail, has_live_job, mail_job_id
 
     now = utcnow()
     ids = db.session.scalars(
@@ -187,8 +187,8 @@ def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
             MailMessage.sent_at.is_(None),
             MailMessage.failed_at.is_(None),
             MailMessage.to_address.is_not(None),
-            MailMessage.created_at < now - older_than,
-            MailMessage.created_at > now - RESEND_FOR,
+            MailMessage.created_at < now - older_than,  # type: ignore[arg-type]  # untyped Column model
+            MailMessage.created_at > now - RESEND_FOR,  # type: ignore[arg-type]  # untyped Column model
         )
         .order_by(MailMessage.id)
     ).all()

@@ -4,7 +4,7 @@ one live sale per car, possible duplicate clients, and a terminated dealer froze
 Rules on plain values live in ``app.domain``; the flush-time ones here are installed by
 ``app.model_events``.
 
-A terminated dealer account changes only through ``app.privacy.lifecycle.accounts`` (day 30
+A terminated dealer account changes only through ``app.privacy.lifecycle`` (day 30
 empties the profile with a Core UPDATE and stamps ``account_deleted_at``; three years
 stamp ``records_erased_at``), and it is never deleted: it stays as the tombstone that
 privacy requests, breach notices and retention events point at. The rule runs on every

@@ -44,7 +44,7 @@ NEUTRAL_COLUMNS = {
 
 @dataclass(frozen=True)
 class Entry:
-    model: type
+    model: type[Model]
     declaration: PrivacyDeclaration
 
     @property
@@ -56,7 +56,7 @@ class Entry:
         return self.declaration.category
 
 
-def mapped_models() -> list[type]:
+def mapped_models() -> list[type[Model]]:
     import app.models  # noqa: F401  (every model is mapped once imported)
 
     return sorted(
@@ -78,12 +78,12 @@ def entries() -> tuple[Entry, ...]:
     return tuple(sorted(found, key=lambda e: (order.get(e.table, 50), e.table)))
 
 
-def entry_for(model_or_table) -> Entry | None:
+def entry_for(model_or_table: str | type[Model]) -> Entry | None:
     table = model_or_table if isinstance(model_or_table, str) else model_or_table.__tablename__
     return next((e for e in entries() if e.table == table), None)
 
 
-def personal_looking_columns(model: type) -> list[str]:
+def personal_looking_columns(model: type[Model]) -> list[str]:
     table = model.__table__
     return [
         c.name

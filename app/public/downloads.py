@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import PrivacyRequest, RequestType
-from app.privacy.requests.export import ExportUnavailable, open_export
-from app.privacy.requests.links import DOWNLOAD, LinkError, read_token
+from app.privacy.links import DOWNLOAD, LinkError, read_token
+from app.privacy.requests.export_files import ExportUnavailable, open_export
 from app.public.blueprint import public_bp
 
 

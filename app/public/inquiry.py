@@ -20,7 +20,7 @@ from app.i18n.web import SESSION_KEY
 from app.models import ConsentMethod, Dealer
 from app.privacy.consent import opt_in, unsubscribe, withdrawal
 from app.privacy.consent import public_inquiry as inquiries
-from app.privacy.requests.links import LinkError
+from app.privacy.links import LinkError
 from app.privacy.transparency.policy_versions import current_version
 from app.public.blueprint import public_bp
 from app.public.inquiry_forms import InquiryForm, MarketingWithdrawalForm

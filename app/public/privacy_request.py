@@ -31,8 +31,8 @@ from app.models import (
     RequestStatus,
 )
 from app.models.base import utcnow
+from app.privacy.links import VERIFY, LinkError, read_token
 from app.privacy.requests import intake
-from app.privacy.requests.links import VERIFY, LinkError, read_token
 from app.public.blueprint import public_bp
 from app.public.limits import rate_limited
 from app.public.privacy_request_forms import REQUEST_TYPES, PrivacyRequestForm

@@ -26,8 +26,8 @@ from app.privacy.requests import intake as request_service
 from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import try_enqueue_request
 from app.privacy.requests.subjects import Subject, rows_of
+from app.queueing import try_enqueue_request
 from app.saving import saving
 from app.tenancy import TenantModelView, current_dealer_id, current_user
 from app.views.privacy_display import (

@@ -20,8 +20,8 @@ from app.models import CLOSED_STATUSES, PrivacyRequest
 from app.privacy.registry import entry_for
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.progress import percent
-from app.privacy.requests.queueing import job_meta
 from app.privacy.requests.subjects import mask
+from app.queueing import job_meta
 from app.views.privacy_forms import REQUEST_TYPE_LABELS, STATUS_LABELS
 
 DUE_BADGES = {

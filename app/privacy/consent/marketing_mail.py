@@ -12,7 +12,7 @@ from app.domain.contact import normalise_email
 from app.models import Client, Dealer, MailMessage
 from app.privacy.consent.unsubscribe import DEFAULT_MARKETING_KIND, MARKETING_KINDS, unsubscribe_url
 from app.privacy.consent.withdrawal import has_objected
-from app.privacy.requests.links import public_url
+from app.privacy.links import public_url
 
 
 def may_send_marketing(session: Session, dealer_id: int, email: str | None) -> bool:

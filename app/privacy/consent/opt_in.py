@@ -40,7 +40,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.consent.ledger import set_marketing
 from app.privacy.consent.withdrawal import has_objected
-from app.privacy.requests.links import LinkError, public_url
+from app.privacy.links import LinkError, public_url
 
 CONFIRM = "marketing-opt-in-confirm"
 NOTICE = "marketing_confirmation"

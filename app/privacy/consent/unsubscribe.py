@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.contact import normalise_email
 from app.models import Client, Dealer, MailMessage
-from app.privacy.requests.links import LinkError, public_url
+from app.privacy.links import LinkError, public_url
 
 UNSUBSCRIBE = "marketing-unsubscribe"
 # Outbox kinds that are direct marketing: they carry the unsubscribe footer and headers.

@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.mail.audience import users_of
 from app.models import (
     CLOSED_STATUSES,
     ConsentRecord,
@@ -54,7 +55,7 @@ from app.privacy.lifecycle.steps import (
     terminated_dealer,
 )
 from app.privacy.lifecycle.sweeping import Counts, usage_log_cutoff
-from app.privacy.lifecycle.users import anonymise_users, users_of
+from app.privacy.lifecycle.users import anonymise_users
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class AccountPlan:
         )
 
     def _export_files(self) -> Step:
-        from app.privacy.requests.export import delete_exports_of
+        from app.privacy.requests.export_files import delete_exports_of
 
         session = self.session
         ids: list[int] = list(session.scalars(select(PrivacyRequest.id).where(*self._exports())))
@@ -179,7 +180,7 @@ class AccountPlan:
 
     def _account_export_requests(self) -> Step:
         """The admins' addresses on the account's closed export requests go with them."""
-        from app.privacy.requests.erasure import pseudonymise_request
+        from app.privacy.requests.erasure_rows import pseudonymise_request
 
         session = self.session
         ids: list[int] = list(
@@ -202,7 +203,7 @@ class AccountPlan:
 
     def _restrictions(self) -> list[Step]:
         """Kept business records: hidden from everyone but the privacy officer, read-only."""
-        from app.privacy.requests.export import account_tables
+        from app.privacy.requests.export_parts import account_tables
 
         session, steps = self.session, []
         models: list[Any] = list(account_tables())

@@ -12,13 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
-from app.mail import notices
 from app.mail.audience import user_language
-from app.models import OPEN_STATUSES, Dealer, DealerStatus, MailMessage, PrivacyRequest, RequestChannel, RequestType
+from app.models import OPEN_STATUSES, Dealer, DealerStatus, PrivacyRequest, RequestChannel, RequestType
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.lifecycle.steps import dealer_of
-from app.privacy.lifecycle.users import is_dealer_admin, users_of
 from app.privacy.requests import intake
 
 
@@ -56,7 +54,7 @@ def request_account_export(session: Session, dealer_id: int, actor_id: int, now:
 def file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: int | None, now: datetime) -> PrivacyRequest:
     """File the account export for ``owner``, verified and started; its job is enqueued once
     the caller commits."""
-    from app.privacy.requests.queueing import enqueue_after_commit
+    from app.queueing import enqueue_request_after_commit
 
     request = intake.file_request(
         session,
@@ -70,38 +68,5 @@ def file_export(session: Session, dealer: Dealer, owner: DealerUser, actor_id: i
     )
     intake.start(session, request, phase="queued", actor_id=actor_id, now=now)
     session.flush()
-    enqueue_after_commit(session, request.id)  # type: ignore[arg-type]  # untyped Column model
+    enqueue_request_after_commit(session, request.id)  # type: ignore[arg-type]  # untyped Column model
     return request
-
-
-def notify_export_ready(session: Session, request: PrivacyRequest, download_url: str) -> list[MailMessage]:
-    """The signed link to a finished account package: to the admin who asked for it; for a
-    terminated dealer, to every admin the termination deactivated, each in their language."""
-    dealer = request.dealer
-    terminated = dealer is not None and dealer.status is DealerStatus.terminated
-    recipients: list[tuple[str, str]] = []
-    if terminated and dealer.terminated_at is not None:
-        for user in users_of(session, dealer.id):
-            if (
-                is_dealer_admin(user)
-                and user.email
-                and user.anonymised_at is None
-                and (user.active or (user.deactivated_at is not None and user.deactivated_at >= dealer.terminated_at))
-            ):
-                recipients.append((user.email, user_language(user)))
-    if not recipients and request.subject_email:
-        recipients.append((request.subject_email, request.language or "en"))  # type: ignore[arg-type]  # untyped Column model
-    return [
-        notices.queue_notice(
-            session,
-            "account_export_ready",
-            request=request,
-            to=address,
-            language=language,
-            dealer_name=dealer.business_name if dealer is not None else "",
-            download_url=download_url,
-            expires_at=request.export_expires_at,
-            terminated=terminated,
-        )
-        for address, language in recipients
-    ]

@@ -82,7 +82,7 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
 def erased_models() -> list[Any]:
     """Dealer-owned models erased after ``BUSINESS_RECORD_YEARS``, children before parents."""
     from app.extensions import db
-    from app.privacy.requests.export import account_tables
+    from app.privacy.requests.export_parts import account_tables
 
     models: list[Any] = list(account_tables())
     owned = {m.__tablename__: m for m in models if owned_by_dealer(m) and m.__tablename__ not in KEPT_AFTER_ERASURE}
@@ -108,7 +108,7 @@ def _owned(model: Any, dealer_id: int, as_of: datetime) -> Any:
 
 def _photo_files(session: Session, where: Any) -> None:
     """The photos' files go once the deletion of their rows is committed."""
-    from app.privacy.requests.export import data_dir
+    from app.privacy.requests.export_files import data_dir
 
     root = data_dir().resolve()
     files: list[str] = list(session.scalars(select(CarPhoto.file_path).where(where)))

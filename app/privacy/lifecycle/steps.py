@@ -51,7 +51,7 @@ def delete_step(
     count = rows(session, model, where)
 
     def run() -> None:
-        from app.privacy.requests.erasure import delete_rows
+        from app.privacy.requests.erasure_rows import delete_rows
 
         after = before(session, where) if before is not None else None
         delete_rows(session, model, where)
@@ -142,7 +142,7 @@ def mail_steps(
     session: Session, as_of: datetime, addresses: Sequence[str], dealer_only: Sequence[str] = (), dealer_id: int | None = None
 ) -> list[Step]:
     """E-mails sent to the addresses are emptied (unsent ones once they are sent)."""
-    from app.privacy.requests.erasure import scrub_message
+    from app.privacy.requests.erasure_rows import scrub_message
 
     if not addresses and not dealer_only:
         return []

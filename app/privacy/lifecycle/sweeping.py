@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.privacy.requests.erasure import delete_rows
+from app.privacy.requests.erasure_rows import delete_rows
 
 log = logging.getLogger(__name__)
 

@@ -37,10 +37,10 @@ from app.models import (
 )
 from app.privacy.lifecycle import account_deletion, records, users
 from app.privacy.lifecycle.sweeping import Counts, Tally, count, delete_ids, delete_where, each_unit, mail_cutoff, usage_log_cutoff
+from app.privacy.links import public_url
 from app.privacy.registry import entries
 from app.privacy.requests import intake
-from app.privacy.requests.erasure import is_business_record, keep_until
-from app.privacy.requests.links import public_url
+from app.privacy.requests.erasure_rows import is_business_record, keep_until
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ REQUEST_PAGE = "/privacyrequestview/show/{id}"
 
 
 def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool) -> Counts:
-    from app.privacy.requests.export import sweep_expired_exports as sweep_files
+    from app.privacy.requests.export_files import sweep_expired_exports as sweep_files
 
     found = sweep_files(session, as_of, dry_run=dry_run)
     tally = Tally()

@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 
 from app.domain import DomainError
 from app.mail import notices
-from app.mail.audience import user_language
+from app.mail.audience import is_dealer_admin, user_language, users_of
 from app.models import DealerStatus, RetentionEvent
 from app.models.base import utcnow
 from app.privacy.lifecycle.account_export import export_in_progress, file_export
 from app.privacy.lifecycle.steps import dealer_of, start_of
-from app.privacy.lifecycle.users import is_dealer_admin, users_of
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from sqlalchemy import Select, and_, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
-from app.domain.grants import DEALER_ADMIN
 from app.models import Dealer, DealerStatus, PageView
 from app.models.base import utcnow
 from app.models.users import DealerUser
@@ -65,14 +64,6 @@ def _refuse_user_of_terminated_dealer(session: Session, user: DealerUser) -> Non
         dealer = session.get(Dealer, dealer_id)
     if dealer is not None and dealer.status is DealerStatus.terminated:
         raise DomainError(_l("This dealer account is terminated: its users cannot be active."), "active")
-
-
-def is_dealer_admin(user: DealerUser) -> bool:
-    return any(role.name == DEALER_ADMIN for role in user.roles or [])
-
-
-def users_of(session: Session, dealer_id: int) -> list[DealerUser]:
-    return list(session.scalars(select(DealerUser).where(DealerUser.dealer_id == dealer_id).order_by(DealerUser.id)))
 
 
 def users_due_for_anonymisation(session: Session, as_of: datetime) -> list[int]:
@@ -141,7 +132,7 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
 
 def anonymise_users(session: Session, user_ids: list[int], as_of: datetime) -> None:
     """The account rows anonymised ("Former user #id"), deactivated as of ``as_of`` if not yet."""
-    from app.privacy.requests.erasure import anonymise_user_row
+    from app.privacy.requests.erasure_rows import anonymise_user_row
 
     for user_id in user_ids:
         user = session.get(DealerUser, user_id)

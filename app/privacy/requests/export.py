@@ -1,110 +1,62 @@
-"""The access and portability package (GDPR Art. 15 and 20): a ZIP with the person's data.
+"""Building an export package (GDPR Art. 15 and 20): the job that writes the ZIP.
 
-One JSON and one CSV file per data category that holds rows of the subject, a
-``manifest.json`` (row counts and SHA-256 of every file) and a ``summary.html`` in the
-person's language with everything Art. 15(1) lists, all generated from the privacy
-registry. Rows are read in keyset batches and written straight into the ZIP, so memory
-stays flat however much there is. The ZIP is written to a temporary file under
-``<DATA_DIR>/exports/`` and renamed when complete: a failed job leaves no partial file and
-the request stays in progress for the retry.
-
-The same writer makes a dealer's account package (``account_export``, the "data export
-tool"): one JSON and one CSV file per table that has a ``dealer_id`` column, plus the
-dealer row and its users, all columns but passwords, rows restricted at a person's request
-(GDPR Art. 18) left out and counted.
-
-``export_path`` on the request is relative to ``DATA_DIR``, so the file store can be
-mounted elsewhere on another machine.
+One JSON and one CSV file per part (``export_parts``: a category of the person's data, or
+a table of a dealer's account), a ``summary.html`` (``export_summary``) and a
+``manifest.json`` (row counts and SHA-256 of every file). Rows are read in keyset batches
+and written straight into the ZIP, so memory stays flat however much there is. The ZIP is
+written to a temporary file in the export store (``export_files``) and renamed when
+complete: a failed job leaves no partial file and the request stays in progress for the
+retry. The finished package completes the request and the person (or the dealer) is told.
 """
 
 from __future__ import annotations
 
 import csv
 import enum
-import glob
 import hashlib
 import io
 import json
 import logging
 import os
-import re
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale, format_date, format_datetime, gettext
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, select
+from flask import current_app
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.interfaces import LoaderOption
 
-from app.domain import DomainError
 from app.extensions import db
-from app.i18n.languages import dealer_timezone, force_timezone
 from app.mail import notices
-from app.models import Dealer, DealerStatus, PrivacyRequest, RequestStatus, RequestType
+from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
-from app.privacy.registry import Entry, entries, entry_for, mapped_models
 from app.privacy.requests import intake, progress
-from app.privacy.requests.links import DOWNLOAD, make_token, public_url
-from app.privacy.requests.subjects import Subject, client_ids, request_ids, rows_of
+from app.privacy.requests.export_files import (
+    PART_SUFFIX,
+    data_dir,
+    download_url,
+    export_dir,
+    export_expiry,
+    export_file,
+    remove_file,
+    remove_leftovers,
+)
+from app.privacy.requests.export_notices import notify_export_ready
+from app.privacy.requests.export_parts import Part, account_parts, subject_parts
+from app.privacy.requests.export_summary import render_summary
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = "1"
-EXPORT_DIR = "exports"
-DOWNLOAD_PATH = "/privacy/download/{token}"
 PHASE = "exporting"
 # Spreadsheets run cells starting with these as formulas (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PART_SUFFIX = ".zip.part"
 EXPORT_TYPES = (RequestType.access, RequestType.portability, RequestType.account_export)
-# Never written into any package, whatever table they are in.
-SECRET_COLUMNS = re.compile(r"password|secret|token|api_key", re.IGNORECASE)
-# The account package starts with these tables; the rest follow by name.
-ACCOUNT_FIRST = ("dealer", "ab_user")
-# Titles of account tables that hold no personal data (and so have no declaration).
-TABLE_TITLES = {
-    "car": _l("Cars"),
-    "car_cost": _l("Car costs"),
-    "car_photo": _l("Car photos (descriptions and file names)"),
-    "car_price_change": _l("Price history"),
-    "car_status_change": _l("Status history"),
-    "dealer_social_link": _l("Social links"),
-    "retention_event": _l("Account and retention events"),
-    "breach_dealer_notice": _l("Breach notices to the dealership"),
-}
-STALE_SECONDS = 24 * 3600
-
-
-class ExportUnavailable(DomainError):
-    """There is no export to hand out: never made, expired, or deleted."""
-
-    def __init__(self, expired: bool = False) -> None:
-        message = (
-            _l("This copy of the data has expired and was deleted. Ask for a new copy.")
-            if expired
-            else _l("There is no copy of the data to download for this request.")
-        )
-        super().__init__(message)
-        self.expired = expired
-
-
-@dataclass
-class _Part:
-    """One category (subject export) or table (account export) of the package."""
-
-    name: str
-    model: type
-    query: Any
-    columns: tuple[str, ...]
-    total: int
-    entry: Entry | None = None
-    left_out: int = 0  # rows restricted at a person's request, not exported
 
 
 @dataclass
@@ -116,14 +68,14 @@ class PackedFile:
     size: int
     rows: int | None = None
 
-    def as_manifest(self) -> dict:
+    def as_manifest(self) -> dict[str, Any]:
         return {"name": self.name, "rows": self.rows, "sha256": self.sha256, "size": self.size}
 
 
 class _HashingWriter:
     """Writes bytes to a stream and keeps their SHA-256 and length."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
         self.hash = hashlib.sha256()
         self.size = 0
@@ -132,40 +84,6 @@ class _HashingWriter:
         self.hash.update(data)
         self.size += len(data)
         self.stream.write(data)
-
-
-# -- paths -----------------------------------------------------------------------------
-
-
-def data_dir() -> Path:
-    return Path(current_app.config["DATA_DIR"])
-
-
-def export_dir() -> Path:
-    path = data_dir() / EXPORT_DIR
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def export_file(request: PrivacyRequest) -> Path | None:
-    """The absolute path of the request's current package (None: there is none)."""
-    return data_dir() / request.export_path if request.export_path else None
-
-
-def download_url(request: PrivacyRequest) -> str:
-    """The public signed link, bound to this request and to this very file."""
-    token = make_token(DOWNLOAD, request.id, bound_to=request.export_sha256 or "")
-    return public_url(DOWNLOAD_PATH.format(token=token))
-
-
-def _remove(path: Path | None) -> bool:
-    if path is None:
-        return False
-    try:
-        path.unlink()
-        return True
-    except FileNotFoundError:
-        return False
 
 
 # -- the job ---------------------------------------------------------------------------
@@ -181,7 +99,7 @@ def run_export(request_id: int) -> str:
     if request.request_type not in EXPORT_TYPES:
         return "not an export"
     directory = export_dir()
-    _remove_leftovers(directory, request)
+    remove_leftovers(directory, request)
     fd, tmp_name = tempfile.mkstemp(prefix=f".request-{request_id}-", suffix=PART_SUFFIX, dir=directory)
     tmp = Path(tmp_name)
     final: Path | None = None
@@ -192,26 +110,26 @@ def run_export(request_id: int) -> str:
         final = directory / f"{request.reference}-{int(time.time())}-{sha256[:12]}.zip"
         os.replace(tmp, final)
         previous = export_file(request)
-        _store(session, request, final, sha256, size, files, counts)
+        _complete(session, request, final, sha256, size, files, counts)
         session.commit()
     except BaseException:
         session.rollback()
-        _remove(tmp)
-        _remove(final)  # renamed but never committed: no request points at it
+        remove_file(tmp)
+        remove_file(final)  # renamed but never committed: no request points at it
         log.exception("export of privacy request %s failed; it stays in progress", request_id)
         raise
     if previous is not None and previous != final:
-        _remove(previous)
+        remove_file(previous)
     log.info("export of privacy request %s: %d file(s), %d bytes", request_id, len(files), size)
     return f"exported {sum(counts.values())} row(s) in {len(counts)} categories"
 
 
-def _write_package(session: Session, request: PrivacyRequest, raw, directory: Path) -> tuple[list[PackedFile], dict[str, int]]:
+def _write_package(session: Session, request: PrivacyRequest, raw: IO[bytes], directory: Path) -> tuple[list[PackedFile], dict[str, int]]:
     """Write every file into the ZIP; returns the manifest entries and rows per category."""
     batch_size = max(1, int(current_app.config["PRIVACY_BATCH_SIZE"]))
     is_account = request.request_type is RequestType.account_export
-    plan = _account_parts(session, request) if is_account else _subject_parts(session, request)
-    tracker = _Progress(session, request, sum(part.total for part in plan))
+    plan = account_parts(session, request) if is_account else subject_parts(session, request)
+    tracker = ExportProgress(session, request, sum(part.total for part in plan))
     files: list[PackedFile] = []
     counts: dict[str, int] = {}
     generated_at = utcnow()
@@ -220,9 +138,9 @@ def _write_package(session: Session, request: PrivacyRequest, raw, directory: Pa
             json_file, csv_file = _write_category(session, archive, part, batch_size, tracker, directory)
             files += [json_file, csv_file]
             counts[part.name] = json_file.rows or 0
-        summary = _render_summary(request, plan, counts, generated_at, export_expiry(request, generated_at))
+        summary = render_summary(request, plan, counts, generated_at, export_expiry(request, generated_at))
         files.append(_write_bytes(archive, "summary.html", summary.encode("utf-8")))
-        manifest = {
+        manifest: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "request": {"id": request.id, "reference": request.reference, "type": request.request_type.value},
             "generated_at": _iso(generated_at),
@@ -235,77 +153,7 @@ def _write_package(session: Session, request: PrivacyRequest, raw, directory: Pa
     return files, counts
 
 
-def _count(session: Session, query) -> int:
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-
-
-def _subject_parts(session: Session, request: PrivacyRequest) -> list[_Part]:
-    """Access/portability: per registered category, the subject's rows and export columns."""
-    subject = Subject.of(request)
-    clients, own_requests = client_ids(session, subject), request_ids(session, subject)
-    plan = []
-    for entry in entries():
-        query = rows_of(entry, subject, session, clients=clients, requests=own_requests)
-        total = _count(session, query)
-        if total:
-            plan.append(_Part(entry.category, entry.model, query, entry.declaration.export_columns, total, entry))
-    return plan
-
-
-def account_tables() -> list[type]:
-    """The models of a dealer's account: the dealer, then every mapped table with a
-    ``dealer_id`` column (one model per table: the most derived, e.g. ``DealerUser``)."""
-    by_table: dict[str, type] = {}
-    for model in mapped_models():
-        table = model.__table__
-        if table.name != "dealer" and "dealer_id" not in table.c:
-            continue
-        known = by_table.get(table.name)
-        if known is None or issubclass(model, known):
-            by_table[table.name] = model
-    first = [by_table[name] for name in ACCOUNT_FIRST if name in by_table]
-    return first + [model for name, model in sorted(by_table.items()) if name not in ACCOUNT_FIRST]
-
-
-def _account_parts(session: Session, request: PrivacyRequest) -> list[_Part]:
-    """The dealer's account: all columns but secrets; restricted rows left out, counted."""
-    dealer_id = request.dealer_id
-    if dealer_id is None:
-        raise DomainError(_l("An account export belongs to one dealer."))
-    plan = []
-    for model in account_tables():
-        scope = model.id == dealer_id if model is Dealer else model.dealer_id == dealer_id
-        query = select(model).where(scope)
-        left_out = 0
-        if "restricted_at" in model.__table__.c:
-            left_out = _count(session, select(model).where(scope, model.restricted_at.is_not(None)))
-            query = query.where(model.restricted_at.is_(None))
-        query = query.order_by(*model.__table__.primary_key.columns)
-        total = _count(session, query)
-        if total or left_out:
-            plan.append(_Part(model.__tablename__, model, query, _plain_columns(model), total, entry_for(model), left_out))
-    return plan
-
-
-def _plain_columns(model: type) -> tuple[str, ...]:
-    return tuple(attr.key for attr in inspect(model).column_attrs if not SECRET_COLUMNS.search(attr.columns[0].name))
-
-
-def export_expiry(request: PrivacyRequest, now: datetime) -> datetime:
-    """When the package and its link expire: ``PRIVACY_EXPORT_TTL`` after it is made; the
-    account package of a terminated dealer on the day its account data are deleted."""
-    dealer = request.dealer
-    if (
-        request.request_type is RequestType.account_export
-        and dealer is not None
-        and dealer.status is DealerStatus.terminated
-        and dealer.account_deletion_due_at is not None
-    ):
-        return dealer.account_deletion_due_at
-    return now + current_app.config["PRIVACY_EXPORT_TTL"]
-
-
-class _Progress:
+class ExportProgress:
     """Rows written so far: on the request (the truth, committed at most every
     ``COMMIT_EVERY`` seconds and at the end) and in the RQ job's meta for the UI."""
 
@@ -313,7 +161,7 @@ class _Progress:
 
     def __init__(self, session: Session, request: PrivacyRequest, total: int) -> None:
         self.session, self.request, self.total, self.done = session, request, total, 0
-        self.pause = float(current_app.config.get("PRIVACY_BATCH_PAUSE") or 0)  # between batches
+        self.pause = float(current_app.config["PRIVACY_BATCH_PAUSE"])  # between batches
         self._saved_at = 0.0
         self._save()
 
@@ -328,7 +176,7 @@ class _Progress:
         self._saved_at = time.monotonic()
 
 
-def _write_category(session, archive, part: _Part, batch_size: int, tracker: _Progress, directory: Path) -> tuple[PackedFile, PackedFile]:
+def _write_category(session: Session, archive: zipfile.ZipFile, part: Part, batch_size: int, tracker: ExportProgress, directory: Path) -> tuple[PackedFile, PackedFile]:
     """``<category>.json`` streamed into the ZIP, ``<category>.csv`` through a temp file."""
     columns = part.columns
     json_name, csv_name = f"{part.name}.json", f"{part.name}.csv"
@@ -341,7 +189,7 @@ def _write_category(session, archive, part: _Part, batch_size: int, tracker: _Pr
             json_out = _HashingWriter(json_stream)
             json_out.write(b"[")
             for batch in _batches(session, part, batch_size):
-                records = [[_value(row, name) for name in columns] for row in batch]
+                records = [[column_value(row, name) for name in columns] for row in batch]
                 json_out.write(_json_chunk(columns, records, first=rows == 0))
                 csv_out.write(_csv_line([[_csv_cell(v) for v in record] for record in records]))
                 rows += len(records)
@@ -359,7 +207,7 @@ def _write_category(session, archive, part: _Part, batch_size: int, tracker: _Pr
     )
 
 
-def _batches(session: Session, part: _Part, batch_size: int):
+def _batches(session: Session, part: Part, batch_size: int) -> Iterator[Sequence[Any]]:
     """Keyset batches of ORM rows (committing between batches is safe, unlike a cursor)."""
     (pk,) = part.model.__table__.primary_key.columns
     key = getattr(part.model, pk.key)
@@ -376,15 +224,16 @@ def _batches(session: Session, part: _Part, batch_size: int):
             return
 
 
-def _eager_options(part: _Part) -> list:
+def _eager_options(part: Part) -> list[LoaderOption]:
     """Load the relations that dotted export columns follow (``car.make``) with the rows."""
-    options = []
+    options: list[LoaderOption] = []
     for relation in {name.split(".")[0] for name in part.columns if "." in name}:
         options.append(joinedload(getattr(part.model, relation)))
     return options
 
 
-def _value(row: Any, name: str) -> Any:
+def column_value(row: Any, name: str) -> Any:
+    """The JSON-ready value of an export column (``car.make`` follows a relation)."""
     if "." not in name:
         return _plain(getattr(row, name))
     value = row
@@ -416,7 +265,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _json_chunk(columns, records, first: bool) -> bytes:
+def _json_chunk(columns: Sequence[str], records: list[list[Any]], first: bool) -> bytes:
     parts = [json.dumps(dict(zip(columns, record)), ensure_ascii=False) for record in records]
     return (("\n" if first else ",\n") + ",\n".join(parts)).encode("utf-8")
 
@@ -434,7 +283,7 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _csv_line(rows) -> bytes:
+def _csv_line(rows: Sequence[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     return buffer.getvalue().encode("utf-8")
@@ -454,199 +303,16 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _remove_leftovers(directory: Path, request: PrivacyRequest) -> None:
-    """Files of an earlier run of this request killed before it could clean up: its temp
-    files, and a package renamed but never committed (the request points at none of them)."""
-    for leftover in directory.glob(f".request-{request.id}-*{PART_SUFFIX}"):
-        _remove(leftover)
-    current = export_file(request)
-    mine = re.compile(re.escape(request.reference) + r"-\d+-[0-9a-f]{12}\.zip")
-    for package in directory.glob(f"{glob.escape(request.reference)}-*.zip"):
-        if package != current and mine.fullmatch(package.name):
-            _remove(package)
-
-
-def _store(session, request: PrivacyRequest, final: Path, sha256: str, size: int, files, counts) -> None:
+def _complete(session: Session, request: PrivacyRequest, final: Path, sha256: str, size: int, files: list[PackedFile], counts: dict[str, int]) -> None:
+    """Record the package on the request, complete it, and tell the person (or the dealer)."""
     now = utcnow()
-    request.export_path = final.relative_to(data_dir()).as_posix()
-    request.export_sha256 = sha256
-    request.export_size = size
-    request.export_created_at = now
-    request.export_expires_at = export_expiry(request, now)
+    request.export_path = final.relative_to(data_dir()).as_posix()  # type: ignore[assignment]  # untyped Column model
+    request.export_sha256 = sha256  # type: ignore[assignment]  # untyped Column model
+    request.export_size = size  # type: ignore[assignment]  # untyped Column model
+    request.export_created_at = now  # type: ignore[assignment]  # untyped Column model
+    request.export_expires_at = export_expiry(request, now)  # type: ignore[assignment]  # untyped Column model
     intake.complete(session, request, now=now, files=len(files), rows=sum(counts.values()), size=size)
     if request.request_type is RequestType.account_export:
-        from app.privacy.lifecycle.account_export import notify_export_ready
-
         notify_export_ready(session, request, download_url(request))
     else:
         notices.queue_notice(session, "completed", request=request, download_url=download_url(request), expires_at=request.export_expires_at)
-
-
-# -- the summary (GDPR Art. 15(1)) -----------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    """A declaration text in the current locale (lazy strings; plain ones via the catalog)."""
-    if value is None:
-        return ""
-    return gettext(value) if isinstance(value, str) and value else str(value)
-
-
-def _render_summary(request: PrivacyRequest, plan: list[_Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime) -> str:
-    if request.request_type is RequestType.account_export:
-        return _render_account_summary(request, plan, counts, generated_at, expires_at)
-    config = current_app.config
-    categories = [(part.entry, counts[part.name]) for part in plan]
-    with force_locale(request.language or "en"), force_timezone(dealer_timezone(request.dealer)):
-        items = [
-            {
-                "category": entry.category,
-                "title": _text(d.title),
-                "purpose": _text(d.purpose),
-                "legal_basis": _text(d.legal_basis),
-                "recipients": _text(d.recipients),
-                "retention": _text(d.retention),
-                "source": _text(d.source),
-                "keep_reason": _text(d.keep_reason),
-                "rows": rows,
-                "files": [f"{entry.category}.json", f"{entry.category}.csv"],
-            }
-            for entry, rows in categories
-            for d in (entry.declaration,)
-        ]
-        return render_template(
-            "privacy/export_summary.html",
-            request=request,
-            language=request.language or "en",
-            categories=items,
-            total_rows=sum(item["rows"] for item in items),
-            controller=request.dealer,
-            supervisory_authority=config["SUPERVISORY_AUTHORITY"],
-            officer_email=config["PRIVACY_OFFICER_EMAIL"],
-            request_url=public_url("/privacy/request"),
-            generated_at=format_datetime(generated_at, "long"),
-            received_on=format_date(request.received_at, "long"),
-            due_on=format_date(request.due_at, "long"),
-            original_due_on=format_date(request.original_due_at, "long") if request.original_due_at else None,
-            expires_on=format_date(expires_at, "long"),
-            request_type=request.request_type.value,
-        )
-
-
-def _table_title(part: _Part) -> str:
-    if part.entry is not None:
-        return _text(part.entry.declaration.title)
-    return str(TABLE_TITLES.get(part.name, part.name.replace("_", " ")))
-
-
-def _render_account_summary(request: PrivacyRequest, plan: list[_Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime) -> str:
-    """What is in a dealer's account package, and what happens to the account next."""
-    dealer = request.dealer
-    terminated = dealer is not None and dealer.status is DealerStatus.terminated
-    with force_locale(request.language or "en"), force_timezone(dealer_timezone(dealer)):
-        tables = [
-            {
-                "table": part.name,
-                "title": _table_title(part),
-                "rows": counts[part.name],
-                "left_out": part.left_out,
-                "files": [f"{part.name}.json", f"{part.name}.csv"],
-            }
-            for part in plan
-        ]
-        return render_template(
-            "privacy/account_export_summary.html",
-            request=request,
-            dealer=dealer,
-            language=request.language or "en",
-            tables=tables,
-            total_rows=sum(item["rows"] for item in tables),
-            left_out=sum(item["left_out"] for item in tables),
-            officer_email=current_app.config["PRIVACY_OFFICER_EMAIL"],
-            generated_at=format_datetime(generated_at, "long"),
-            expires_on=format_date(expires_at, "long"),
-            terminated=terminated,
-            terminated_on=format_date(dealer.terminated_at, "long") if terminated and dealer.terminated_at else None,
-            deletion_on=format_date(dealer.account_deletion_due_at, "long") if terminated and dealer.account_deletion_due_at else None,
-            erasure_on=format_date(dealer.records_erasure_due_at, "long") if terminated and dealer.records_erasure_due_at else None,
-        )
-
-
-# -- handing the file out, and deleting it ---------------------------------------------
-
-
-def open_export(session: Session, request: PrivacyRequest, actor_id: int | None = None, actor_label: str | None = None, now: datetime | None = None) -> Path:
-    """The package's path, after logging the download; raises ``ExportUnavailable``.
-
-    The caller commits (so the event is kept) and serves the file.
-    """
-    now = now or utcnow()
-    path = export_file(request)
-    if path is None:
-        raise ExportUnavailable(expired=request.export_sha256 is not None)
-    if request.export_expires_at is None or request.export_expires_at <= now or not path.is_file():
-        raise ExportUnavailable(expired=True)
-    intake.record_event(session, request, "downloaded", actor_id=actor_id, actor_label=actor_label, at=now)
-    return path
-
-
-def delete_expired_exports(now: datetime | None = None) -> int:
-    """Delete packages whose link has expired; returns how many. Idempotent."""
-    return sweep_expired_exports(db.session, now or utcnow())["expired"]
-
-
-def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool = False) -> dict[str, int]:
-    """The retention sweep of export files: packages whose link expired by ``as_of``
-    (one commit each) and stale files no request points at. ``dry_run`` only counts.
-    Returns ``{"expired": n, "orphaned": m}``."""
-    query = select(PrivacyRequest.id).where(PrivacyRequest.export_path.is_not(None), PrivacyRequest.export_expires_at <= as_of)
-    ids = session.scalars(query.order_by(PrivacyRequest.id)).all()
-    if not dry_run:
-        for request_id in ids:
-            _delete_export(session, session.get(PrivacyRequest, request_id), "expired", as_of)
-            session.commit()
-    # A file's age is a fact of the real clock: a later as_of must not make a file that a
-    # running job has just written look stale.
-    orphans = _delete_orphans(session, min(as_of, utcnow()), dry_run=dry_run)
-    if ids and not dry_run:
-        log.info("deleted %d expired export(s)", len(ids))
-    return {"expired": len(ids), "orphaned": orphans}
-
-
-def delete_exports_of(session: Session, request_ids: list[int] | tuple[int, ...], reason: str = "erasure", actor_id: int | None = None) -> int:
-    """Delete the packages of these requests (an erasure removes the person's old exports).
-
-    The caller commits the cleared ``export_path`` and the events; the files go after
-    that commit (a rollback keeps them).
-    """
-    if not request_ids:
-        return 0
-    query = select(PrivacyRequest).where(PrivacyRequest.id.in_(list(request_ids)), PrivacyRequest.export_path.is_not(None))
-    found = session.scalars(query).all()
-    for request in found:
-        _delete_export(session, request, reason, utcnow(), actor_id=actor_id)
-    return len(found)
-
-
-def _delete_export(session: Session, request: PrivacyRequest, reason: str, now: datetime, actor_id: int | None = None) -> None:
-    from app.privacy.files import remove_after_commit
-
-    remove_after_commit(session, [export_file(request)])
-    request.export_path = None
-    intake.record_event(session, request, "export_deleted", actor_id=actor_id, at=now, reason=reason)
-
-
-def _delete_orphans(session: Session, now: datetime, dry_run: bool = False) -> int:
-    """Files no request points at, left by a job killed between rename and commit; how many."""
-    directory = data_dir() / EXPORT_DIR
-    if not directory.is_dir():
-        return 0
-    known = set(session.scalars(select(PrivacyRequest.export_path).where(PrivacyRequest.export_path.is_not(None))))
-    session.rollback()
-    cutoff = now.timestamp() - STALE_SECONDS
-    count = 0
-    for path in directory.iterdir():
-        relative = path.relative_to(data_dir()).as_posix()
-        if path.is_file() and relative not in known and path.stat().st_mtime < cutoff:
-            count += 1 if dry_run else int(_remove(path))
-    return count

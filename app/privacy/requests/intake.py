@@ -83,7 +83,7 @@ def file_request(
     if channel is RequestChannel.public_form:
         pending = _pending_unverified(session, request_type, email, phone, dealer_id, now)
         if pending is not None:
-            pending.verification_expires_at = now + verification_ttl
+            pending.verification_expires_at = now + verification_ttl  # type: ignore[assignment]  # untyped Column model
             record_event(session, pending, "filed_again", actor_label="requester", at=now)
             _send_verification(session, pending, now)
             return pending
@@ -101,30 +101,30 @@ def file_request(
         due_at=now + timedelta(days=periods.REQUEST_RESPONSE_DAYS),
         created_by_id=actor_id,
     )
-    request.subject_email = email
-    request.subject_phone = phone
-    request.subject_key = subject_key(request.subject_email, request.subject_phone)
+    request.subject_email = email  # type: ignore[assignment]  # untyped Column model
+    request.subject_phone = phone  # type: ignore[assignment]  # untyped Column model
+    request.subject_key = subject_key(request.subject_email, request.subject_phone)  # type: ignore[arg-type, assignment]  # untyped Column model
     session.add(request)
     record_event(session, request, "received", actor_id=actor_id, actor_label=None if actor_id else "requester", at=now, channel=channel.value, type=request_type.value)
     if channel is RequestChannel.public_form:
-        request.status = RequestStatus.awaiting_verification
-        request.verification_expires_at = now + verification_ttl
+        request.status = RequestStatus.awaiting_verification  # type: ignore[assignment]  # untyped Column model
+        request.verification_expires_at = now + verification_ttl  # type: ignore[assignment]  # untyped Column model
         session.flush()  # the link carries the request id
         _send_verification(session, request, now)
     else:
-        request.status = RequestStatus.verified
-        request.verified_at = now
+        request.status = RequestStatus.verified  # type: ignore[assignment]  # untyped Column model
+        request.verified_at = now  # type: ignore[assignment]  # untyped Column model
         record_event(session, request, "verified", actor_id=actor_id, at=now, method="contact details on file")
     _flag_duplicate(session, request, now)
     return request
 
 
 def _send_verification(session: Session, request: PrivacyRequest, now: datetime) -> None:
-    from app.privacy.requests.links import VERIFY, make_token, public_url
+    from app.privacy.links import VERIFY, make_token, public_url
 
-    token = make_token(VERIFY, request.id)
+    token = make_token(VERIFY, request.id)  # type: ignore[arg-type]  # untyped Column model
     notices.queue_notice(session, "verification", request=request, verify_url=public_url(f"/privacy/request/verify/{token}"))
-    request.verification_sent_at = now
+    request.verification_sent_at = now  # type: ignore[assignment]  # untyped Column model
 
 
 def _request_type(value) -> RequestType:
@@ -177,7 +177,7 @@ def _flag_duplicate(session: Session, request: PrivacyRequest, now: datetime) ->
             PrivacyRequest.subject_key == request.subject_key,
             PrivacyRequest.request_type == request.request_type,
             PrivacyRequest.status.in_(OPEN_STATUSES + (RequestStatus.completed,)),
-            PrivacyRequest.received_at > now - timedelta(days=periods.DUPLICATE_REQUEST_DAYS),
+            PrivacyRequest.received_at > now - timedelta(days=periods.DUPLICATE_REQUEST_DAYS),  # type: ignore[arg-type]  # untyped Column model
             PrivacyRequest.dealer_id.is_(None) if request.dealer_id is None else PrivacyRequest.dealer_id == request.dealer_id,
         )
         earlier = [r for r in session.scalars(query.order_by(PrivacyRequest.id)) if r is not request and r.id is not None]
@@ -236,9 +236,9 @@ def refuse(session: Session, request: PrivacyRequest, reason: str, actor_id: int
         raise DomainError(_l("A request that is being carried out cannot be refused."))
     if not reason:
         raise DomainError(_l("Give the reason for the refusal: the person will be told."), "reason")
-    request.status = RequestStatus.refused
-    request.refused_at = now
-    request.refusal_reason = reason
+    request.status = RequestStatus.refused  # type: ignore[assignment]  # untyped Column model
+    request.refused_at = now  # type: ignore[assignment]  # untyped Column model
+    request.refusal_reason = reason  # type: ignore[assignment]  # untyped Column model
     record_event(session, request, "refused", actor_id=actor_id, at=now)
     notices.queue_notice(session, "refused", request=request, authority=current_app.config["SUPERVISORY_AUTHORITY"])
 
@@ -248,8 +248,8 @@ def cancel(session: Session, request: PrivacyRequest, actor_id: int | None = Non
     _require_open(request)
     if request.status is RequestStatus.in_progress:
         raise DomainError(_l("A request that is being carried out cannot be cancelled."))
-    request.status = RequestStatus.cancelled
-    request.cancelled_at = now
+    request.status = RequestStatus.cancelled  # type: ignore[assignment]  # untyped Column model
+    request.cancelled_at = now  # type: ignore[assignment]  # untyped Column model
     record_event(session, request, "cancelled", actor_id=actor_id, at=now)
 
 
@@ -270,9 +270,9 @@ def start(session: Session, request: PrivacyRequest, phase: str, actor_id: int |
 
 def complete(session: Session, request: PrivacyRequest, now: datetime | None = None, **data) -> None:
     now = now or utcnow()
-    request.status = RequestStatus.completed
-    request.completed_at = now
-    request.phase = "done"
+    request.status = RequestStatus.completed  # type: ignore[assignment]  # untyped Column model
+    request.completed_at = now  # type: ignore[assignment]  # untyped Column model
+    request.phase = "done"  # type: ignore[assignment]  # untyped Column model
     record_event(session, request, "completed", at=now, **data)
 
 

@@ -49,8 +49,8 @@ def file_on_behalf(
         client = session.get(Client, client_id)
         if client is None or client.dealer_id != scope or client.is_erasure_placeholder:
             raise DomainError(_l("Choose one of the dealer's clients."), "client")
-        email = email or client.email
-        phone = phone or client.phone
+        email = email or client.email  # type: ignore[assignment]  # untyped Column model
+        phone = phone or client.phone  # type: ignore[assignment]  # untyped Column model
         name = name or client.full_name
     return intake.file_request(
         session,
@@ -59,7 +59,7 @@ def file_on_behalf(
         phone=phone,
         name=name,
         dealer_id=scope,
-        client_id=client.id if client is not None else None,
+        client_id=client.id if client is not None else None,  # type: ignore[arg-type]  # untyped Column model
         channel=channel,
         language=language,
         details=details,

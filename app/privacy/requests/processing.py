@@ -66,7 +66,7 @@ def _handlers():
 def reconcile(dry_run: bool = False) -> int:
     """Re-enqueue every request in progress that has no live job; returns how many
     (``dry_run``: how many it would)."""
-    from app.privacy.requests.queueing import enqueue_request, has_live_job, request_job_id
+    from app.queueing import enqueue_request, has_live_job, request_job_id
 
     ids = db.session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)).all()
     db.session.rollback()

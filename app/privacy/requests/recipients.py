@@ -8,7 +8,9 @@ counts only, never the recipients.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import ScalarResult, select
 from sqlalchemy.orm import Session
 
 from app.mail import notices
@@ -32,7 +34,7 @@ def disclosures_of(session: Session, request: PrivacyRequest, client_ids: list[i
 def already_notified(session: Session, request: PrivacyRequest, action: str) -> bool:
     if request.id is None:
         return False
-    kinds = session.scalars(
+    kinds: ScalarResult[dict[str, Any] | None] = session.scalars(
         select(PrivacyRequestEvent.data).where(PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == NOTIFIED)
     )
     return any((data or {}).get("action") == action for data in kinds)
@@ -53,13 +55,14 @@ def notify_recipients(session: Session, request: PrivacyRequest, action: str, cl
         if not disclosure.recipient_email:
             other_means += 1
             continue
-        if disclosure.recipient_email in sent_to:
+        email: str = disclosure.recipient_email  # type: ignore[assignment]  # untyped Column model
+        if email in sent_to:
             continue
-        sent_to.add(disclosure.recipient_email)
+        sent_to.add(email)
         notices.queue_notice(
             session,
             "recipient_notice",
-            to=disclosure.recipient_email,
+            to=email,
             language="en",
             request=request,
             recipient=disclosure,

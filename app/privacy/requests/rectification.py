@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from rq import get_current_job
 from sqlalchemy import inspect, select
@@ -37,7 +38,7 @@ from app.privacy.requests import intake, progress
 from app.privacy.requests.recipients import notify_recipients
 from app.privacy.requests.subjects import Subject, rows_of
 
-EDITABLE: dict[type, tuple[str, ...]] = {
+EDITABLE: dict[type[Model], tuple[str, ...]] = {
     Client: ("first_name", "last_name", "email", "phone", "address_line1", "address_line2", "city", "postal_code", "country"),
     Inquiry: ("name", "email", "phone"),
 }
@@ -53,11 +54,11 @@ def editable_columns() -> dict[str, tuple[str, ...]]:
     return {model.__tablename__: columns for model, columns in EDITABLE.items()}
 
 
-def _model(table: str) -> type | None:
+def _model(table: str) -> type[Model] | None:
     return next((m for m in EDITABLE if m.__tablename__ == table), None)
 
 
-def _clean(model: type, row: Any, column: str, value: Any) -> str | None:
+def _clean(model: type[Model], row: Any, column: str, value: Any) -> str | None:
     """The value as the model would store it, or ``DomainError``; the row is not changed."""
     if value is not None and not isinstance(value, str):
         raise DomainError(_l("Enter the new value as text."), column)
@@ -74,13 +75,16 @@ def _clean(model: type, row: Any, column: str, value: Any) -> str | None:
     return value
 
 
-def _subject_row(session: Session, request: PrivacyRequest, model: type, pk: Any):
+def _subject_row(session: Session, request: PrivacyRequest, model: type[Model], pk: Any) -> Any:
     """The row, only if it is one of the subject's rows within the request's scope."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    query = rows_of(entry_for(model), Subject.of(request), session).where(model.id == pk)
+    entry = entry_for(model)
+    if entry is None:
+        return None
+    query = rows_of(entry, Subject.of(request), session).where(model.id == pk)
     return session.scalars(query).first()
 
 
@@ -133,7 +137,8 @@ def diff(request: PrivacyRequest, session: Session | None = None) -> list[dict]:
     ``applied``: the row already holds the new value (after processing)."""
     session = session or db.session
     rows = []
-    for change in request.rectification_proposal or []:
+    proposal: list[dict[str, Any]] = request.rectification_proposal or []  # type: ignore[assignment]  # untyped Column model
+    for change in proposal:
         model = _model(change["table"])
         row = session.get(model, change["pk"]) if model is not None else None
         current = getattr(row, change["column"]) if row is not None else None
@@ -160,13 +165,15 @@ def _proposer_id(session: Session, request: PrivacyRequest) -> int | None:
 def _fail(session: Session, request: PrivacyRequest, stale: list[dict]) -> None:
     """Nothing applied: back to verified, with the reason, so a new proposal can be made."""
     session.rollback()
-    request = session.get(PrivacyRequest, request.id)
-    request.status = RequestStatus.verified
-    request.phase = "failed"
-    request.failure = "The data changed after the corrections were proposed; nothing was applied. Propose them again."
+    reloaded = session.get(PrivacyRequest, request.id)
+    if reloaded is None:  # deleted meanwhile: nothing to record
+        return
+    reloaded.status = RequestStatus.verified  # type: ignore[assignment]  # untyped Column model
+    reloaded.phase = "failed"  # type: ignore[assignment]  # untyped Column model
+    reloaded.failure = "The data changed after the corrections were proposed; nothing was applied. Propose them again."  # type: ignore[assignment]  # untyped Column model
     intake.record_event(
         session,
-        request,
+        reloaded,
         "rectification_failed",
         stale=[{"table": c["table"], "pk": c["pk"], "column": c["column"], "missing": c["missing"]} for c in stale],
     )
@@ -195,7 +202,7 @@ def run_rectification(request_id: int) -> str:
             _do_not_retry()
             raise RectificationConflict(f"request {request_id}: {len(stale)} proposed change(s) no longer match the data")
         now, actor_id = utcnow(), _proposer_id(session, request)
-        affected_clients = set()
+        affected_clients: set[int | None] = set()
         for done, change in enumerate(changes, start=1):
             row = session.get(_model(change["table"]), change["pk"])
             setattr(row, change["column"], change["new"])
@@ -211,7 +218,7 @@ def run_rectification(request_id: int) -> str:
                     changed_by_id=actor_id,
                 )
             )
-            affected_clients.add(row.id if isinstance(row, Client) else row.client_id)
+            affected_clients.add(row.id if isinstance(row, Client) else row.client_id)  # type: ignore[arg-type]  # untyped Column model
             progress.report(request, "rectifying", done, len(changes))
         intake.record_event(session, request, "rectified", at=now, changes=len(changes))
         notify_recipients(session, request, "rectification", sorted(c for c in affected_clients if c is not None))

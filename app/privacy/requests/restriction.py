@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from app.domain import DomainError
 from app.extensions import db
@@ -86,7 +87,7 @@ def _liftable_rows(session: Session, request: PrivacyRequest, entry: Entry):
     column_name = entry.declaration.client_column
     if column_name:
         column = getattr(entry.model, column_name)
-        placeholders = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
+        placeholders: Select[int] = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
         query = query.where(or_(column.is_(None), column.not_in(placeholders)))
     return session.scalars(query).all()
 
@@ -154,7 +155,10 @@ def run_objection(request_id: int) -> str:
         return "nothing to do"
     try:
         now = utcnow()
-        clients = session.scalars(rows_of(entry_for(Client), Subject.of(request), session)).all()
+        client_entry = entry_for(Client)
+        if client_entry is None:
+            raise LookupError("the client table has no privacy declaration")
+        clients = session.scalars(rows_of(client_entry, Subject.of(request), session)).all()
         withdrawn = record_objection(session, clients, source=f"privacy_request:{request.reference}", now=now)
         progress.report(request, "objection", len(clients), len(clients))
         intake.record_event(session, request, "marketing_objection_recorded", at=now, clients=len(clients), consents_withdrawn=withdrawn)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import JSON, String, Text, cast, func, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from app.domain.declarations import KEEP
 from app.privacy.registry import Entry, entries
@@ -118,7 +119,7 @@ def _scope_clause(entry: Entry, dealer_id: int | None):
     if d.scope_column:
         return getattr(model, d.scope_column) == dealer_id
     if d.request_column:
-        in_scope = select(PrivacyRequest.id).where(PrivacyRequest.dealer_id == dealer_id)
+        in_scope: Select[int] = select(PrivacyRequest.id).where(PrivacyRequest.dealer_id == dealer_id)
         return getattr(model, d.request_column).in_(in_scope)
     if d.client_column:
         in_scope = select(Client.id).where(Client.dealer_id == dealer_id)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import false, or_, select
+from flask_appbuilder import Model
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -62,7 +64,7 @@ def mask(value: str | None) -> str | None:
 def client_ids(session: Session, subject: Subject) -> list[int]:
     from app.models import Client
 
-    query = select(Client.id).where(_contact_clause(Client, "email", "phone", subject), Client.is_erasure_placeholder.is_(False))
+    query: Select[int] = select(Client.id).where(_contact_clause(Client, "email", "phone", subject), Client.is_erasure_placeholder.is_(False))
     if subject.dealer_id is not None:
         query = query.where(Client.dealer_id == subject.dealer_id)
     return list(session.scalars(query))
@@ -71,7 +73,7 @@ def client_ids(session: Session, subject: Subject) -> list[int]:
 def request_ids(session: Session, subject: Subject) -> list[int]:
     from app.models import PrivacyRequest
 
-    query = select(PrivacyRequest.id).where(_contact_clause(PrivacyRequest, "subject_email", "subject_phone", subject))
+    query: Select[int] = select(PrivacyRequest.id).where(_contact_clause(PrivacyRequest, "subject_email", "subject_phone", subject))
     if subject.dealer_id is not None:
         query = query.where(PrivacyRequest.dealer_id == subject.dealer_id)
     return list(session.scalars(query))
@@ -86,8 +88,8 @@ def user_ids(session: Session, subject: Subject) -> list[int]:
     return list(session.scalars(select(DealerUser.id).where(DealerUser.email.in_(subject.emails))))
 
 
-def _contact_clause(model, email_column: str | None, phone_column: str | None, subject: Subject):
-    clauses = []
+def _contact_clause(model: type[Model], email_column: str | None, phone_column: str | None, subject: Subject) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = []
     if email_column and subject.emails:
         clauses.append(getattr(model, email_column).in_(subject.emails))
     if phone_column and subject.phones:
@@ -95,7 +97,14 @@ def _contact_clause(model, email_column: str | None, phone_column: str | None, s
     return or_(*clauses) if clauses else false()
 
 
-def rows_of(entry: Entry, subject: Subject, session: Session, clients: list[int] | None = None, requests: list[int] | None = None) -> Select:
+def _declared_column(model: type[Model], name: str | None) -> Any:
+    """The model's column a declaration finds rows by; a declaration without it is a bug."""
+    if name is None:
+        raise TypeError(f"{model.__tablename__}: the privacy declaration finds rows by a column it does not name")
+    return getattr(model, name)
+
+
+def rows_of(entry: Entry, subject: Subject, session: Session, clients: list[int] | None = None, requests: list[int] | None = None) -> Select[Any]:
     """A ``select`` of the subject's rows in one registered table."""
     d, model = entry.declaration, entry.model
     if subject.dealer_id is not None and d.platform_only:
@@ -105,12 +114,12 @@ def rows_of(entry: Entry, subject: Subject, session: Session, clients: list[int]
         clauses.append(_contact_clause(model, d.email_column, d.phone_column, subject))
     if BY_CLIENT in d.find:
         ids = client_ids(session, subject) if clients is None else clients
-        clauses.append(getattr(model, d.client_column).in_(ids))
+        clauses.append(_declared_column(model, d.client_column).in_(ids))
     if BY_REQUEST in d.find:
         ids = request_ids(session, subject) if requests is None else requests
-        clauses.append(getattr(model, d.request_column).in_(ids))
+        clauses.append(_declared_column(model, d.request_column).in_(ids))
     if BY_USER in d.find:
-        clauses.append(getattr(model, d.user_column).in_(user_ids(session, subject)))
+        clauses.append(_declared_column(model, d.user_column).in_(user_ids(session, subject)))
     query = select(model).where(or_(*clauses) if clauses else false())
     if subject.dealer_id is not None and d.scope_column:
         query = query.where(getattr(model, d.scope_column) == subject.dealer_id)

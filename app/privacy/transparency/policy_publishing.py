@@ -20,7 +20,7 @@ from app.mail.audience import active_users, user_language
 from app.mail.notices import queue_notice
 from app.models import PolicyVersion
 from app.models.base import utcnow
-from app.privacy.requests.links import public_url
+from app.privacy.links import public_url
 from app.privacy.transparency.policy_versions import is_published, latest_published, stored_published_at
 
 

@@ -19,7 +19,7 @@ from app.mail.notices import queue_notice
 from app.models import SubProcessor
 from app.models.base import utcnow
 from app.models.users import DealerUser
-from app.privacy.requests.links import public_url
+from app.privacy.links import public_url
 
 # A sub-processor may be announced ahead of the day it starts, but not indefinitely.
 MAX_DAYS_AHEAD = 180

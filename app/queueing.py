@@ -1,7 +1,8 @@
-"""Putting privacy work on the queue: after the commit, with ids only, one job per request.
+"""Putting background work on the RQ queue: privacy requests and outbox mail, with ids only.
 
-The job id is derived from the request (``privacy-request-<id>``), so enqueueing twice is
-harmless; a job that is finished, failed or whose worker died is replaced.
+This is the one module that enqueues jobs. Each job's id is derived from what it works on
+(``privacy-request-<id>``, ``mail-<id>``), so enqueueing twice is harmless; a job that is
+finished, failed or whose worker died is replaced.
 
 A job is *live* only when something will really run it (``is_live``):
 
@@ -116,7 +117,7 @@ def is_live(job: Job | None) -> bool:
 def enqueue_unique(func: str, job_id: str, *args, queue_name: str = "default", **kwargs) -> Job:
     """Enqueue ``func(*args)`` under ``job_id`` unless a live job with that id exists."""
     existing = fetch_job(job_id)
-    if is_live(existing):
+    if existing is not None and is_live(existing):
         return existing
     if existing is not None:
         existing.delete()
@@ -171,7 +172,7 @@ def job_meta(request_id: int) -> dict:
 PENDING_KEY = "privacy_requests_to_enqueue"
 
 
-def enqueue_after_commit(session, request_id: int) -> None:
+def enqueue_request_after_commit(session, request_id: int) -> None:
     """Domain code asks for a request's job; it is enqueued once ``session`` commits
     (``enqueue_pending``), never before the row exists for the worker."""
     session.info.setdefault(PENDING_KEY, []).append(request_id)
