@@ -123,9 +123,13 @@ class Config:
     DEMO_DATA_ALLOWED = True
 
     # Privacy requests. Every period's default is in app/domain/periods.py (its one home).
-    PRIVACY_VERIFICATION_TTL = timedelta(hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", periods.PRIVACY_VERIFICATION_TTL_HOURS)))
+    PRIVACY_VERIFICATION_TTL = timedelta(
+        hours=int(os.environ.get("PRIVACY_VERIFICATION_TTL_HOURS", periods.PRIVACY_VERIFICATION_TTL_HOURS))
+    )
     # How long the link confirming a marketing opt-in from a public form works (double opt-in).
-    MARKETING_CONFIRMATION_TTL = timedelta(hours=int(os.environ.get("MARKETING_CONFIRMATION_TTL_HOURS", periods.MARKETING_CONFIRMATION_TTL_HOURS)))
+    MARKETING_CONFIRMATION_TTL = timedelta(
+        hours=int(os.environ.get("MARKETING_CONFIRMATION_TTL_HOURS", periods.MARKETING_CONFIRMATION_TTL_HOURS))
+    )
     PRIVACY_EXPORT_TTL = timedelta(days=int(os.environ.get("PRIVACY_EXPORT_TTL_DAYS", periods.PRIVACY_EXPORT_TTL_DAYS)))
     PRIVACY_REQUEST_RATE_LIMIT = os.environ.get("PRIVACY_REQUEST_RATE_LIMIT", "5 per hour")
     # Posts per visitor (a keyed hash of the IP) on a dealer's inquiry and withdrawal pages.

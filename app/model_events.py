@@ -49,9 +49,7 @@ def apply_flush_rules(session: Session, flush_context, instances) -> None:
         if hasattr(type(obj), "dealer_id") and not isinstance(obj, DealerUser):
             check_tenant_references(obj, session)
         if isinstance(obj, Client) and (
-            obj in session.new
-            or inspect(obj).attrs.email.history.has_changes()
-            or inspect(obj).attrs.phone.history.has_changes()
+            obj in session.new or inspect(obj).attrs.email.history.has_changes() or inspect(obj).attrs.phone.history.has_changes()
         ):
             with session.no_autoflush:
                 flag_possible_duplicates(session, obj)

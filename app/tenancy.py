@@ -201,9 +201,7 @@ class TenantActionsMixin:
         return super().action_post()
 
 
-class TenantModelView(
-    TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView
-):
+class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView):
     """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
 
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")

@@ -53,7 +53,9 @@ def _new_request(db, dealer_id: int, email: str) -> int:
     from app.models import RequestChannel, RequestType
     from app.privacy.requests import intake, processing
 
-    request = intake.file_request(db.session, request_type=RequestType.access, email=email, dealer_id=dealer_id, channel=RequestChannel.officer)
+    request = intake.file_request(
+        db.session, request_type=RequestType.access, email=email, dealer_id=dealer_id, channel=RequestChannel.officer
+    )
     processing.request_processing(db.session, request, actor_id=None)
     db.session.commit()
     return request.id

@@ -22,7 +22,9 @@ def main(rounds: int = 20) -> None:
     runner.invoke(args=["forecourt", "seed", "--dealers", "1", "--cars", "500", "--clients", "200", "--inquiries", "200", "--sales", "20"])
     client = app.test_client()
     client.post("/login/", data={"username": "north-motors-admin", "password": DEMO_PASSWORD})
-    token = client.post("/api/v1/security/login", json={"username": "north-motors-admin", "password": DEMO_PASSWORD, "provider": "db"}).json["access_token"]
+    token = client.post(
+        "/api/v1/security/login", json={"username": "north-motors-admin", "password": DEMO_PASSWORD, "provider": "db"}
+    ).json["access_token"]
     for name, call in {
         "HTML car list": lambda: client.get("/carmodelview/list/"),
         "REST car list (100)": lambda: client.get("/api/v1/car/?q=(page_size:100)", headers={"Authorization": f"Bearer {token}"}),

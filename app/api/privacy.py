@@ -234,7 +234,7 @@ class PrivacyRequestApi(TenantModelRestApi):
                 db.session.commit()
                 return self.response(
                     409,
-                    message=str(_l("Check the erasure preview, then send {\"confirm\": true} to start the erasure.")),
+                    message=str(_l('Check the erasure preview, then send {"confirm": true} to start the erasure.')),
                     erasure_preview=preview,
                 )
             request_processing(db.session, item, actor_id, confirm_erasure=confirm)

@@ -18,9 +18,7 @@ def normalise_phone(value: str | None, default_region: str | None = None) -> str
     try:
         number = phonenumbers.parse(value, (default_region or "").upper() or None)
     except phonenumbers.NumberParseException:
-        raise DomainError(
-            _l("Enter the phone number with its country code, e.g. +49 30 1234567."), "phone"
-        )
+        raise DomainError(_l("Enter the phone number with its country code, e.g. +49 30 1234567."), "phone")
     if not phonenumbers.is_valid_number(number):
         raise DomainError(_l("This phone number is not valid."), "phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

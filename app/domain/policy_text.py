@@ -48,21 +48,12 @@ def render_policy(body: str | None) -> Markup:
         if heading:
             anchor = heading.group("anchor")
             id_attr = Markup(' id="{}"').format(anchor) if anchor else Markup("")
-            parts.append(
-                Markup("<h2{}>{}</h2>").format(id_attr, _inline(heading.group("title")))
-            )
+            parts.append(Markup("<h2{}>{}</h2>").format(id_attr, _inline(heading.group("title"))))
         elif all(line.lstrip().startswith("- ") for line in lines):
-            items = Markup("").join(
-                Markup("<li>{}</li>").format(_inline(line.lstrip()[2:].strip()))
-                for line in lines
-            )
+            items = Markup("").join(Markup("<li>{}</li>").format(_inline(line.lstrip()[2:].strip())) for line in lines)
             parts.append(Markup("<ul>{}</ul>").format(items))
         else:
-            parts.append(
-                Markup("<p>{}</p>").format(
-                    Markup("<br>").join(_inline(line) for line in lines)
-                )
-            )
+            parts.append(Markup("<p>{}</p>").format(Markup("<br>").join(_inline(line) for line in lines)))
     return Markup("\n").join(parts)
 
 

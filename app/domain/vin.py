@@ -61,25 +61,20 @@ def check_vin(value: str | None, model_year: int | None = None, legacy: bool = F
         return result
     if legacy:
         if not LEGACY_RE.match(vin):
-            result.errors.append(
-                str(_l("A chassis number has 2 to 24 letters, digits, spaces, dots, dashes or slashes."))
-            )
+            result.errors.append(str(_l("A chassis number has 2 to 24 letters, digits, spaces, dots, dashes or slashes.")))
         elif model_year is not None and model_year >= 1981 and VIN_RE.match(vin):
             # The flag is for classics; it must not waive the check digit of a modern VIN.
             _check_check_digit(vin, result)
         return result
     # Before the format checks: a classic's number fails them, and the flag is the fix.
     if model_year is not None and model_year < 1981:
-        result.errors.append(
-            str(_l("Cars built before 1981 have no standard VIN: tick 'legacy chassis number'."))
-        )
+        result.errors.append(str(_l("Cars built before 1981 have no standard VIN: tick 'legacy chassis number'.")))
         return result
     if len(vin) != 17:
         result.errors.append(
             str(
                 _l(
-                    "A VIN has 17 characters; this one has %(n)s. For a classic car, tick "
-                    "'legacy chassis number'.",
+                    "A VIN has 17 characters; this one has %(n)s. For a classic car, tick 'legacy chassis number'.",
                     n=len(vin),
                 )
             )
@@ -97,13 +92,9 @@ def _check_check_digit(vin: str, result: VinCheck) -> None:
     expected = check_digit(vin)
     if vin[8] != expected:
         if is_north_american(vin):
-            result.errors.append(
-                str(_l("The VIN's check digit (position 9) should be %(d)s; check for a typo.", d=expected))
-            )
+            result.errors.append(str(_l("The VIN's check digit (position 9) should be %(d)s; check for a typo.", d=expected)))
         else:
-            result.warnings.append(
-                str(_l("The VIN's check digit does not match; usual for cars built outside North America."))
-            )
+            result.warnings.append(str(_l("The VIN's check digit does not match; usual for cars built outside North America.")))
 
 
 def decode_vin(vin: str) -> dict[str, str]:

@@ -48,9 +48,7 @@ class DealerOwnedMixin:
 
     @declared_attr
     def dealer_id(cls):
-        return Column(
-            Integer, ForeignKey("dealer.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        return Column(Integer, ForeignKey("dealer.id", ondelete="CASCADE"), nullable=False, index=True)
 
     @declared_attr
     def dealer(cls):

@@ -60,7 +60,9 @@ class Client(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
         purpose=_l("Serving you as a customer of the dealer: quotes, test drives, sales, after-sales"),
         legal_basis=_l("Contract and pre-contract steps (GDPR Art. 6(1)(b)); marketing only with consent (Art. 6(1)(a))"),
         recipients=_l("The dealer's staff; Forecourt as the dealer's processor"),
-        retention=_l("Until you ask for erasure or the dealer's account ends; sales records %(years)s years", years=periods.BUSINESS_RECORD_YEARS),
+        retention=_l(
+            "Until you ask for erasure or the dealer's account ends; sales records %(years)s years", years=periods.BUSINESS_RECORD_YEARS
+        ),
         source=_l("You, or the dealer's staff when you contacted them"),
         personal={
             "first_name": DELETE,

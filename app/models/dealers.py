@@ -78,7 +78,9 @@ class Dealer(TimestampMixin, Model):
         phone_column="phone",
         scope_column=None,
         platform_only=True,
-        keep_reason=_l("A business profile: deleted %(days)s days after the account is terminated", days=periods.ACCOUNT_DELETION_AFTER_DAYS),
+        keep_reason=_l(
+            "A business profile: deleted %(days)s days after the account is terminated", days=periods.ACCOUNT_DELETION_AFTER_DAYS
+        ),
         export_columns=("business_name", "legal_name", "address_line1", "city", "postal_code", "country", "phone", "email", "website"),
     )
 

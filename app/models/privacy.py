@@ -122,9 +122,7 @@ class PrivacyRequest(Model):
     # Who filed it (an officer files for any dealer): not a tenant reference, so viewonly.
     created_by = relationship("DealerUser", foreign_keys=[created_by_id], viewonly=True)
     possible_duplicate_of = relationship("PrivacyRequest", remote_side=[id])
-    events = relationship(
-        "PrivacyRequestEvent", back_populates="request", order_by="PrivacyRequestEvent.id", viewonly=True
-    )
+    events = relationship("PrivacyRequestEvent", back_populates="request", order_by="PrivacyRequestEvent.id", viewonly=True)
 
     __privacy__ = PrivacyDeclaration(
         category="privacy_requests",

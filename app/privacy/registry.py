@@ -88,9 +88,7 @@ def personal_looking_columns(model: type[Model]) -> list[str]:
     return [
         c.name
         for c in table.columns
-        if f"{table.name}.{c.name}" not in NEUTRAL_COLUMNS
-        and PERSONAL_LOOKING.search(c.name)
-        and not c.name.endswith("_id")
+        if f"{table.name}.{c.name}" not in NEUTRAL_COLUMNS and PERSONAL_LOOKING.search(c.name) and not c.name.endswith("_id")
     ]
 
 

@@ -14,7 +14,10 @@ class InquiryForm(FlaskForm):
 
     name = StringField(
         _l("Your name"),
-        validators=[InputRequired(message=_l("Please tell us your name.")), Length(max=200, message=_l("A name has at most 200 characters."))],
+        validators=[
+            InputRequired(message=_l("Please tell us your name.")),
+            Length(max=200, message=_l("A name has at most 200 characters.")),
+        ],
     )
     email = EmailField(_l("Your e-mail address"), validators=[Optional(), Length(max=254)])
     phone = StringField(

@@ -50,20 +50,14 @@ def privacy_policy():
 @public_bp.get("/privacy/subprocessors")
 def subprocessor_list():
     """Who processes personal data for us: now, soon, and recently removed."""
-    return render_template(
-        "public/subprocessors.html", listing=subprocessors.public_list(db.session)
-    )
+    return render_template("public/subprocessors.html", listing=subprocessors.public_list(db.session))
 
 
 def _replaced_on(shown: PolicyVersion | None, now):
     """When a version stopped being in force (None if it still is, or is not yet)."""
     if shown is None or shown.effective_at > now:
         return None
-    later = [
-        v
-        for v in policy_versions.published_versions(db.session)
-        if v.version > shown.version and v.effective_at <= now
-    ]
+    later = [v for v in policy_versions.published_versions(db.session) if v.version > shown.version and v.effective_at <= now]
     return min((v.effective_at for v in later), default=None)
 
 

@@ -13,12 +13,38 @@ PLATFORM = "platform"
 
 # What a person may ask for, in plain words (GDPR Art. 15-21).
 REQUEST_TYPES = (
-    (RequestType.access, _l("See my data"), _l("We send you a copy of the personal data we hold about you, with what we use it for, who receives it and how long we keep it.")),
-    (RequestType.portability, _l("Take my data elsewhere"), _l("We send you your data in machine-readable files (JSON and CSV) that you can give to another service.")),
-    (RequestType.rectification, _l("Correct my data"), _l("Some of your details are wrong or incomplete. Tell us below what should be changed.")),
-    (RequestType.erasure, _l("Delete my data"), _l("We delete your personal data. Records the law makes us keep (for example invoices) are kept locked until the end of that period.")),
-    (RequestType.restriction, _l("Pause the use of my data"), _l("We keep your data but stop using it, for example while you dispute its accuracy.")),
-    (RequestType.objection, _l("Stop using my data for marketing"), _l("We stop using your data for marketing or other purposes you object to.")),
+    (
+        RequestType.access,
+        _l("See my data"),
+        _l("We send you a copy of the personal data we hold about you, with what we use it for, who receives it and how long we keep it."),
+    ),
+    (
+        RequestType.portability,
+        _l("Take my data elsewhere"),
+        _l("We send you your data in machine-readable files (JSON and CSV) that you can give to another service."),
+    ),
+    (
+        RequestType.rectification,
+        _l("Correct my data"),
+        _l("Some of your details are wrong or incomplete. Tell us below what should be changed."),
+    ),
+    (
+        RequestType.erasure,
+        _l("Delete my data"),
+        _l(
+            "We delete your personal data. Records the law makes us keep (for example invoices) are kept locked until the end of that period."
+        ),
+    ),
+    (
+        RequestType.restriction,
+        _l("Pause the use of my data"),
+        _l("We keep your data but stop using it, for example while you dispute its accuracy."),
+    ),
+    (
+        RequestType.objection,
+        _l("Stop using my data for marketing"),
+        _l("We stop using your data for marketing or other purposes you object to."),
+    ),
 )
 
 
@@ -61,4 +87,3 @@ class PrivacyRequestForm(FlaskForm):
     @property
     def dealer_id(self) -> int | None:
         return None if self.dealer.data in (None, "", PLATFORM) else int(self.dealer.data)
-

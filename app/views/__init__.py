@@ -36,18 +36,45 @@ DEALER_DATA_VIEWS = (CarModelView, ClientModelView, InquiryModelView, SaleModelV
 def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(CarModelView, "Cars", label=_l("Cars"), icon="fa-car", category="Inventory", category_label=_l("Inventory"))
     appbuilder.add_view(CarCostView, "Costs", label=_l("Costs"), icon="fa-money", category="Inventory")
-    appbuilder.add_view(ClientModelView, "Clients", label=_l("Clients"), icon="fa-address-book", category="Customers", category_label=_l("Customers"))
+    appbuilder.add_view(
+        ClientModelView, "Clients", label=_l("Clients"), icon="fa-address-book", category="Customers", category_label=_l("Customers")
+    )
     appbuilder.add_view(InquiryModelView, "Inquiries", label=_l("Inquiries"), icon="fa-envelope", category="Customers")
     appbuilder.add_view(SaleModelView, "Sales", label=_l("Sales"), icon="fa-handshake-o", category="Customers")
     appbuilder.add_view(DisclosureModelView, "Disclosures", label=_l("Disclosures"), icon="fa-share", category="Customers")
     appbuilder.add_view(ConsentRecordView, "Consent ledger", label=_l("Consent ledger"), icon="fa-check-square-o", category="Customers")
     # The same read-only view for the privacy officer, under Privacy (every dealer's records).
-    appbuilder.add_link("All consent records", href="ConsentRecordView.list", label=_l("Consent ledger"), icon="fa-check-square-o", category="Privacy", category_label=_l("Privacy"))
-    appbuilder.add_view(DealerProfileView, "Dealer profile", label=_l("Dealer profile"), icon="fa-building", category="Dealership", category_label=_l("Dealership"))
+    appbuilder.add_link(
+        "All consent records",
+        href="ConsentRecordView.list",
+        label=_l("Consent ledger"),
+        icon="fa-check-square-o",
+        category="Privacy",
+        category_label=_l("Privacy"),
+    )
+    appbuilder.add_view(
+        DealerProfileView,
+        "Dealer profile",
+        label=_l("Dealer profile"),
+        icon="fa-building",
+        category="Dealership",
+        category_label=_l("Dealership"),
+    )
     appbuilder.add_view(AccountView, "Account", label=_l("Account"), icon="fa-archive", category="Dealership")
-    appbuilder.add_view(DealerModelView, "Dealers", label=_l("Dealers"), icon="fa-building", category="Accounts", category_label=_l("Accounts"))
-    appbuilder.add_view(PrivacyRequestView, "Privacy requests", label=_l("Privacy requests"), icon="fa-user-secret", category="Privacy", category_label=_l("Privacy"))
-    appbuilder.add_view(RecordOfProcessingView, "Record of processing", label=_l("Record of processing"), icon="fa-book", category="Privacy")
+    appbuilder.add_view(
+        DealerModelView, "Dealers", label=_l("Dealers"), icon="fa-building", category="Accounts", category_label=_l("Accounts")
+    )
+    appbuilder.add_view(
+        PrivacyRequestView,
+        "Privacy requests",
+        label=_l("Privacy requests"),
+        icon="fa-user-secret",
+        category="Privacy",
+        category_label=_l("Privacy"),
+    )
+    appbuilder.add_view(
+        RecordOfProcessingView, "Record of processing", label=_l("Record of processing"), icon="fa-book", category="Privacy"
+    )
     appbuilder.add_view(MailOutboxView, "Mail outbox", label=_l("Mail outbox"), icon="fa-envelope-o", category="Privacy")
     appbuilder.add_view(PolicyVersionView, "Privacy policy", label=_l("Privacy policy"), icon="fa-file-text-o", category="Privacy")
     appbuilder.add_view(SubProcessorView, "Sub-processors", label=_l("Sub-processors"), icon="fa-cloud", category="Privacy")

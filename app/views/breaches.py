@@ -62,7 +62,9 @@ def countdown_text(state: str, remaining: timedelta | None) -> str:
 def countdown_badge(item: Breach, now: datetime | None = None) -> Markup:
     state, remaining = breaches.countdown(item, now)
     return Markup('<span class="label {} breach-countdown breach-{}" title="{}">{}</span>').format(
-        COUNTDOWN_CSS[state], state, _("Notice due %(deadline)s", deadline=format_datetime(breaches.notice_deadline(item))),
+        COUNTDOWN_CSS[state],
+        state,
+        _("Notice due %(deadline)s", deadline=format_datetime(breaches.notice_deadline(item))),
         countdown_text(state, remaining),
     )
 
@@ -329,11 +331,19 @@ class BreachView(ModelView):
 
 def _flash_result(result: breaches.DealerNoticeResult) -> None:
     if result.told:
-        flash(_("%(dealers)d dealer(s) told: %(messages)d e-mail(s) queued.", dealers=len(result.told), messages=result.messages), "success")
+        flash(
+            _("%(dealers)d dealer(s) told: %(messages)d e-mail(s) queued.", dealers=len(result.told), messages=result.messages), "success"
+        )
     if result.already_told:
         flash(_("%(dealers)d dealer(s) had already been told and were not told again.", dealers=len(result.already_told)), "info")
     if result.unreachable:
-        flash(_("%(dealers)d dealer(s) have no active administrator and no e-mail address: tell them another way.", dealers=len(result.unreachable)), "warning")
+        flash(
+            _(
+                "%(dealers)d dealer(s) have no active administrator and no e-mail address: tell them another way.",
+                dealers=len(result.unreachable),
+            ),
+            "warning",
+        )
 
 
 def _actor_id() -> int | None:

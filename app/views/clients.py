@@ -25,7 +25,17 @@ class ClientModelView(TenantModelView):
     edit_title = _l("Edit client")
     related_views = [InquiryModelView, SaleModelView, DisclosureModelView, ConsentRecordView]
     list_columns = ["full_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
-    search_columns = ["first_name", "last_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
+    search_columns = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "city",
+        "source",
+        "marketing_consent",
+        "possible_duplicate",
+        "assigned_user",
+    ]
     _fields = [
         "first_name",
         "last_name",

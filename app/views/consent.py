@@ -50,5 +50,15 @@ class ConsentRecordView(TenantModelView):
         "ip_address",
         "recorded_by",
     ]
-    search_columns: ClassVar[list[str]] = ["recorded_at", "dealer", "client", "email", "purpose", "action", "method", "source", "policy_version"]
+    search_columns: ClassVar[list[str]] = [
+        "recorded_at",
+        "dealer",
+        "client",
+        "email",
+        "purpose",
+        "action",
+        "method",
+        "source",
+        "policy_version",
+    ]
     label_columns: ClassVar[dict] = CONSENT_LABELS

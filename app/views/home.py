@@ -30,9 +30,7 @@ def dealer_summary(dealer_id: int | None) -> dict:
         return stmt.where(model.dealer_id == dealer_id) if dealer_id is not None else stmt
 
     by_status = dict(db.session.execute(scoped(select(Car.status, func.count()).group_by(Car.status), Car)).all())
-    new_inquiries = db.session.scalar(
-        scoped(select(func.count()).select_from(Inquiry).where(Inquiry.status == InquiryStatus.new), Inquiry)
-    )
+    new_inquiries = db.session.scalar(scoped(select(func.count()).select_from(Inquiry).where(Inquiry.status == InquiryStatus.new), Inquiry))
     sold = db.session.scalar(scoped(select(func.count()).select_from(Sale).where(Sale.status == SaleStatus.sold), Sale))
     return {
         "cars": [(status, by_status.get(status, 0)) for status in CarStatus],

@@ -134,8 +134,30 @@ class CarModelView(TenantModelView):
     add_columns = ["dealer"] + _details
     edit_columns = _details
     show_fieldsets = [
-        (_l("Vehicle"), {"fields": ["stock_number", "vin", "year", "make", "model", "trim", "body_type", "fuel", "transmission", "exterior_colour", "interior_colour", "mileage_display", "condition"]}),
-        (_l("Listing"), {"fields": ["status", "published", "asking_price_display", "acquired_on", "listed_on", "sold_on", "days_in_stock"]}),
+        (
+            _l("Vehicle"),
+            {
+                "fields": [
+                    "stock_number",
+                    "vin",
+                    "year",
+                    "make",
+                    "model",
+                    "trim",
+                    "body_type",
+                    "fuel",
+                    "transmission",
+                    "exterior_colour",
+                    "interior_colour",
+                    "mileage_display",
+                    "condition",
+                ]
+            },
+        ),
+        (
+            _l("Listing"),
+            {"fields": ["status", "published", "asking_price_display", "acquired_on", "listed_on", "sold_on", "days_in_stock"]},
+        ),
     ]
     add_form_extra_fields = {"currency": currency_field(), "asking_price": money_field(_l("Asking price"))}
     edit_form_extra_fields = add_form_extra_fields

@@ -45,19 +45,18 @@ POLICY_LABELS = {
     "created_at": _l("Created"),
 }
 POLICY_DESCRIPTIONS = {
-    "summary": _l(
-        "What changes, in a few sentences: the announcement e-mail and the banner show it."
-    ),
+    "summary": _l("What changes, in a few sentences: the announcement e-mail and the banner show it."),
     "body": _l(
         "Plain text. Blank lines separate paragraphs; a line “# Title {#anchor}” starts a section; "
         "lines starting with “- ” form a list. Web addresses, pages such as /privacy/request and "
         "e-mail addresses become links."
     ),
     "material": _l(
-        "A material change is announced to every user by e-mail and takes effect at least 14 days later. "
-        "A typo fix is not material."
+        "A material change is announced to every user by e-mail and takes effect at least 14 days later. A typo fix is not material."
     ),
 }
+
+
 def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
     now = now or utcnow()
     if item.published_at is None:
@@ -65,11 +64,7 @@ def policy_state(item: PolicyVersion, now: datetime | None = None) -> str:
     if item.effective_at > now:
         return str(_l("Published, takes effect later"))
     current = policy_versions.current_version(db.session, now)
-    return (
-        str(_l("In force"))
-        if current is not None and current.id == item.id
-        else str(_l("Earlier version"))
-    )
+    return str(_l("In force")) if current is not None and current.id == item.id else str(_l("Earlier version"))
 
 
 class PolicyVersionInterface(ForecourtInterface):
@@ -236,9 +231,7 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
                 "warning",
             )
             return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
-        form = PublishForm(
-            material=item.material, effective_at=policy_publishing.earliest_effective_date()
-        )
+        form = PublishForm(material=item.material, effective_at=policy_publishing.earliest_effective_date())
         status = 200
         if form.validate_on_submit():
             effective_at = form.effective_at.data
@@ -246,9 +239,7 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
                 publication = policy_publishing.publish(
                     db.session,
                     item.id,
-                    effective_at=effective_at.replace(tzinfo=UTC)
-                    if effective_at
-                    else None,
+                    effective_at=effective_at.replace(tzinfo=UTC) if effective_at else None,
                     material=bool(form.material.data),
                     actor_id=getattr(current_user(), "id", None),
                 )
@@ -293,14 +284,10 @@ class PolicyVersionView(OptionalCheckboxesMixin, ModelView):
 
 
 class PublishForm(FlaskForm):
-    material = BooleanField(
-        _l("Material change"), description=POLICY_DESCRIPTIONS["material"]
-    )
+    material = BooleanField(_l("Material change"), description=POLICY_DESCRIPTIONS["material"])
     effective_at = DateTimeLocalField(
         _l("Takes effect on (UTC)"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()],
-        description=_l(
-            "Leave empty for a change that is not material to apply it at once."
-        ),
+        description=_l("Leave empty for a change that is not material to apply it at once."),
     )

@@ -58,9 +58,7 @@ class FileRequestForm(FlaskForm):
     def scope_for(self, session, dealer_id: int | None) -> None:
         """Offer the officer every active dealer; a dealer user only its own clients."""
         if dealer_id is None:
-            dealers = session.scalars(
-                select(Dealer).where(Dealer.status == DealerStatus.active).order_by(Dealer.business_name)
-            )
+            dealers = session.scalars(select(Dealer).where(Dealer.status == DealerStatus.active).order_by(Dealer.business_name))
             self.dealer.choices = [(WHOLE_PLATFORM, str(_l("Whole platform")))] + [(str(d.id), d.business_name) for d in dealers]
             del self.client
         else:

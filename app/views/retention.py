@@ -46,7 +46,7 @@ def sweep_display(name: str | None) -> str:
 def summary_display(summary: dict | None) -> Markup:
     """Rows per table per action as a short list; nothing done says so."""
     if not summary:
-        return Markup("<span class=\"text-muted\">{}</span>").format(_l("nothing due"))
+        return Markup('<span class="text-muted">{}</span>').format(_l("nothing due"))
     items = []
     for table, actions in summary.items():
         if isinstance(actions, dict):

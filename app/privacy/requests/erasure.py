@@ -143,7 +143,9 @@ def _pending_count(session: Session, request: PrivacyRequest, subject: Subject) 
     return count
 
 
-def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subject: Subject, key: str, tracker: _Progress, placeholders: dict[int, Client]) -> None:
+def _erase_table(
+    session: Session, request: PrivacyRequest, entry: Entry, subject: Subject, key: str, tracker: _Progress, placeholders: dict[int, Client]
+) -> None:
     """The subject's rows of one table, batch by batch, each batch in its own transaction."""
     config = current_app.config
     size = max(1, int(config["PRIVACY_BATCH_SIZE"]))
@@ -169,7 +171,9 @@ def _erase_table(session: Session, request: PrivacyRequest, entry: Entry, subjec
             time.sleep(pause)
 
 
-def _erase_batch(session: Session, request: PrivacyRequest, entry: Entry, rows: Sequence[Any], key: str, placeholders: dict[int, Client]) -> int:
+def _erase_batch(
+    session: Session, request: PrivacyRequest, entry: Entry, rows: Sequence[Any], key: str, placeholders: dict[int, Client]
+) -> int:
     now = utcnow()
     doomed: list[int] = []
     count = 0
@@ -229,9 +233,7 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
     language: str | None = request.language  # type: ignore[assignment]  # untyped Column model
     own = _own_messages(session, request)
     if email:
-        own.append(
-            notices.queue_notice(session, "completed", request=request, to=email, language=language, scrub_after_send=True)
-        )
+        own.append(notices.queue_notice(session, "completed", request=request, to=email, language=language, scrub_after_send=True))
     session.flush()
     for message in own:
         scrub_message(message, now)

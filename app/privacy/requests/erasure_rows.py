@@ -122,7 +122,7 @@ def pseudonymise_request(request: PrivacyRequest) -> bool:
 
 
 def anonymise_user_row(user, now: datetime | None = None) -> bool:
-    """"Former user #id": the one implementation for erasures and the retention of
+    """ "Former user #id": the one implementation for erasures and the retention of
     deactivated accounts. Rows the user created keep pointing at the account."""
     if user.username == f"former-user-{user.id}" and not user.active:
         if user.anonymised_at is None:

@@ -176,7 +176,9 @@ class ExportProgress:
         self._saved_at = time.monotonic()
 
 
-def _write_category(session: Session, archive: zipfile.ZipFile, part: Part, batch_size: int, tracker: ExportProgress, directory: Path) -> tuple[PackedFile, PackedFile]:
+def _write_category(
+    session: Session, archive: zipfile.ZipFile, part: Part, batch_size: int, tracker: ExportProgress, directory: Path
+) -> tuple[PackedFile, PackedFile]:
     """``<category>.json`` streamed into the ZIP, ``<category>.csv`` through a temp file."""
     columns = part.columns
     json_name, csv_name = f"{part.name}.json", f"{part.name}.csv"
@@ -303,7 +305,9 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _complete(session: Session, request: PrivacyRequest, final: Path, sha256: str, size: int, files: list[PackedFile], counts: dict[str, int]) -> None:
+def _complete(
+    session: Session, request: PrivacyRequest, final: Path, sha256: str, size: int, files: list[PackedFile], counts: dict[str, int]
+) -> None:
     """Record the package on the request, complete it, and tell the person (or the dealer)."""
     now = utcnow()
     request.export_path = final.relative_to(data_dir()).as_posix()  # type: ignore[assignment]  # untyped Column model
@@ -315,4 +319,6 @@ def _complete(session: Session, request: PrivacyRequest, final: Path, sha256: st
     if request.request_type is RequestType.account_export:
         notify_export_ready(session, request, download_url(request))
     else:
-        notices.queue_notice(session, "completed", request=request, download_url=download_url(request), expires_at=request.export_expires_at)
+        notices.queue_notice(
+            session, "completed", request=request, download_url=download_url(request), expires_at=request.export_expires_at
+        )

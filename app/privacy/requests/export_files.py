@@ -118,7 +118,9 @@ def remove_leftovers(directory: Path, request: PrivacyRequest) -> None:
 # -- handing the file out, and deleting it ---------------------------------------------
 
 
-def open_export(session: Session, request: PrivacyRequest, actor_id: int | None = None, actor_label: str | None = None, now: datetime | None = None) -> Path:
+def open_export(
+    session: Session, request: PrivacyRequest, actor_id: int | None = None, actor_label: str | None = None, now: datetime | None = None
+) -> Path:
     """The package's path, after logging the download; raises ``ExportUnavailable``.
 
     The caller commits (so the event is kept) and serves the file.

@@ -87,7 +87,9 @@ def _table_title(part: Part) -> str:
     return str(TABLE_TITLES.get(part.name, part.name.replace("_", " ")))
 
 
-def _render_account_summary(request: PrivacyRequest, plan: list[Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime) -> str:
+def _render_account_summary(
+    request: PrivacyRequest, plan: list[Part], counts: dict[str, int], generated_at: datetime, expires_at: datetime
+) -> str:
     """What is in a dealer's account package, and what happens to the account next."""
     dealer = request.dealer
     terminated = dealer is not None and dealer.status is DealerStatus.terminated

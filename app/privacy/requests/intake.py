@@ -37,7 +37,15 @@ MAX_EXTENSION = relativedelta(months=2)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def record_event(session: Session, request: PrivacyRequest, kind: str, actor_id: int | None = None, actor_label: str | None = None, at: datetime | None = None, **data) -> PrivacyRequestEvent:
+def record_event(
+    session: Session,
+    request: PrivacyRequest,
+    kind: str,
+    actor_id: int | None = None,
+    actor_label: str | None = None,
+    at: datetime | None = None,
+    **data,
+) -> PrivacyRequestEvent:
     """Append to the request's log. ``data`` must hold no personal data (counts, ids, codes)."""
     event = PrivacyRequestEvent(
         request=request,
@@ -105,7 +113,16 @@ def file_request(
     request.subject_phone = phone  # type: ignore[assignment]  # untyped Column model
     request.subject_key = subject_key(request.subject_email, request.subject_phone)  # type: ignore[arg-type, assignment]  # untyped Column model
     session.add(request)
-    record_event(session, request, "received", actor_id=actor_id, actor_label=None if actor_id else "requester", at=now, channel=channel.value, type=request_type.value)
+    record_event(
+        session,
+        request,
+        "received",
+        actor_id=actor_id,
+        actor_label=None if actor_id else "requester",
+        at=now,
+        channel=channel.value,
+        type=request_type.value,
+    )
     if channel is RequestChannel.public_form:
         request.status = RequestStatus.awaiting_verification  # type: ignore[assignment]  # untyped Column model
         request.verification_expires_at = now + verification_ttl  # type: ignore[assignment]  # untyped Column model
@@ -204,7 +221,9 @@ def _require_open(request: PrivacyRequest) -> None:
         raise DomainError(_l("This request is already closed."))
 
 
-def extend(session: Session, request: PrivacyRequest, new_due_at: datetime, reason: str, actor_id: int | None = None, now: datetime | None = None) -> None:
+def extend(
+    session: Session, request: PrivacyRequest, new_due_at: datetime, reason: str, actor_id: int | None = None, now: datetime | None = None
+) -> None:
     """The single extension: before the due date, at most two months more, with a reason."""
     now = now or utcnow()
     reason = (reason or "").strip()

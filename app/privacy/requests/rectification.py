@@ -125,7 +125,12 @@ def propose(session: Session, request: PrivacyRequest, changes: list[dict], acto
     request.rectification_proposal = proposal
     request.failure = None
     intake.record_event(
-        session, request, PROPOSED, actor_id=actor_id, changes=len(proposal), columns=sorted({f"{c['table']}.{c['column']}" for c in proposal})
+        session,
+        request,
+        PROPOSED,
+        actor_id=actor_id,
+        changes=len(proposal),
+        columns=sorted({f"{c['table']}.{c['column']}" for c in proposal}),
     )
     return proposal
 

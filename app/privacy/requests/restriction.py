@@ -113,19 +113,25 @@ def request_lift(session: Session, request: PrivacyRequest, actor_id: int | None
 
 
 def _lifted_already(session: Session, request: PrivacyRequest) -> bool:
-    return session.scalar(
-        select(PrivacyRequestEvent.id).where(
-            PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == "restriction_lifted"
+    return (
+        session.scalar(
+            select(PrivacyRequestEvent.id).where(
+                PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == "restriction_lifted"
+            )
         )
-    ) is not None
+        is not None
+    )
 
 
 def _lift_notice_sent(session: Session, request: PrivacyRequest) -> bool:
-    return session.scalar(
-        select(MailMessage.id).where(
-            MailMessage.request_id == request.id, MailMessage.kind == LIFT_NOTICE, MailMessage.sent_at.is_not(None)
+    return (
+        session.scalar(
+            select(MailMessage.id).where(
+                MailMessage.request_id == request.id, MailMessage.kind == LIFT_NOTICE, MailMessage.sent_at.is_not(None)
+            )
         )
-    ) is not None
+        is not None
+    )
 
 
 def complete_lift(session: Session, request_id: int) -> int:

@@ -22,7 +22,9 @@ from app.privacy.registry import Entry, entries
 Exclude = Mapping[str, Iterable[int]]
 
 
-def scan_registered(session: Session, identifiers: Iterable[str], dealer_id: int | None = None, exclude: Exclude | None = None) -> dict[str, int]:
+def scan_registered(
+    session: Session, identifiers: Iterable[str], dealer_id: int | None = None, exclude: Exclude | None = None
+) -> dict[str, int]:
     """Rows per registered table whose personal columns contain one of the identifiers.
 
     ``dealer_id`` limits the scan to one dealer's rows (a dealer-scoped erasure: the same

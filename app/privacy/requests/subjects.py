@@ -64,7 +64,9 @@ def mask(value: str | None) -> str | None:
 def client_ids(session: Session, subject: Subject) -> list[int]:
     from app.models import Client
 
-    query: Select[int] = select(Client.id).where(_contact_clause(Client, "email", "phone", subject), Client.is_erasure_placeholder.is_(False))
+    query: Select[int] = select(Client.id).where(
+        _contact_clause(Client, "email", "phone", subject), Client.is_erasure_placeholder.is_(False)
+    )
     if subject.dealer_id is not None:
         query = query.where(Client.dealer_id == subject.dealer_id)
     return list(session.scalars(query))
@@ -104,7 +106,9 @@ def _declared_column(model: type[Model], name: str | None) -> Any:
     return getattr(model, name)
 
 
-def rows_of(entry: Entry, subject: Subject, session: Session, clients: list[int] | None = None, requests: list[int] | None = None) -> Select[Any]:
+def rows_of(
+    entry: Entry, subject: Subject, session: Session, clients: list[int] | None = None, requests: list[int] | None = None
+) -> Select[Any]:
     """A ``select`` of the subject's rows in one registered table."""
     d, model = entry.declaration, entry.model
     if subject.dealer_id is not None and d.platform_only:
