@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy.requests import erasure
 from app.privacy.requests import intake as request_service
-from app.privacy.requests.export import ExportUnavailable
+from app.privacy.requests.export_files import ExportUnavailable
 from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
 from app.privacy.requests.progress import percent

@@ -131,7 +131,7 @@ def declared_text(text) -> str:
 
 def export_download(item: PrivacyRequest, actor_id: int | None):
     """The export ZIP, never cached, each download logged; a 404 when there is none."""
-    from app.privacy.requests.export import ExportUnavailable
+    from app.privacy.requests.export_files import ExportUnavailable
     from app.public.downloads import download_response
 
     try:
