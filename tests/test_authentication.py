@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.auth import sessions
 from config import DEMO_PASSWORD
-from tests.conftest import Browser, csrf_token
+from tests.web_support import Browser, csrf_token
 
 STRONG = "plum tractor velvet orbit"
 OTHER_STRONG = "seven lanterns drift east"

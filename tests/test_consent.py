@@ -41,7 +41,7 @@ from app.privacy.requests.queueing import enqueue_request
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.transparency.policy import current_version
 from app.security import DealerUser
-from tests.conftest import CSRF_RE
+from tests.web_support import CSRF_RE
 
 A, B = "north-motors", "south-cars"
 A_ADMIN, A_STAFF = "north-motors-admin", "north-motors-staff"

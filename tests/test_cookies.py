@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from config import DEMO_PASSWORD, ProductionConfig
-from tests.conftest import Browser, csrf_token
+from tests.web_support import Browser, csrf_token
 
 ROLES = ("admin", "staff", "privacy", "north-motors-admin", "north-motors-staff")
 # GET routes left out of the crawl: signing out is checked on its own below (it would

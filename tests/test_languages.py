@@ -28,7 +28,7 @@ from app.models import (
     RequestChannel,
 )
 from app.security import DealerUser
-from tests.conftest import Browser, csrf_token
+from tests.web_support import Browser, csrf_token
 
 FORM = "/privacy/request"
 NBSP = "\u00a0"

@@ -21,7 +21,7 @@ from app.extensions import get_queue, redis_connection
 from app.mail import sending
 from app.models import Client, Dealer, MailMessage
 from app.privacy.requests.queueing import enqueue_mail, mail_job_id
-from tests.conftest import csrf_token
+from tests.web_support import csrf_token
 
 A = "north-motors"
 A_ADMIN = "north-motors-admin"

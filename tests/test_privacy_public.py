@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.models import Dealer, DealerStatus, MailMessage, PrivacyRequest, RequestStatus
 from app.models.base import utcnow
-from tests.conftest import csrf_token
+from tests.web_support import csrf_token
 
 FORM = "/privacy/request"
 LINK_RE = re.compile(r"https?://\S+/privacy/request/verify/\S+")

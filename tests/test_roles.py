@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web_support import select_options
+
 ALLOWED, DENIED = "allowed", "denied"
 
 PAGES = {
@@ -102,9 +104,7 @@ def test_dealer_admin_cannot_hand_out_internal_roles(app, db, login):
     browser = login("north-motors-admin")
     html = browser.get("/users/add").get_data(as_text=True)
     admin_role = app.appbuilder.sm.find_role("Admin")
-    from tests.test_tenancy import _select_options
-
-    offered = _select_options(html)["roles"]
+    offered = select_options(html)["roles"]
     assert offered and admin_role.id not in offered
     response = browser.post_form(
         "/users/add",

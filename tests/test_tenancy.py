@@ -14,6 +14,7 @@ from sqlalchemy import func, inspect, select
 
 from app.api import TENANT_APIS
 from app.tenancy import TenantModelView
+from tests.web_support import select_options
 
 A_ADMIN = "north-motors-admin"
 A, B = "north-motors", "south-cars"
@@ -105,19 +106,12 @@ def test_view_matrix(app, db, login, views, dealer_ids, view_name):
     assert _snapshot(db, model, b_ids) == before, "B's rows changed"
 
 
-def _select_options(html: str) -> dict[str, set[int]]:
-    options = {}
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.DOTALL):
-        options[name] = {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', body)}
-    return options
-
-
 @pytest.mark.parametrize("view_name", ["CarModelView", "CarCostView", "ClientModelView", "InquiryModelView",
                                        "SaleModelView", "DealerSocialLinkView", "ForecourtUserDBModelView"])
 def test_drop_downs_offer_only_own_dealer_rows(app, db, login, views, dealer_ids, view_name):
     view = views[view_name]
     browser = login(A_ADMIN)
-    options = _select_options(browser.get(f"{view.route_base}/add").get_data(as_text=True))
+    options = select_options(browser.get(f"{view.route_base}/add").get_data(as_text=True))
     checked = 0
     for name, values in options.items():
         if not view.datamodel.is_relation(name):

@@ -26,7 +26,7 @@ from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_
 from app.privacy.requests import erasure, export, intake, processing
 from app.privacy.requests.queueing import enqueue_request
 from config import DEMO_PASSWORD
-from tests.conftest import CSRF_RE
+from tests.web_support import CSRF_RE
 from tests.privacy_support import run_worker, user_id
 
 BROWSER = "UsageTest/1.0 (X11; Linux x86_64)"
@@ -110,7 +110,7 @@ def test_duration_is_capped_and_only_the_same_users_session_closes_a_view(db, pe
 
 def test_a_second_browser_session_does_not_close_the_first_ones_view(app, db, person):
     username, uid, _ = person
-    from tests.conftest import Browser
+    from tests.web_support import Browser
 
     one, two = Browser(app.test_client(), username), Browser(app.test_client(), username)
     one.login(), two.login()
