@@ -14,8 +14,9 @@ from app import create_app
 from config import DEMO_PASSWORD, TestingConfig
 from tests.web_support import Browser
 
-# The ``smtp`` fixture: a real local SMTP server for the tests that send mail.
-pytest_plugins = ["tests.mail_support"]
+# The ``smtp`` fixture (a real local SMTP server for the tests that send mail) and the
+# ``policy`` fixture (the privacy notice in force, for the public inquiry form).
+pytest_plugins = ["tests.mail_support", "tests.consent_support"]
 
 DEALERS = ("north-motors", "south-cars")
 

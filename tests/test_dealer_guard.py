@@ -11,7 +11,7 @@ from app.domain import DomainError
 from app.models import Dealer, DealerStatus
 from app.models.base import utcnow
 from app.privacy.lifecycle import accounts
-from tests.test_accounts import make_account
+from tests.factories import make_account
 
 
 def _terminated(db, days_ago: int = 0):

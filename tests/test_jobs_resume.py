@@ -29,8 +29,9 @@ from app.models import ErasureLedgerEntry, Inquiry, MailMessage, PrivacyRequest,
 from app.models.base import utcnow
 from app.privacy.requests import processing
 from app.privacy.requests.queueing import enqueue_request, fetch_job, has_live_job, mail_job_id, request_job_id
-from tests.test_privacy_erasure import add_client, add_inquiry, confirm, file_erasure, ledger, new_person, run_queue
-from tests.test_privacy_export import file_access
+from tests.factories import add_client, add_inquiry, new_person
+from tests.privacy_support import confirm, file_access, file_erasure, ledger
+from tests.queue_support import run_queue
 from tests.worker_support import REPO, children, kill_worker, scalar, worker_env
 
 INQUIRIES = 30

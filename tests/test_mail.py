@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 
 from flask_babel import force_locale
-from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
@@ -18,11 +17,7 @@ from app.models import MailMessage, PrivacyRequest, RequestChannel
 from app.models.base import utcnow
 from app.privacy.requests import intake
 from app.privacy.requests.queueing import mail_job_id
-
-
-def run_queue(app) -> None:
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+from tests.queue_support import run_queue
 
 
 def unique_email() -> str:

@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select, update
@@ -21,6 +20,7 @@ from app.extensions import get_queue, redis_connection
 from app.mail import sending
 from app.models import Client, Dealer, MailMessage
 from app.privacy.requests.queueing import enqueue_mail, mail_job_id
+from tests.queue_support import run_queue
 from tests.web_support import csrf_token
 
 A = "north-motors"
@@ -40,11 +40,6 @@ BAD_WEBSITES = (
 
 def uid() -> str:
     return uuid.uuid4().hex[:10]
-
-
-def run_queue(app, with_scheduler: bool = False) -> None:
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True, with_scheduler=with_scheduler)
 
 
 def make_retries_due(app) -> int:

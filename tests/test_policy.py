@@ -22,7 +22,8 @@ from app.models import MailMessage, PolicyVersion, SubProcessor
 from app.models.base import utcnow
 from app.privacy.transparency import policy, subprocessors
 from app.security import DEALER_ADMIN, DealerUser
-from tests.privacy_support import run_worker, user_id
+from tests.privacy_support import user_id
+from tests.queue_support import run_queue
 
 LIST = "/policyversions/list/"
 ADD = "/policyversions/add"
@@ -260,7 +261,7 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
     db.session.commit()
     assert len(mails_since(db, mail_id, "policy_changed")) == len(mails)
 
-    run_worker(app)  # the real queue sends them
+    run_queue(app)  # the real queue sends them
     assert all(
         m.sent_at is not None for m in mails_since(db, mail_id, "policy_changed")
     )
@@ -465,7 +466,7 @@ def test_the_officer_drafts_and_publishes_through_the_view(app, db, versions, lo
     assert {
         m.to_address for m in mails_since(db, mail_id, "policy_changed")
     } == active_emails(db)
-    run_worker(app)
+    run_queue(app)
 
 
 def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_it_takes_effect(
@@ -478,7 +479,7 @@ def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_i
         db.session, version.id, effective_at=effective_at, material=True, now=now
     )
     db.session.commit()
-    run_worker(app)
+    run_queue(app)
 
     link = f'href="/privacy?version={version.version}"'
     for username, page in (
@@ -609,7 +610,7 @@ def test_adding_a_sub_processor_mails_every_dealer_admin(
         name in m.subject and "/privacy/subprocessors" in m.body_text for m in mails
     )
     assert subprocessors.notify_added(db.session, row) == 0, "told once only"
-    run_worker(app)
+    run_queue(app)
     assert all(
         m.sent_at is not None for m in mails_since(db, mail_id, "subprocessor_added")
     )

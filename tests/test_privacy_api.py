@@ -20,7 +20,8 @@ from app.models import (
     RequestType,
 )
 from app.privacy.requests import intake
-from tests.privacy_support import reload, run_worker, user_id
+from tests.privacy_support import reload, user_id
+from tests.queue_support import run_queue
 
 URL = "/api/v1/privacy_request/"
 
@@ -184,7 +185,7 @@ def test_process_answers_202_with_the_job(app, db, api):
 
     shown = api("privacy").get(f"{URL}{item.id}").json["result"]
     assert shown["status"] == "in_progress" and shown["job"]["status"] == "queued"
-    run_worker(app)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
 
 
@@ -218,7 +219,7 @@ def test_erasure_answers_409_with_the_preview_then_202_when_confirmed(app, db, a
     assert response.json["job_id"] == f"privacy-request-{item.id}"
     erased = reload(db, item.id)
     assert erased.status is RequestStatus.in_progress and erased.erasure_confirmed_by_id == user_id(db, "north-motors-admin")
-    run_worker(app)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
     assert db.session.scalar(select(func.count()).select_from(Client).where(Client.email == address)) == 0
 
@@ -233,7 +234,7 @@ def test_download_after_the_export_job(app, db, api, store, dealer_ids):
     assert admin.get(f"{URL}{item.id}/download").status_code == 404
 
     assert admin.post(f"{URL}{item.id}/process", json={}).status_code == 202
-    run_worker(app)
+    run_queue(app)
     done = reload(db, item.id)
     assert done.status is RequestStatus.completed and done.export_path
 

@@ -9,7 +9,6 @@ uses its own uuid-based identifiers.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -17,9 +16,7 @@ from sqlalchemy import insert, select, update
 
 from app.models import (
     Car,
-    CarStatus,
     Client,
-    Dealer,
     DealerUser,
     Disclosure,
     ErasureLedgerEntry,
@@ -31,126 +28,17 @@ from app.models import (
     RequestStatus,
     RequestType,
     Sale,
-    SaleStatus,
 )
 from app.models.base import utcnow
 from app.privacy.requests import erasure, intake, processing
 from app.privacy.requests.queueing import enqueue_request, request_job_id
 from app.privacy.requests.scan import scan_all_text_columns
 from app.privacy.requests.subjects import mask
-from tests.privacy_support import user_id
+from tests.factories import add_client, add_disclosure, add_inquiry, add_sale, new_person
+from tests.privacy_support import confirm, file_erasure, ledger, user_id
+from tests.queue_support import run_queue
 
 # -- factories -------------------------------------------------------------------------
-
-
-@dataclass
-class Person:
-    email: str
-    phone: str
-    first_name: str
-    last_name: str
-    rows: dict[str, list[int]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-    @property
-    def identifiers(self) -> list[str]:
-        return [self.email, self.phone, self.name, self.first_name, self.last_name]
-
-    def add(self, table: str, row) -> None:
-        self.rows.setdefault(table, []).append(row.id)
-
-
-def new_person(email: str | None = None) -> Person:
-    tag = uuid.uuid4().hex[:8]
-    digits = f"{uuid.uuid4().int % 10**8:08d}"
-    return Person(
-        email=email or f"p-{tag}@example.org",
-        phone=f"+49151{digits}",
-        first_name=f"Pia{tag}",
-        last_name=f"Muster{tag}",
-    )
-
-
-def add_client(db, person: Person, dealer_id: int) -> Client:
-    client = Client(dealer_id=dealer_id, first_name=person.first_name, last_name=person.last_name, email=person.email, phone=person.phone,
-                    city="Hamburg", notes=f"Call {person.first_name} after six")
-    db.session.add(client)
-    db.session.flush()
-    person.add("client", client)
-    return client
-
-
-def add_inquiry(db, person: Person, dealer_id: int, client: Client | None = None, message: str = "Is the car still available?") -> Inquiry:
-    inquiry = Inquiry(dealer_id=dealer_id, client=client, name=person.name, email=person.email, phone=person.phone, message=message,
-                      ip_address="203.0.113.7", user_agent="Mozilla/5.0")
-    db.session.add(inquiry)
-    db.session.flush()
-    person.add("inquiry", inquiry)
-    return inquiry
-
-
-def add_car(db, dealer_id: int) -> Car:
-    serial = uuid.uuid4().int % 10**6
-    car = Car(dealer=db.session.get(Dealer, dealer_id), stock_number=f"ER{uuid.uuid4().hex[:10]}", vin=f"WVWZZZ1JZ3W{serial:06d}", make="Volkswagen",
-              model="Golf", year=2019, mileage=42000, status=CarStatus.available, acquired_on=date.today() - timedelta(days=2000))
-    db.session.add(car)
-    db.session.flush()
-    return car
-
-
-def add_sale(db, person: Person, client: Client, sale_date: date) -> Sale:
-    car = add_car(db, client.dealer_id)
-    sale = Sale(dealer_id=client.dealer_id, deal_number=f"ER-{uuid.uuid4().hex[:10]}", car=car, buyer=client, price_minor=1_500_000,
-                currency="EUR", sale_date=sale_date, status=SaleStatus.sold)
-    db.session.add(sale)
-    db.session.flush()
-    person.add("sale", sale)
-    return sale
-
-
-def add_disclosure(db, person: Person, client: Client) -> Disclosure:
-    disclosure = Disclosure(dealer_id=client.dealer_id, client=client, recipient="Finanzpartner AG",
-                            recipient_email=f"partner-{uuid.uuid4().hex[:8]}@finance.example", purpose="Car financing",
-                            data_categories="contact details, purchase", disclosed_on=date.today() - timedelta(days=30))
-    db.session.add(disclosure)
-    db.session.flush()
-    person.add("disclosure", disclosure)
-    return disclosure
-
-
-def file_erasure(db, person: Person, dealer_id: int | None, actor: str | None = "north-motors-admin") -> PrivacyRequest:
-    """Filed by the dealer admin for their client ("delete a contact"), or by the officer."""
-    channel = RequestChannel.dealer_admin if dealer_id else RequestChannel.officer
-    request = intake.file_request(db.session, request_type=RequestType.erasure, email=person.email, phone=person.phone,
-                                    name=person.name, dealer_id=dealer_id, channel=channel,
-                                    actor_id=user_id(db, actor) if actor else None)
-    db.session.flush()
-    return request
-
-
-def confirm(db, request: PrivacyRequest) -> dict:
-    shown = erasure.preview(db.session, request, actor_id=user_id(db, "privacy"))
-    db.session.commit()
-    processing.request_processing(db.session, request, user_id(db, "privacy"), confirm_erasure=True)
-    db.session.commit()
-    return shown
-
-
-def run_queue(app) -> None:
-    """Work the real queue until it is empty (jobs enqueue mail jobs as they commit)."""
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
-    queue = get_queue()
-    for _ in range(10):
-        SimpleWorker([queue], connection=redis_connection()).work(burst=True)
-        if queue.count == 0:
-            return
-    raise AssertionError("the queue did not drain")
 
 
 def process(app, db, request: PrivacyRequest) -> None:
@@ -165,11 +53,6 @@ def snapshot(db, model, where=None) -> dict:
     if where is not None:
         query = query.where(where)
     return {row.id: tuple(row) for row in db.session.execute(query)}
-
-
-def ledger(db, request_id: int) -> list[tuple[str, str, str]]:
-    query = select(ErasureLedgerEntry.table_name, ErasureLedgerEntry.row_pk, ErasureLedgerEntry.action)
-    return [tuple(r) for r in db.session.execute(query.where(ErasureLedgerEntry.request_id == request_id).order_by(ErasureLedgerEntry.id))]
 
 
 def event_kinds(db, request_id: int) -> list[str]:

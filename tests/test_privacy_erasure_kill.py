@@ -25,15 +25,9 @@ from app.models import (
 from app.privacy.requests import processing
 from app.privacy.requests.queueing import enqueue_request, is_live, request_job_id
 from app.privacy.requests.scan import scan_all_text_columns
-from tests.test_privacy_erasure import (
-    add_client,
-    add_inquiry,
-    confirm,
-    file_erasure,
-    ledger,
-    new_person,
-    run_queue,
-)
+from tests.factories import add_client, add_inquiry, new_person
+from tests.privacy_support import confirm, file_erasure, ledger
+from tests.queue_support import run_queue
 from tests.worker_support import REPO, children, kill_worker, scalar, worker_env
 
 INQUIRIES = 30

@@ -28,7 +28,6 @@ from app.models import (
     Inquiry,
     MailMessage,
     PrivacyRequest,
-    PrivacyRequestEvent,
     RectificationChange,
     RequestChannel,
     RequestStatus,
@@ -39,7 +38,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.requests import export, intake, processing
 from app.privacy.requests.links import DOWNLOAD, VERIFY, make_token
-from tests.privacy_support import run_worker, user_id
+from tests.privacy_support import events, file_access, user_id
+from tests.queue_support import run_queue
 
 DOWNLOAD_LINK = re.compile(r"/privacy/download/([A-Za-z0-9_.\-]+)")
 
@@ -180,23 +180,9 @@ def process_through_queue(app, db, request: PrivacyRequest) -> PrivacyRequest:
     from app.privacy.requests.queueing import enqueue_request
 
     enqueue_request(request_id)
-    run_worker(app)
+    run_queue(app)
     db.session.expire_all()
     return db.session.get(PrivacyRequest, request_id)
-
-
-def file_access(db, email: str, dealer_id: int | None, language: str = "en", request_type=RequestType.access) -> PrivacyRequest:
-    request = intake.file_request(
-        db.session,
-        request_type=request_type,
-        email=email,
-        dealer_id=dealer_id,
-        channel=RequestChannel.officer,
-        language=language,
-        actor_id=user_id(db, "privacy"),
-    )
-    db.session.commit()
-    return request
 
 
 def read_zip(path: Path) -> dict[str, bytes]:
@@ -207,12 +193,6 @@ def read_zip(path: Path) -> dict[str, bytes]:
 
 def csv_rows(data: bytes) -> list[dict]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-
-
-def events(db, request_id: int, kind: str) -> list[PrivacyRequestEvent]:
-    return db.session.scalars(
-        select(PrivacyRequestEvent).where(PrivacyRequestEvent.request_id == request_id, PrivacyRequestEvent.kind == kind)
-    ).all()
 
 
 # -- the package -----------------------------------------------------------------------

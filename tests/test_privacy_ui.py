@@ -22,6 +22,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.requests import intake
 from tests.privacy_support import reload, user_id
+from tests.queue_support import run_queue
 
 LIST = "/privacyrequestview/list/"
 ADD = "/privacyrequestview/add"
@@ -471,10 +472,6 @@ def test_menu_offers_privacy_to_the_officer_and_the_dealer_admin(login):
 
 
 def test_lifting_a_completed_restriction_tells_the_person_first(app, db, login, dealer_ids):
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
     north = dealer_ids["north-motors"]
     address = new_email()
     client = Client(dealer_id=north, first_name="Rae", last_name="Restricted", email=address, country="DE")
@@ -483,8 +480,7 @@ def test_lifting_a_completed_restriction_tells_the_person_first(app, db, login, 
     item = file(db, request_type=RequestType.restriction, email=address, dealer_id=north)
     browser = login("north-motors-admin")
     assert browser.post_form(f"/privacyrequestview/process/{item.id}", {}, form_url=show_url(item.id)).status_code == 302
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
 
     page = browser.get(show_url(item.id)).get_data(as_text=True)

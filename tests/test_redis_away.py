@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from app.models import PrivacyRequest, PrivacyRequestEvent, RequestChannel, RequestStatus, RequestType
 from app.privacy.requests import intake
-from tests.privacy_support import reload, run_worker
+from tests.privacy_support import reload
+from tests.queue_support import run_queue
 
 URL = "/api/v1/privacy_request/"
 
@@ -138,7 +139,7 @@ def test_reconcile_finds_a_request_committed_in_progress_without_a_job(app, db, 
     assert reconcile(dry_run=True) >= 1
     reconcile()
     assert Job.fetch(f"privacy-request-{item.id}", connection=redis_connection()).args == (item.id,)
-    run_worker(app)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
     assert events(db, item.id)["completed"] == 1
 
@@ -271,7 +272,7 @@ def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, mon
     ids, answers = [], Counter()
     for i in range(STREAM):
         if i == early_worker_at:
-            run_worker(app)  # some complete before the outage: they must not run again
+            run_queue(app)  # some complete before the outage: they must not run again
         if i == stop_at:
             redis_server.stop()
         if i == restart_at:
@@ -301,9 +302,9 @@ def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, mon
     lost = reconcile()
     # Everything in progress that the restart lost, or that was never queued, is queued again.
     assert lost == in_progress - (STREAM - restart_at)
-    run_worker(app)
+    run_queue(app)
     assert reconcile() == 0  # nothing left behind
-    run_worker(app)  # a second pass changes nothing
+    run_queue(app)  # a second pass changes nothing
 
     db.session.expire_all()
     statuses = Counter(db.session.scalars(select(PrivacyRequest.status).where(PrivacyRequest.id.in_(ids))))

@@ -52,7 +52,8 @@ from app.models.base import utcnow
 from app.privacy.lifecycle import retention
 from app.privacy.requests import erasure, intake
 from app.security import DEALER_ADMIN, DEALER_STAFF
-from tests.privacy_support import run_worker, user_id
+from tests.privacy_support import user_id
+from tests.queue_support import run_queue
 
 DAILY_SWEEPS = ["expired_exports", "inquiries", "usage_log", "mail_outbox", "erasure_ledger", "terminated_accounts", "business_records", "deactivated_users"]
 HOURLY_SWEEPS = ["deadline_reminders", "reconcile_requests"]
@@ -447,7 +448,7 @@ def test_a_dry_run_of_all_sweeps_reports_what_the_real_run_does_with_no_row_coun
 
     terminated_at = utcnow() - timedelta(days=30)
     day_30 = datetime.combine(terminated_at.date() + timedelta(days=30), datetime.min.time(), tzinfo=UTC)
-    run_worker(app)
+    run_queue(app)
     retention.run_sweeps("all", as_of=day_30)  # baseline: what other tests left behind
     dealer = made.dealer()
     admin = made.user(dealer, DEALER_ADMIN, language="en")
@@ -458,7 +459,7 @@ def test_a_dry_run_of_all_sweeps_reports_what_the_real_run_does_with_no_row_coun
     db.session.commit()
     terminate_dealer(db.session, dealer.id, actor_id=admin.id, reason=None, now=terminated_at)
     db.session.commit()
-    run_worker(app)  # the account export, and the notices sent
+    run_queue(app)  # the account export, and the notices sent
     export = db.session.scalar(select(PrivacyRequest).where(PrivacyRequest.dealer_id == dealer.id))
     assert export.export_path and export.export_expires_at == day_30
 
@@ -544,7 +545,7 @@ def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, 
     from app.privacy.requests.queueing import has_live_job, request_job_id
 
     retention.run_sweeps(["reconcile_requests"], as_of=as_of)
-    run_worker(app)
+    run_queue(app)
     request = made.request(None, as_of - timedelta(days=1))
     intake.start(db.session, request, phase="queued", now=as_of)  # asked for, but never enqueued
     db.session.commit()
@@ -554,7 +555,7 @@ def test_the_reconciler_re_enqueues_a_request_whose_job_was_lost(app, db, made, 
     assert real == {"reconcile_requests": {"privacy_request": {"re_enqueued": 1}}}
     assert has_live_job(request_job_id(request.id))
     assert retention.run_sweeps(["reconcile_requests"], as_of=as_of) == {"reconcile_requests": {}}
-    run_worker(app)
+    run_queue(app)
     db.session.expire_all()
     assert db.session.get(PrivacyRequest, request.id).status is RequestStatus.completed
 
@@ -646,7 +647,7 @@ def test_the_sweep_jobs_run_through_the_real_queue(app, db):
     queue = get_queue()
     daily = queue.enqueue("jobs.retention.run_daily_sweeps")
     hourly = queue.enqueue("jobs.retention.run_hourly_sweeps")
-    run_worker(app)
+    run_queue(app)
     assert daily.get_status(refresh=True) == "finished", daily.latest_result().exc_string
     assert hourly.get_status(refresh=True) == "finished", hourly.latest_result().exc_string
     assert daily.return_value()["usage_log"]["page_view"]["deleted"] >= 1

@@ -26,8 +26,9 @@ from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_
 from app.privacy.requests import erasure, export, intake, processing
 from app.privacy.requests.queueing import enqueue_request
 from config import DEMO_PASSWORD
+from tests.privacy_support import user_id
+from tests.queue_support import run_queue
 from tests.web_support import CSRF_RE
-from tests.privacy_support import run_worker, user_id
 
 BROWSER = "UsageTest/1.0 (X11; Linux x86_64)"
 
@@ -229,8 +230,8 @@ def test_the_usage_log_page_is_for_internal_staff(login, db, person):
 
 def _process(app, db, request: PrivacyRequest) -> PrivacyRequest:
     enqueue_request(request.id)
-    run_worker(app)
-    run_worker(app)  # the mail jobs the first run queued
+    run_queue(app)
+    run_queue(app)  # the mail jobs the first run queued
     db.session.expire_all()
     return db.session.get(PrivacyRequest, request.id)
 
