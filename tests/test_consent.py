@@ -212,17 +212,19 @@ def test_an_inquiry_without_marketing_links_the_existing_client_and_creates_none
 
 
 def test_an_inquiry_about_a_car_shows_it_and_links_it(app, db, dealer_ids, policy):
-    car = make_car(db, dealer_ids[A])
+    car = make_car(db, dealer_ids[A], published=True)
+    db.session.commit()
     url = f"{form_path(A)}?car={car.id}"
-    assert "2021 Skoda Octavia" in visitor(app).get(url).get_data(as_text=True)
+    assert "2020 Volkswagen Golf" in visitor(app).get(url).get_data(as_text=True)
     response, data = send_inquiry(visitor(app), url)
     assert response.status_code == 200
     assert inquiry_by_email(db, data["email"]).car_id == car.id
 
 
 def test_another_dealers_slug_or_car_is_refused(app, db, dealer_ids, policy):
-    mine = make_car(db, dealer_ids[A])
+    mine = make_car(db, dealer_ids[A], published=True)
     hidden = make_car(db, dealer_ids[A], published=False)
+    db.session.commit()
     client = visitor(app)
     for url in (
         f"{form_path(B)}?car={mine.id}",
