@@ -57,6 +57,14 @@ def new_dealer(db, **values) -> Dealer:
     return dealer
 
 
+def new_user(role: str, dealer_slug: str | None = None, language: str | None = None):
+    """A user of this test alone with the role (at the dealer); password DEMO_PASSWORD."""
+    from app.provisioning import create_user
+
+    name = f"u-{uid()}"
+    return create_user(name, DEMO_PASSWORD, f"{name}@dealer.example", role, dealer_slug, language=language, check_policy=False)
+
+
 def make_car(db, dealer_id: int, **values) -> Car:
     """An available car of the dealer; flushed."""
     values = {

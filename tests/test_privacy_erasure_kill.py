@@ -101,7 +101,7 @@ def test_a_killed_worker_resumes_the_erasure_to_the_same_end_state(app, db, deal
     assert job.worker_name
     redis_connection().delete(Worker.redis_worker_namespace_prefix + job.worker_name)
     assert not is_live(job)
-    assert processing.reconcile() >= 1
+    assert processing.reconcile(request_ids=[request_id]) == 1
     assert is_live(Job.fetch(request_job_id(request_id), connection=redis_connection()))
 
     run_queue(app)

@@ -52,6 +52,7 @@ from app.models.base import utcnow
 from app.privacy.lifecycle import retention
 from app.privacy.requests import erasure, intake
 from app.security import DEALER_ADMIN, DEALER_STAFF
+from tests.factories import uid
 from tests.privacy_support import user_id
 from tests.queue_support import run_queue
 
@@ -60,10 +61,6 @@ HOURLY_SWEEPS = ["deadline_reminders", "reconcile_requests"]
 
 
 # -- factories -------------------------------------------------------------------------
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
 
 
 class Made:
@@ -76,7 +73,7 @@ class Made:
         self.requests: list[int] = []
 
     def dealer(self, months: int = 24, status: DealerStatus = DealerStatus.active) -> Dealer:
-        dealer = Dealer(slug=f"ret-{tag()}", business_name=f"Retention Motors {tag()}", country="DE", inquiry_retention_months=months, status=status)
+        dealer = Dealer(slug=f"ret-{uid()}", business_name=f"Retention Motors {uid()}", country="DE", inquiry_retention_months=months, status=status)
         self.db.session.add(dealer)
         self.db.session.commit()
         self.dealers.append(dealer.id)
@@ -85,7 +82,7 @@ class Made:
     def user(self, dealer: Dealer, role: str, language: str | None = None, active: bool = True) -> DealerUser:
         from app.provisioning import create_user
 
-        name = f"ret-{tag()}"
+        name = f"ret-{uid()}"
         user = create_user(name, "retention-password", f"{name}@dealer.example", role, dealer.slug, language=language)
         self.users.append(user.id)
         if not active:
@@ -97,7 +94,7 @@ class Made:
         request = intake.file_request(
             self.db.session,
             request_type=RequestType.access,
-            email=f"person-{tag()}@example.org",
+            email=f"person-{uid()}@example.org",
             dealer_id=dealer.id if dealer else None,
             channel=RequestChannel.officer,
             actor_id=user_id(self.db, "privacy"),
@@ -142,7 +139,7 @@ def store(app, tmp_path, monkeypatch):
 
 
 def add_inquiry(db, dealer: Dealer, received_at: datetime, restricted: bool = False) -> int:
-    inquiry = Inquiry(dealer_id=dealer.id, name=f"Visitor {tag()}", email=f"v-{tag()}@example.org", message="Still available?",
+    inquiry = Inquiry(dealer_id=dealer.id, name=f"Visitor {uid()}", email=f"v-{uid()}@example.org", message="Still available?",
                       received_at=received_at, restricted_at=received_at if restricted else None)
     db.session.add(inquiry)
     db.session.commit()
@@ -151,11 +148,11 @@ def add_inquiry(db, dealer: Dealer, received_at: datetime, restricted: bool = Fa
 
 def add_sale(db, dealer: Dealer, client: Client, sale_date: date) -> int:
     serial = uuid.uuid4().int % 10**6
-    car = Car(dealer=dealer, stock_number=f"RT{tag()}", vin=f"WVWZZZ1JZ3W{serial:06d}", make="Volkswagen", model="Golf",
+    car = Car(dealer=dealer, stock_number=f"RT{uid()}", vin=f"WVWZZZ1JZ3W{serial:06d}", make="Volkswagen", model="Golf",
               year=2019, mileage=42000, status=CarStatus.available, acquired_on=sale_date - timedelta(days=30))
     db.session.add(car)
     db.session.flush()
-    sale = Sale(dealer_id=dealer.id, deal_number=f"RT-{tag()}", car=car, buyer=client, price_minor=1_500_000, currency="EUR",
+    sale = Sale(dealer_id=dealer.id, deal_number=f"RT-{uid()}", car=car, buyer=client, price_minor=1_500_000, currency="EUR",
                 sale_date=sale_date, status=SaleStatus.sold, restricted_at=utcnow() if client.is_erasure_placeholder else None)
     db.session.add(sale)
     db.session.commit()
@@ -164,7 +161,7 @@ def add_sale(db, dealer: Dealer, client: Client, sale_date: date) -> int:
 
 def page_view(db, viewed_at: datetime) -> PageView:
     user = db.session.scalar(select(DealerUser).where(DealerUser.username == "north-motors-staff"))
-    view = PageView(user_id=user.id, dealer_id=user.dealer_id, path=f"/carmodelview/list/?{tag()}", viewed_at=viewed_at)
+    view = PageView(user_id=user.id, dealer_id=user.dealer_id, path=f"/carmodelview/list/?{uid()}", viewed_at=viewed_at)
     db.session.add(view)
     return view
 
@@ -250,7 +247,7 @@ def test_usage_log_and_erasure_ledger_are_kept_90_days(db, as_of):
     retention.run_sweeps(names, as_of=as_of)
     cutoff = as_of - timedelta(days=90)
     views = [page_view(db, cutoff + delta) for delta in (timedelta(days=-1), timedelta(days=1))]
-    ledger = [ErasureLedgerEntry(subject_key=tag(), table_name="client", row_pk="1", action="delete", at=cutoff + delta)
+    ledger = [ErasureLedgerEntry(subject_key=uid(), table_name="client", row_pk="1", action="delete", at=cutoff + delta)
               for delta in (timedelta(days=-1), timedelta(days=1))]
     db.session.add_all(ledger)
     db.session.commit()
@@ -318,7 +315,7 @@ def test_sales_kept_after_an_erasure_go_when_their_three_years_end(db, made, as_
     shared, alone = made.dealer(), made.dealer()
     placeholder = erasure.placeholder_client(db.session, shared.id)
     lone_placeholder = erasure.placeholder_client(db.session, alone.id)
-    customer = Client(dealer_id=shared.id, first_name="Karl", last_name=f"Kunde{tag()}")
+    customer = Client(dealer_id=shared.id, first_name="Karl", last_name=f"Kunde{uid()}")
     db.session.add(customer)
     db.session.commit()
     placeholder_id, lone_id = placeholder.id, lone_placeholder.id
@@ -406,7 +403,7 @@ def test_a_terminated_account_is_deleted_on_day_30_as_the_dry_run_reported(app, 
     dealer = made.dealer()
     admin = made.user(dealer, DEALER_ADMIN, language="de")
     inquiry = add_inquiry(db, dealer, terminated_at - timedelta(days=3))
-    buyer = Client(dealer_id=dealer.id, first_name="Berta", last_name=f"Buyer{tag()}")
+    buyer = Client(dealer_id=dealer.id, first_name="Berta", last_name=f"Buyer{uid()}")
     db.session.add(buyer)
     db.session.commit()
     sale = add_sale(db, dealer, buyer, terminated_at.date() - timedelta(days=100))
@@ -454,7 +451,7 @@ def test_a_dry_run_of_all_sweeps_reports_what_the_real_run_does_with_no_row_coun
     admin = made.user(dealer, DEALER_ADMIN, language="en")
     old, recent = day_30 - timedelta(days=100), terminated_at - timedelta(days=1)
     for when in (old, recent):
-        db.session.add(PageView(user_id=admin.id, dealer_id=dealer.id, path=f"/carmodelview/list/?{tag()}", viewed_at=when))
+        db.session.add(PageView(user_id=admin.id, dealer_id=dealer.id, path=f"/carmodelview/list/?{uid()}", viewed_at=when))
         db.session.add(MailMessage(kind="test", to_address=admin.email, language="en", subject="Hi", body_text="Hi", created_at=when, sent_at=when))
     db.session.commit()
     terminate_dealer(db.session, dealer.id, actor_id=admin.id, reason=None, now=terminated_at)
