@@ -63,7 +63,7 @@ def delete_job(app, pk: int) -> None:
 @pytest.fixture
 def fresh_dealer(db) -> int:
     """A dealer of this test alone, so the queue can be filtered down to its requests."""
-    return new_dealer(db).id
+    return new_dealer(db, business_name="Queue Test Cars").id
 
 
 def row_of(html: str, reference: str) -> str:
