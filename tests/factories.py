@@ -44,7 +44,7 @@ def new_email(prefix: str = "person") -> str:
 
 
 def new_phone() -> str:
-    return f"+49 30 {random.randrange(10_000_000, 99_999_999)}"
+    return f"+4930{random.randrange(10_000_000, 99_999_999)}"  # as the app stores it: no spaces
 
 
 def new_dealer(db, **values) -> Dealer:

@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import random
 import re
 import uuid
 import zipfile
@@ -21,8 +20,6 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.models import (
-    Car,
-    CarStatus,
     Client,
     Disclosure,
     Inquiry,
@@ -38,6 +35,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.requests import export, intake, processing
 from app.privacy.requests.links import DOWNLOAD, VERIFY, make_token
+from tests.factories import make_car, new_phone
 from tests.privacy_support import events, file_access, user_id
 from tests.queue_support import run_queue
 
@@ -54,30 +52,10 @@ def store(app, tmp_path, monkeypatch):
     return tmp_path
 
 
-def phone() -> str:
-    return f"+49151{random.randrange(10_000_000, 99_999_999)}"
-
-
-def new_car(db, dealer_id: int, tag: str) -> Car:
-    from app.domain.vin import build_vin
-    from app.models import Dealer
-
-    return Car(
-        dealer=db.session.get(Dealer, dealer_id),  # (its history rows take the dealer from here)
-        stock_number=f"T{tag}",
-        vin=build_vin("WVW", "ZZZ1J", 2021, "W", random.randrange(1, 999_999)),
-        make="Volkswagen",
-        model=f"Golf {tag}",
-        year=2021,
-        mileage=12_000,
-        status=CarStatus.available,
-        asking_price_minor=1_999_900,
-        currency="EUR",
-    )
-
-
 @dataclass
-class Person:
+class ExportSubject:
+    """Someone with rows at a dealer, and the values only those rows hold."""
+
     email: str
     phone: str
     first_name: str
@@ -86,11 +64,11 @@ class Person:
     markers: list[str] = field(default_factory=list)  # values only this person's rows hold
 
 
-def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: str, restricted: bool = False) -> Person:
+def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: str, restricted: bool = False) -> ExportSubject:
     """A client with inquiries (one linked, one by e-mail only), a sale, a disclosure, an
     earlier request with a mail and a rectification; the dealer's ``staff`` serves them."""
     staff_id = user_id(db, staff)
-    person = Person(email=email, phone=phone(), first_name=first, last_name=f"Last{tag}")
+    person = ExportSubject(email=email, phone=new_phone(), first_name=first, last_name=f"Last{tag}")
     client = Client(
         dealer_id=dealer_id,
         first_name=person.first_name,
@@ -106,7 +84,7 @@ def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: s
     )
     db.session.add(client)
     db.session.flush()
-    car = new_car(db, dealer_id, tag)
+    car = make_car(db, dealer_id, stock_number=f"T{tag}", model=f"Golf {tag}", year=2021, mileage=12_000, asking_price_minor=1_999_900)
     db.session.add_all(
         [
             Inquiry(dealer_id=dealer_id, client=client, name=f"{first} {person.last_name}", message=f"linked message {tag}"),
