@@ -1,5 +1,6 @@
 """Fixtures: one app per session built through ``create_app``, migrated with the real
-migrations, loaded with the demo data set; clients log in through the login form."""
+migrations, loaded with the demo data set (its users sign in; a test's own rows come from
+``tests.factories``); clients log in through the login form."""
 
 from __future__ import annotations
 
