@@ -1,10 +1,10 @@
 """Fixtures: one app per session built through ``create_app``, migrated with the real
-migrations, loaded with the demo data set; clients log in through the login form."""
+migrations, loaded with the demo data set (its users sign in; a test's own rows come from
+``tests.factories``); clients log in through the login form."""
 
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 from flask import g, has_app_context
@@ -13,12 +13,13 @@ from sqlalchemy import select, text
 
 from app import create_app
 from config import DEMO_PASSWORD, TestingConfig
+from tests.web_support import Browser
 
-# The ``smtp`` fixture: a real local SMTP server for the tests that send mail.
-pytest_plugins = ["tests.mail_support"]
+# The ``smtp`` fixture (a real local SMTP server for the tests that send mail) and the
+# ``policy`` fixture (the privacy notice in force, for the public inquiry form).
+pytest_plugins = ["tests.mail_support", "tests.consent_support"]
 
 DEALERS = ("north-motors", "south-cars")
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 class IsolatedClient(FlaskClient):
@@ -95,33 +96,6 @@ def db(app):
     with app.app_context():
         yield _db
         _db.session.rollback()
-
-
-def csrf_token(client, url: str = "/login/") -> str:
-    html = client.get(url).get_data(as_text=True)
-    match = CSRF_RE.search(html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1) or match.group(2)
-
-
-class Browser:
-    """A logged-in test client that sends the CSRF token like a real form would."""
-
-    def __init__(self, client, username: str | None):
-        self.client = client
-        self.username = username
-
-    def login(self, password: str = DEMO_PASSWORD):
-        token = csrf_token(self.client)
-        return self.client.post("/login/", data={"username": self.username, "password": password, "csrf_token": token})
-
-    def get(self, url, **kw):
-        return self.client.get(url, **kw)
-
-    def post_form(self, url, data: dict, form_url: str | None = None, **kw):
-        data = dict(data)
-        data["csrf_token"] = csrf_token(self.client, form_url or url)
-        return self.client.post(url, data=data, **kw)
 
 
 @pytest.fixture

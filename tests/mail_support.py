@@ -21,11 +21,7 @@ class Collector:
         return "250 Message accepted"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(e.content, policy=email.policy.default)
-            for e in self.envelopes
-            if address in e.rcpt_tos
-        ]
+        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes if address in e.rcpt_tos]
 
 
 class LocalSmtp:

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import re
-import uuid
 import zipfile
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -18,15 +15,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
 from app.domain import DomainError
-from app.domain.vin import build_vin
 from app.models import (
     Car,
     CarCost,
-    CarStatus,
     Client,
-    ConsentAction,
-    ConsentMethod,
-    ConsentPurpose,
     ConsentRecord,
     Dealer,
     DealerSocialLink,
@@ -36,18 +28,20 @@ from app.models import (
     MailMessage,
     PageView,
     PrivacyRequest,
+    PrivacyRequestEvent,
     RequestStatus,
     RequestType,
     RetentionEvent,
     Sale,
-    SaleStatus,
 )
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.lifecycle import account_deletion, account_export, records, steps, termination, users
 from app.privacy.requests.export_files import export_file
 from config import DEMO_PASSWORD
-from tests.privacy_support import run_worker, user_id
+from tests.factories import Account, make_account, uid
+from tests.privacy_support import reload, user_id
+from tests.queue_support import run_queue
 
 DAY = timedelta(days=1)
 
@@ -55,63 +49,6 @@ DAY = timedelta(days=1)
 def midnight(day: date) -> datetime:
     """00:00 UTC of the day: when a step due that day becomes due."""
     return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def uid() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-@dataclass
-class Account:
-    dealer_id: int
-    slug: str
-    admin: str
-    staff: str
-    admin_id: int
-    staff_id: int
-    car_id: int
-    client_id: int
-    restricted_client_id: int
-    sale_id: int
-
-
-def make_account(db, language: str = "de") -> Account:
-    """A dealer with a profile, two users and one of every kind of row; committed."""
-    from app.provisioning import create_user
-
-    tag = uid()
-    dealer = Dealer(
-        slug=f"acct-{tag}", business_name=f"Acct Cars {tag}", legal_name=f"Acct Cars {tag} GmbH",
-        address_line1="Hauptstr. 1", city="Berlin", postal_code="10115", country="DE",
-        phone=f"+49 30 {random.randrange(10_000_000, 99_999_999)}", email=f"office-{tag}@acct.example",
-        website="https://acct.example",
-    )
-    db.session.add(dealer)
-    db.session.commit()
-    admin = create_user(f"acct-admin-{tag}", DEMO_PASSWORD, f"admin-{tag}@acct.example", "DealerAdmin", dealer.slug, language=language, check_policy=False)
-    staff = create_user(f"acct-staff-{tag}", DEMO_PASSWORD, f"staff-{tag}@acct.example", "DealerStaff", dealer.slug, check_policy=False)
-    car = Car(
-        dealer=dealer, stock_number=f"A-{tag}", vin=build_vin("WVW", "ZZZAU", 2020, "W", random.randrange(1, 999_999)),
-        make="Volkswagen", model="Golf", year=2020, mileage=1000, currency="EUR", status=CarStatus.available,
-        asking_price_minor=1_500_000,
-    )
-    client = Client(dealer=dealer, first_name="Pat", last_name=f"Buyer-{tag}", email=f"pat-{tag}@example.org", assigned_user_id=staff.id)
-    hidden = Client(dealer=dealer, first_name="Res", last_name=f"Tricted-{tag}", email=f"res-{tag}@example.org", restricted_at=utcnow())
-    inquiry = Inquiry(dealer=dealer, client=client, car=car, name="Pat Buyer", email=client.email, message="Still there?", assigned_user_id=staff.id)
-    sale = Sale(dealer=dealer, deal_number=f"D-{tag}", car=car, buyer=client, salesperson_id=admin.id, price_minor=1_400_000, currency="EUR", status=SaleStatus.draft)
-    db.session.add_all([car, client, hidden, inquiry, sale])
-    db.session.flush()
-    db.session.add_all([
-        CarCost(dealer=dealer, car=car, amount_minor=900_000, currency="EUR"),
-        DealerSocialLink(dealer=dealer, platform="instagram", url=f"https://instagram.example/{tag}"),
-        ConsentRecord(dealer=dealer, client=client, email=client.email, purpose=ConsentPurpose.marketing,
-                      action=ConsentAction.given, method=ConsentMethod.staff, source="/test"),
-        Disclosure(dealer=dealer, client_id=client.id, recipient="Bank", purpose="Car finance", disclosed_on=date.today()),
-        PageView(user_id=admin.id, dealer_id=dealer.id, path="/carmodelview/list/", user_agent="test"),
-        PageView(user_id=staff.id, dealer_id=dealer.id, path="/clientmodelview/list/", user_agent="test"),
-    ])
-    db.session.commit()
-    return Account(dealer.id, dealer.slug, admin.username, staff.username, admin.id, staff.id, car.id, client.id, hidden.id, sale.id)
 
 
 def rows(db, model, **where) -> int:
@@ -126,9 +63,16 @@ def snapshot(db, a: Account) -> dict:
     dealer = db.session.get(Dealer, a.dealer_id)
     return {
         "dealer": (dealer.business_name, dealer.slug, dealer.email, dealer.phone, dealer.account_deleted_at, dealer.records_erased_at),
-        "users": [(u.username, u.email, u.anonymised_at) for u in db.session.scalars(select(DealerUser).where(DealerUser.dealer_id == a.dealer_id))],
-        **{m.__tablename__: rows(db, m, dealer_id=a.dealer_id) for m in (Car, CarCost, Client, Sale, Inquiry, ConsentRecord, Disclosure, DealerSocialLink, PageView)},
-        "restricted": rows(db, Client, dealer_id=a.dealer_id) - db.session.scalar(
+        "users": [
+            (u.username, u.email, u.anonymised_at)
+            for u in db.session.scalars(select(DealerUser).where(DealerUser.dealer_id == a.dealer_id))
+        ],
+        **{
+            m.__tablename__: rows(db, m, dealer_id=a.dealer_id)
+            for m in (Car, CarCost, Client, Sale, Inquiry, ConsentRecord, Disclosure, DealerSocialLink, PageView)
+        },
+        "restricted": rows(db, Client, dealer_id=a.dealer_id)
+        - db.session.scalar(
             select(func.count()).select_from(Client).where(Client.dealer_id == a.dealer_id, Client.restricted_at.is_(None))
         ),
     }
@@ -150,7 +94,7 @@ def terminate(db, a: Account, now, actor: int | None = None, reason: str | None 
 
 
 def link_path(url: str) -> str:
-    return url[url.index("/privacy/download/"):]
+    return url[url.index("/privacy/download/") :]
 
 
 def zip_of(db, request_id: int) -> zipfile.ZipFile:
@@ -165,7 +109,14 @@ def officer_admin(app):
     with app.app_context():
         sm = app.appbuilder.sm
         username = f"acct-officer-{uid()}"
-        sm.add_user(username, "Olga", "Officer", f"{username}@forecourt.example", [sm.find_role("Admin"), sm.find_role("PrivacyOfficer")], password=DEMO_PASSWORD)
+        sm.add_user(
+            username,
+            "Olga",
+            "Officer",
+            f"{username}@forecourt.example",
+            [sm.find_role("Admin"), sm.find_role("PrivacyOfficer")],
+            password=DEMO_PASSWORD,
+        )
     return username
 
 
@@ -206,7 +157,7 @@ def test_termination_deactivates_every_user_at_once_and_cannot_be_repeated(app, 
     browser.username = a.admin
     browser.login()
     assert browser.get("/account/").status_code == 302  # the login failed: not signed in
-    run_worker(app)
+    run_queue(app)
 
 
 def test_a_deactivation_is_stamped_and_cleared_by_the_flush_rule(db):
@@ -231,7 +182,7 @@ def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, 
     with pytest.raises(DomainError):  # one at a time
         account_export.request_account_export(db.session, a.dealer_id, a.admin_id)
     db.session.rollback()
-    run_worker(app)
+    run_queue(app)
 
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request.id)
@@ -239,8 +190,22 @@ def test_the_account_export_holds_all_of_the_dealers_data_and_nothing_else(app, 
     assert request.export_expires_at - request.export_created_at == app.config["PRIVACY_EXPORT_TTL"]
     archive = zip_of(db, request.id)
     names = set(archive.namelist())
-    for table in ("dealer", "ab_user", "car", "car_cost", "client", "inquiry", "sale", "consent_record", "disclosure",
-                  "dealer_social_link", "page_view", "privacy_request", "car_price_change", "car_status_change"):
+    for table in (
+        "dealer",
+        "ab_user",
+        "car",
+        "car_cost",
+        "client",
+        "inquiry",
+        "sale",
+        "consent_record",
+        "disclosure",
+        "dealer_social_link",
+        "page_view",
+        "privacy_request",
+        "car_price_change",
+        "car_status_change",
+    ):
         assert {f"{table}.json", f"{table}.csv"} <= names, table
     assert {"manifest.json", "summary.html"} <= names
 
@@ -283,7 +248,7 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
     a = make_account(db, language="en")
     now = utcnow() - timedelta(days=29)  # terminated 29 days ago: one day left
     terminate(db, a, now)
-    run_worker(app)
+    run_queue(app)
 
     db.session.expire_all()
     dealer = db.session.get(Dealer, a.dealer_id)
@@ -309,8 +274,12 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
 
     # Day 30's cron run: the export expires at 00:00 and its own sweep deletes it.
     path, due = export_file(request), dealer.account_deletion_due_at
-    done = retention.run_sweeps(["expired_exports"], as_of=due)
-    assert done["expired_exports"]["export_file"]["deleted"] >= 1 and not path.exists()
+    retention.run_sweeps(["expired_exports"], as_of=due)  # (it sweeps every package due then)
+    assert not path.exists() and reload(db, request.id).export_path is None
+    query = select(PrivacyRequestEvent.data).where(
+        PrivacyRequestEvent.request_id == request.id, PrivacyRequestEvent.kind == "export_deleted"
+    )
+    assert [data["reason"] for data in db.session.scalars(query)] == ["expired"]
     account_deletion.delete_account(db.session, a.dealer_id, due)
     db.session.commit()
     assert anonymous.get(link_path(url)).status_code == 410
@@ -318,7 +287,7 @@ def test_a_terminated_admin_downloads_the_export_by_the_signed_link_until_day_30
     # A dealer terminated 31 days ago whose day 30 has not been swept: the link is dead too.
     late = make_account(db, language="en")
     terminate(db, late, utcnow() - timedelta(days=31))
-    run_worker(app)
+    run_queue(app)
     db.session.expire_all()
     late_admin = db.session.get(DealerUser, late.admin_id)
     [ready] = mails(db, "account_export_ready", late_admin.email)
@@ -330,10 +299,11 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     a = make_account(db)
     t0 = utcnow()
     terminate(db, a, t0)
-    run_worker(app)
+    run_queue(app)
     before = snapshot(db, a)
     addresses = [u[1] for u in before["users"]]
     assert mails(db, "account_terminated", addresses[0]) or mails(db, "account_terminated", addresses[1])
+    sent = [m.id for address in addresses for kind in ("account_terminated", "account_export_ready") for m in mails(db, kind, address)]
 
     day30 = midnight(t0.date() + timedelta(days=30))  # "day 30" starts at 00:00 UTC
     for day29 in (day30 - DAY, day30 - timedelta(seconds=1)):  # any time on day 29
@@ -378,7 +348,7 @@ def test_day_29_deletes_nothing_and_day_30_deletes_the_account_but_keeps_busines
     assert event.certificate["verification"]["users_not_anonymised"] == 0
     for address in addresses:
         assert mails(db, "account_terminated", address) == mails(db, "account_export_ready", address) == []
-    assert db.session.scalar(select(func.count()).select_from(MailMessage).where(MailMessage.scrubbed_at == day30)) >= 2
+    assert len(sent) == 2 and [db.session.get(MailMessage, pk).scrubbed_at for pk in sent] == [day30] * len(sent)
 
     # Hidden from everyone but the privacy officer.
     assert login("admin").get(f"/clientmodelview/show/{a.client_id}").status_code == 404
@@ -397,7 +367,7 @@ def test_business_records_stay_until_three_years_and_are_then_erased(app, db):
     a = make_account(db)
     t0 = utcnow()
     terminate(db, a, t0)
-    run_worker(app)
+    run_queue(app)
     account_deletion.delete_account(db.session, a.dealer_id, t0 + timedelta(days=30))
     db.session.commit()
     kept = snapshot(db, a)
@@ -422,7 +392,9 @@ def test_business_records_stay_until_three_years_and_are_then_erased(app, db):
     assert applied["car_cost"] == {"deleted": 1}
 
     gone = snapshot(db, a)
-    assert all(gone[m.__tablename__] == 0 for m in (Car, CarCost, Client, Sale, Inquiry, ConsentRecord, Disclosure, DealerSocialLink, PageView))
+    assert all(
+        gone[m.__tablename__] == 0 for m in (Car, CarCost, Client, Sale, Inquiry, ConsentRecord, Disclosure, DealerSocialLink, PageView)
+    )
     dealer = db.session.get(Dealer, a.dealer_id)
     assert dealer is not None and dealer.records_erased_at == three_years  # the tombstone stays
     assert rows(db, PrivacyRequest, dealer_id=a.dealer_id) == requests_before  # their own retention
@@ -440,7 +412,7 @@ def test_three_years_without_a_day_30_run_erase_everything_in_one_step(app, db):
     a = make_account(db)
     t0 = utcnow()
     terminate(db, a, t0)
-    run_worker(app)
+    run_queue(app)
     three_years = t0 + relativedelta(years=3)
     assert a.dealer_id not in account_deletion.accounts_due_for_deletion(db.session, three_years)
     assert a.dealer_id in records.records_due_for_erasure(db.session, three_years)
@@ -467,7 +439,7 @@ def test_another_dealers_user_with_the_profile_address_keeps_the_address_and_the
     db.session.commit()
     t0 = utcnow()
     terminate(db, a, t0)
-    run_worker(app)
+    run_queue(app)
     [export] = account_export.account_exports(db.session, a.dealer_id)
     ours = MailMessage(kind="test", to_address=profile, language="en", subject="For A", body_text="A", sent_at=sent, request_id=export.id)
     db.session.add(ours)
@@ -499,7 +471,7 @@ def test_photo_files_go_only_once_the_erasure_is_committed(app, db, tmp_path, mo
     db.session.commit()
     t0 = utcnow()
     terminate(db, a, t0)
-    run_worker(app)
+    run_queue(app)
     three_years = midnight(t0.date() + relativedelta(years=3))
 
     def fail(*args, **kwargs):
@@ -554,7 +526,9 @@ def test_a_deactivated_user_is_anonymised_after_30_days_and_not_before(db):
     client = db.session.get(Client, a.client_id)
     assert client.assigned_user_id == a.staff_id  # records they created stay linked
     assert db.session.scalar(select(Inquiry.assigned_user_id).where(Inquiry.client_id == a.client_id)) == a.staff_id
-    [event] = db.session.scalars(select(RetentionEvent).where(RetentionEvent.kind == "user_anonymised", RetentionEvent.user_id == a.staff_id)).all()
+    [event] = db.session.scalars(
+        select(RetentionEvent).where(RetentionEvent.kind == "user_anonymised", RetentionEvent.user_id == a.staff_id)
+    ).all()
     assert event.summary == applied and event.dealer_id == a.dealer_id and event.certificate["verification"]["passed"]
 
     assert a.staff_id not in users.users_due_for_anonymisation(db.session, day30 + DAY)
@@ -598,7 +572,7 @@ def test_dealer_admin_exports_the_account_from_the_account_page(app, db, login):
     assert "privacy-progress.js" in html
     assert browser.get(f"/account/status/{request.id}").json["status"] == "in_progress"
 
-    run_worker(app)
+    run_queue(app)
     db.session.expire_all()  # the requests share the test's session
     html = browser.get("/account/").get_data(as_text=True)
     assert f"/account/download/{request.id}" in html
@@ -631,7 +605,7 @@ def test_dealer_admin_terminates_by_typing_the_slug_and_is_signed_out(app, db, l
     assert browser.login().status_code == 302 and browser.get("/account/").status_code == 302  # and cannot sign in
     [event] = events(db, a.dealer_id, "account_terminated")
     assert event.actor_id == a.admin_id
-    run_worker(app)
+    run_queue(app)
 
 
 def test_another_dealers_admin_cannot_terminate_the_account(db, login, dealer_ids):
@@ -639,7 +613,9 @@ def test_another_dealers_admin_cannot_terminate_the_account(db, login, dealer_id
     other = login("south-cars-admin")
     wrong = other.post_form("/account/terminate", {"slug": a.slug}, form_url="/account/")
     assert wrong.status_code == 422
-    denied = other.post_form(f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug, "terminate-reason": "x"}, form_url="/account/")
+    denied = other.post_form(
+        f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug, "terminate-reason": "x"}, form_url="/account/"
+    )
     assert denied.status_code in (302, 403, 404)
     db.session.expire_all()
     assert db.session.get(Dealer, a.dealer_id).status is DealerStatus.active
@@ -657,7 +633,9 @@ def test_staff_terminates_from_the_dealer_page_and_sees_the_events(app, db, logi
     db.session.expire_all()
     assert db.session.get(Dealer, a.dealer_id).status is DealerStatus.active
 
-    done = staff.post_form(f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug, "terminate-reason": "Unpaid invoices"}, form_url=show)
+    done = staff.post_form(
+        f"/dealermodelview/terminate/{a.dealer_id}", {"terminate-slug": a.slug, "terminate-reason": "Unpaid invoices"}, form_url=show
+    )
     assert done.status_code == 302
     db.session.expire_all()
     dealer = db.session.get(Dealer, a.dealer_id)
@@ -675,4 +653,4 @@ def test_staff_terminates_from_the_dealer_page_and_sees_the_events(app, db, logi
     officer = login("privacy")
     html = officer.get(show).get_data(as_text=True)
     assert "dealer-account-event-account_terminated" in html and "dealer-terminate-form" not in html
-    run_worker(app)
+    run_queue(app)

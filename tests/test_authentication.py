@@ -11,10 +11,8 @@ from sqlalchemy import select
 
 from app.auth import sessions
 from config import DEMO_PASSWORD
-from tests.conftest import Browser, csrf_token
-
-STRONG = "plum tractor velvet orbit"
-OTHER_STRONG = "seven lanterns drift east"
+from tests.factories import OTHER_STRONG, STRONG
+from tests.web_support import Browser, csrf_token
 
 
 @pytest.fixture

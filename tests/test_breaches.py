@@ -30,7 +30,9 @@ def breach_count(db) -> int:
 
 def new_breach(db, aware: datetime, **values) -> Breach:
     values = {"title": f"Lost laptop {uuid.uuid4().hex[:6]}", "nature": "A laptop with an export was stolen.", **values}
-    breach = breaches.record_breach(db.session, actor_id=user_id(db, "privacy"), now=values.pop("now", utcnow()), became_aware_at=aware, **values)
+    breach = breaches.record_breach(
+        db.session, actor_id=user_id(db, "privacy"), now=values.pop("now", utcnow()), became_aware_at=aware, **values
+    )
     db.session.commit()
     return breach
 
@@ -66,7 +68,9 @@ def test_the_list_shows_each_breachs_countdown(login, db):
     now = utcnow()
     soon = new_breach(db, now - timedelta(hours=70))
     late = new_breach(db, now - timedelta(hours=77))
-    told = new_breach(db, now - timedelta(hours=90), authority_notified_at=now - timedelta(hours=80), delay_reason="Weekend; the scope was unclear.")
+    told = new_breach(
+        db, now - timedelta(hours=90), authority_notified_at=now - timedelta(hours=80), delay_reason="Weekend; the scope was unclear."
+    )
     html = login("privacy").get(LIST).get_data(as_text=True)
 
     def badge(breach):
@@ -107,8 +111,15 @@ def test_a_broken_rule_names_its_field_and_records_nothing(db, values, field):
 
 def test_a_late_notice_with_its_reasons_is_accepted_and_references_count_up(db):
     now = T0 + timedelta(days=5)
-    first = breaches.record_breach(db.session, now=now, title="Late", nature="n", became_aware_at=T0,
-                                   authority_notified_at=T0 + timedelta(hours=90), delay_reason="Forensics took four days.")
+    first = breaches.record_breach(
+        db.session,
+        now=now,
+        title="Late",
+        nature="n",
+        became_aware_at=T0,
+        authority_notified_at=T0 + timedelta(hours=90),
+        delay_reason="Forensics took four days.",
+    )
     second = breaches.record_breach(db.session, now=now, title="Next", nature="n", became_aware_at=T0)
     db.session.commit()
     year = now.year
@@ -120,11 +131,24 @@ def test_a_late_notice_with_its_reasons_is_accepted_and_references_count_up(db):
 def _form(**overrides) -> dict:
     aware = (utcnow() - timedelta(hours=5)).strftime(FORM_TIME)
     form = {
-        "title": f"Mis-sent export {uuid.uuid4().hex[:6]}", "became_aware_at": aware, "occurred_from": "", "occurred_until": "",
-        "nature": "An export went to the wrong address.", "subject_categories": "dealers' clients", "approx_subjects": "12",
-        "record_categories": "contact details", "approx_records": "40", "contact_point": "", "likely_consequences": "Spam.",
-        "measures_taken": "Asked the recipient to delete it.", "status": "open", "authority_notified_at": "",
-        "authority_reference": "", "delay_reason": "", "not_notifiable_reason": "", "subjects_informed_at": "",
+        "title": f"Mis-sent export {uuid.uuid4().hex[:6]}",
+        "became_aware_at": aware,
+        "occurred_from": "",
+        "occurred_until": "",
+        "nature": "An export went to the wrong address.",
+        "subject_categories": "dealers' clients",
+        "approx_subjects": "12",
+        "record_categories": "contact details",
+        "approx_records": "40",
+        "contact_point": "",
+        "likely_consequences": "Spam.",
+        "measures_taken": "Asked the recipient to delete it.",
+        "status": "open",
+        "authority_notified_at": "",
+        "authority_reference": "",
+        "delay_reason": "",
+        "not_notifiable_reason": "",
+        "subjects_informed_at": "",
     }
     form.update(overrides)
     return form
@@ -170,7 +194,9 @@ def test_the_edit_form_refuses_a_broken_rule_and_changes_nothing(login, db):
     unchanged = db.session.get(Breach, breach.id)
     assert (unchanged.status, unchanged.approx_subjects, unchanged.authority_notified_at) == (BreachStatus.open, None, None)
 
-    response = officer.post_form(url, _form(title=breach.title, became_aware_at=aware, authority_notified_at=late, authority_reference="LDA-7"))
+    response = officer.post_form(
+        url, _form(title=breach.title, became_aware_at=aware, authority_notified_at=late, authority_reference="LDA-7")
+    )
     assert response.status_code == 302
     db.session.expire_all()
     changed = db.session.get(Breach, breach.id)
@@ -188,13 +214,17 @@ def affected(app, db):
     from app.provisioning import create_user
 
     tag = uuid.uuid4().hex[:6]
-    dealers = [Dealer(slug=f"br-{tag}-{n}", business_name=f"Breach Cars {tag} {n}", country="DE", email=email)
-               for n, email in ((1, None), (2, f"office-{tag}@example.org"), (3, None))]
+    dealers = [
+        Dealer(slug=f"br-{tag}-{n}", business_name=f"Breach Cars {tag} {n}", country="DE", email=email)
+        for n, email in ((1, None), (2, f"office-{tag}@example.org"), (3, None))
+    ]
     db.session.add_all(dealers)
     db.session.commit()
 
     def user(name, role, language=None):
-        return create_user(f"{name}-{tag}", DEMO_PASSWORD, f"{name}-{tag}@example.org", role, dealers[0].slug, language=language, check_policy=False)
+        return create_user(
+            f"{name}-{tag}", DEMO_PASSWORD, f"{name}-{tag}@example.org", role, dealers[0].slug, language=language, check_policy=False
+        )
 
     admins = [user("boss", "DealerAdmin"), user("chef", "DealerAdmin", "uk")]
     user("clerk", "DealerStaff")
@@ -206,15 +236,16 @@ def affected(app, db):
 
 def test_telling_dealers_mails_their_active_admins_once_in_their_language(db, affected):
     (first, second, third), (boss, chef) = affected
-    breach = new_breach(db, utcnow() - timedelta(hours=2), subject_categories="clients", approx_subjects=30, measures_taken="Passwords reset.")
+    breach = new_breach(
+        db, utcnow() - timedelta(hours=2), subject_categories="clients", approx_subjects=30, measures_taken="Passwords reset."
+    )
     officer = user_id(db, "privacy")
 
     result = breaches.notify_dealers(db.session, breach.id, [first.id, second.id, third.id], officer)
     db.session.commit()
     assert (result.told, result.already_told, result.unreachable, result.messages) == ([first.id, second.id], [], [third.id], 3)
     mails = mails_about(db, breach)
-    assert sorted((m.to_address, m.language) for m in mails) == sorted(
-        [(boss.email, "en"), (chef.email, "uk"), (second.email, "en")])
+    assert sorted((m.to_address, m.language) for m in mails) == sorted([(boss.email, "en"), (chef.email, "uk"), (second.email, "en")])
     english = next(m for m in mails if m.to_address == boss.email)
     for fact in (breach.reference, breach.title, breach.nature, "clients", "30", "Passwords reset.", "privacy@"):
         assert fact in english.body_text
@@ -254,9 +285,16 @@ def test_the_breach_page_tells_the_chosen_dealers_and_lists_them(login, db, affe
 # -- who sees the register -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("username,allowed", [
-    ("privacy", True), ("admin", True), ("staff", False), ("north-motors-admin", False), ("north-motors-staff", False),
-])
+@pytest.mark.parametrize(
+    "username,allowed",
+    [
+        ("privacy", True),
+        ("admin", True),
+        ("staff", False),
+        ("north-motors-admin", False),
+        ("north-motors-staff", False),
+    ],
+)
 def test_only_the_privacy_officer_and_admin_reach_the_register(login, db, username, allowed):
     breach = new_breach(db, utcnow() - timedelta(hours=1))
     browser = login(username)

@@ -18,6 +18,7 @@ from app.domain.vin import build_vin
 
 pytest.register_assert_rewrite("tests.browser_support")
 from tests.browser_support import choose_select2, filter_list, login, logout
+from tests.queue_support import run_queue
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser
@@ -195,9 +196,7 @@ def test_privacy_request_from_public_form_to_downloaded_zip(app, page, dealer_id
     import zipfile
     from urllib.parse import urlsplit
 
-    from rq import SimpleWorker
-
-    from app.extensions import db, get_queue, redis_connection
+    from app.extensions import db
     from app.models import Client, MailMessage, PrivacyRequest, RequestStatus
 
     expect = _expect()
@@ -220,9 +219,7 @@ def test_privacy_request_from_public_form_to_downloaded_zip(app, page, dealer_id
     with app.app_context():
         request = db.session.scalars(select(PrivacyRequest).where(PrivacyRequest.reference == reference)).one()
         assert request.status is RequestStatus.awaiting_verification
-        mail = db.session.scalars(
-            select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "verification")
-        ).one()
+        mail = db.session.scalars(select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "verification")).one()
         link = re.search(r"https?://\S+/privacy/request/verify/\S+", mail.body_text).group(0)
         db.session.remove()
     page.goto(urlsplit(link).path)
@@ -239,7 +236,7 @@ def test_privacy_request_from_public_form_to_downloaded_zip(app, page, dealer_id
         page.get_by_role("button", name="Process").click()
 
     with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+        run_queue(app)
         assert db.session.get(PrivacyRequest, request.id).status is RequestStatus.completed
         db.session.remove()
 

@@ -91,9 +91,7 @@ def test_a_ukrainian_user_works_in_ukrainian_switches_to_german_and_keeps_it(app
     expect(page.get_by_text("Кількість записів")).to_be_visible()
     price_column = page.locator("table.table-bordered tr").first.locator("th").all_inner_texts().index("Ціна")
     prices = [
-        text.strip()
-        for text in page.locator(f"table.table-bordered tr td:nth-child({price_column + 1})").all_inner_texts()
-        if text.strip()
+        text.strip() for text in page.locator(f"table.table-bordered tr td:nth-child({price_column + 1})").all_inner_texts() if text.strip()
     ]
     assert prices and all(UKRAINIAN_MONEY.match(p) for p in prices), f"prices not in Ukrainian format: {prices[:5]}"
     expect(page.locator("table.table-bordered")).to_contain_text("У продажу")  # CarStatus.available

@@ -6,19 +6,14 @@ from __future__ import annotations
 import logging
 import random
 import re
-import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.vin import build_vin
 from app.models import (
-    Car,
-    CarStatus,
     Client,
     ClientSource,
     ConsentAction,
@@ -30,81 +25,26 @@ from app.models import (
     Inquiry,
     InquirySource,
     MailMessage,
-    PolicyVersion,
     RequestChannel,
     RequestType,
 )
 from app.models.base import utcnow
-from app.models.users import DealerUser
 from app.privacy.consent import marketing_mail, unsubscribe
 from app.privacy.requests import erasure_preview, intake, processing
 from app.privacy.requests.scan import scan_all_text_columns
-from app.privacy.transparency.policy_versions import current_version
 from app.queueing import enqueue_request
-from tests.conftest import CSRF_RE
+from tests.consent_support import confirmation_path, form_path, records, send_inquiry, visitor
+from tests.factories import make_car, make_client, new_email, uid
+from tests.privacy_support import user_id
+from tests.queue_support import run_queue
+from tests.web_support import token_from
 
 A, B = "north-motors", "south-cars"
 A_ADMIN, A_STAFF = "north-motors-admin", "north-motors-staff"
 ACK_ERROR = "Please confirm that you have read the privacy notice."
 # What the thank-you page says after a marketing tick: the same for every address.
 MARKETING_LINE = "Offers from"
-CONFIRM_LINK = re.compile(r"https?://[^\s]+(/d/[a-z0-9-]+/marketing/confirm/[A-Za-z0-9_.\-]+)")
-
-
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def uid() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def new_email() -> str:
-    return f"visitor-{uid()}@example.com"
-
-
-def form_path(slug: str = A) -> str:
-    return f"/d/{slug}/inquiry"
-
-
-def visitor(app, ip: str = "192.0.2.10", forwarded_for: str | None = None):
-    """An anonymous browser from ``ip`` (and claiming ``forwarded_for`` behind it)."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = ip
-    client.environ_base["HTTP_USER_AGENT"] = "ConsentTest/1.0 (X11; Linux)"
-    if forwarded_for:
-        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
-    return client
-
-
-def token_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
-
-
-def send_inquiry(client, url: str = form_path(), *, ack: bool = True, marketing: bool = False, **fields):
-    page = client.get(url)
-    assert page.status_code == 200, page.status_code
-    data = {"name": "Vera Visitor", "email": new_email(), "phone": "", "message": "Is the car still available?"}
-    data.update(fields)
-    data["csrf_token"] = token_from(page.get_data(as_text=True))
-    if ack:
-        data["privacy_notice"] = "y"
-    if marketing:
-        data["marketing"] = "y"
-    return client.post(url, data=data), data
-
-
-def confirmation_path(db, address: str) -> str:
-    """The path of the double opt-in link in the last confirmation e-mail to ``address``."""
-    db.session.expire_all()
-    message = db.session.scalars(
-        select(MailMessage)
-        .where(MailMessage.kind == "marketing_confirmation", MailMessage.to_address == address)
-        .order_by(MailMessage.id.desc())
-    ).first()
-    assert message is not None, f"no confirmation e-mail to {address}"
-    return CONFIRM_LINK.search(message.body_text).group(1)
 
 
 def confirm_marketing(client, db, address: str):
@@ -120,54 +60,9 @@ def counts(db) -> dict[str, int]:
     return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) for model in (Inquiry, ConsentRecord, Client)}
 
 
-def records(db, **criteria) -> list[ConsentRecord]:
-    db.session.expire_all()
-    query = select(ConsentRecord)
-    for name, value in criteria.items():
-        query = query.where(getattr(ConsentRecord, name) == value)
-    return db.session.scalars(query.order_by(ConsentRecord.id)).all()
-
-
 def inquiry_by_email(db, address: str) -> Inquiry:
     db.session.expire_all()
     return db.session.scalars(select(Inquiry).where(Inquiry.email == address)).one()
-
-
-def make_client(db, dealer_id: int, address: str | None = None, consent_given: bool = False) -> Client:
-    client = Client(
-        dealer_id=dealer_id,
-        first_name="Cora",
-        last_name=f"Client-{uid()}",
-        email=address or new_email(),
-        country="DE",
-        marketing_consent=consent_given,
-    )
-    db.session.add(client)
-    db.session.commit()
-    return client
-
-
-def make_car(db, dealer_id: int, published: bool = True) -> Car:
-    car = Car(
-        dealer=db.session.get(Dealer, dealer_id),
-        stock_number=f"C-{uid()}",
-        vin=build_vin("WVW", "ZZZAU", 2021, "W", random.randrange(1, 999_999)),
-        make="Skoda",
-        model="Octavia",
-        year=2021,
-        mileage=12000,
-        currency="EUR",
-        status=CarStatus.available,
-        asking_price_minor=2_100_000,
-        published=published,
-    )
-    db.session.add(car)
-    db.session.commit()
-    return car
-
-
-def user_id(db, username: str) -> int:
-    return db.session.scalar(select(DealerUser.id).where(DealerUser.username == username))
 
 
 @contextmanager
@@ -198,20 +93,6 @@ def recording_ips(db, dealer_id: int, on: bool):
         db.session.commit()
 
 
-def run_queue(app) -> None:
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
-    queue = get_queue()
-    for _ in range(10):
-        with app.app_context():
-            SimpleWorker([queue], connection=redis_connection()).work(burst=True)
-        if queue.count == 0:
-            return
-    raise AssertionError("the queue did not drain")
-
-
 class Checkboxes(HTMLParser):
     """Every checkbox of a page: name -> attributes."""
 
@@ -229,31 +110,6 @@ def checkboxes(html: str) -> dict[str, dict]:
     parser = Checkboxes()
     parser.feed(html)
     return parser.found
-
-
-@pytest.fixture(scope="module")
-def policy(app):
-    """The policy version in force (one is published long ago when there is none)."""
-    from app.extensions import db
-
-    with app.app_context():
-        version = current_version(db.session)
-        if version is None:
-            past = datetime(2000, 1, 1, tzinfo=UTC)
-            number = (db.session.scalar(select(func.max(PolicyVersion.version))) or 0) + 100
-            version = PolicyVersion(
-                version=number,
-                title="Privacy notice",
-                body="What we do with your data.",
-                material=True,
-                published_at=past,
-                effective_at=past,
-            )
-            db.session.add(version)
-            db.session.commit()
-        version_id = version.id
-        db.session.remove()
-    return version_id
 
 
 # -- the form ---------------------------------------------------------------------------------
@@ -356,17 +212,19 @@ def test_an_inquiry_without_marketing_links_the_existing_client_and_creates_none
 
 
 def test_an_inquiry_about_a_car_shows_it_and_links_it(app, db, dealer_ids, policy):
-    car = make_car(db, dealer_ids[A])
+    car = make_car(db, dealer_ids[A], published=True)
+    db.session.commit()
     url = f"{form_path(A)}?car={car.id}"
-    assert "2021 Skoda Octavia" in visitor(app).get(url).get_data(as_text=True)
+    assert "2020 Volkswagen Golf" in visitor(app).get(url).get_data(as_text=True)
     response, data = send_inquiry(visitor(app), url)
     assert response.status_code == 200
     assert inquiry_by_email(db, data["email"]).car_id == car.id
 
 
 def test_another_dealers_slug_or_car_is_refused(app, db, dealer_ids, policy):
-    mine = make_car(db, dealer_ids[A])
+    mine = make_car(db, dealer_ids[A], published=True)
     hidden = make_car(db, dealer_ids[A], published=False)
+    db.session.commit()
     client = visitor(app)
     for url in (
         f"{form_path(B)}?car={mine.id}",

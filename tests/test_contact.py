@@ -111,8 +111,18 @@ def test_blank_email_is_none(typed):
 
 @pytest.mark.parametrize(
     "typed",
-    ["no-at-sign", "a@@b.com", "@example.com", "anna@", "anna@example", "an na@example.com",
-     "anna@exa mple.com", "anna@localhost", "anna@dealer.test", "anna..doe@example.com"],
+    [
+        "no-at-sign",
+        "a@@b.com",
+        "@example.com",
+        "anna@",
+        "anna@example",
+        "an na@example.com",
+        "anna@exa mple.com",
+        "anna@localhost",
+        "anna@dealer.test",
+        "anna..doe@example.com",
+    ],
 )
 def test_invalid_email_is_rejected(typed):
     error = error_of(normalise_email, typed)
@@ -129,9 +139,7 @@ def test_same_email_typed_differently_normalises_to_the_same_value():
 # --- countries -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("typed", "code"), [("DE", "DE"), ("de", "DE"), (" ua ", "UA"), ("gb", "GB"), ("Us", "US"), ("AT", "AT")]
-)
+@pytest.mark.parametrize(("typed", "code"), [("DE", "DE"), ("de", "DE"), (" ua ", "UA"), ("gb", "GB"), ("Us", "US"), ("AT", "AT")])
 def test_normalise_country(typed, code):
     assert normalise_country(typed) == code
 

@@ -11,7 +11,7 @@ from app.domain import DomainError
 from app.models import Dealer, DealerStatus
 from app.models.base import utcnow
 from app.privacy.lifecycle import account_deletion, records, termination
-from tests.test_accounts import make_account
+from tests.factories import make_account
 
 
 def _terminated(db, days_ago: int = 0):
@@ -63,9 +63,17 @@ def test_the_dealer_form_refuses_to_change_a_terminated_dealer(db, login):
     staff = login("staff")
     url = f"/dealermodelview/edit/{a.dealer_id}"
     response = staff.post_form(
-        url, {"slug": a.slug, "business_name": "Back in business", "country": "DE", "timezone": "Europe/Berlin",
-              "default_currency": "EUR", "inquiry_retention_months": "24"},
-        form_url=f"/dealermodelview/show/{a.dealer_id}", follow_redirects=True,
+        url,
+        {
+            "slug": a.slug,
+            "business_name": "Back in business",
+            "country": "DE",
+            "timezone": "Europe/Berlin",
+            "default_currency": "EUR",
+            "inquiry_retention_months": "24",
+        },
+        form_url=f"/dealermodelview/show/{a.dealer_id}",
+        follow_redirects=True,
     )
     assert "terminated dealer account cannot be changed" in response.get_data(as_text=True)
     assert _profile(db, a.dealer_id) == before
@@ -77,7 +85,11 @@ def test_no_one_deletes_a_dealer(db, api, login, dealer_ids):
         assert api(username).delete(f"/api/v1/dealer/{a.dealer_id}").status_code in (403, 405)
         assert api(username).delete(f"/api/v1/dealer/{dealer_ids['south-cars']}").status_code in (403, 405)
         browser = login(username)
-        assert browser.post_form(f"/dealermodelview/delete/{a.dealer_id}", {}, form_url="/dealermodelview/list/").status_code in (302, 403, 405)
+        assert browser.post_form(f"/dealermodelview/delete/{a.dealer_id}", {}, form_url="/dealermodelview/list/").status_code in (
+            302,
+            403,
+            405,
+        )
         info = api(username).get("/api/v1/dealer/_info").json
         assert "can_delete" not in info["permissions"]
     db.session.expire_all()

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.test_authentication import STRONG
+from tests.factories import STRONG
 
 
 def test_init_compiles_the_message_catalogues(app, tmp_path, monkeypatch):

@@ -11,34 +11,26 @@ import re
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
-from app.extensions import get_queue, redis_connection
 from app.models import Client, ConsentAction, ConsentMethod, ConsentPurpose, Inquiry, MailMessage
 from app.privacy.consent import withdrawal
-from tests.test_consent import (
-    A,
-    B,
+from tests.consent_support import (
     confirmation_path,
     form_path,
-    make_client,
-    new_email,
-    policy,  # noqa: F401 (the fixture)
     records,
     send_inquiry,
-    token_from,
     visitor,
 )
+from tests.factories import make_client, new_email
+from tests.queue_support import run_queue
+from tests.web_support import token_from
+
+A, B = "north-motors", "south-cars"
 
 pytestmark = pytest.mark.usefixtures("policy")  # a privacy notice in force
 NONCE = re.compile(r'nonce-[A-Za-z0-9_-]+|nonce="[^"]*"')
 CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+|(value=")[^"]+("[^>]*name="csrf_token")')
-
-
-def run_queue(app) -> None:
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
 
 
 def withdrawn_client(db, dealer_id: int) -> Client:

@@ -27,8 +27,8 @@ from app.models import (
     PrivacyRequest,
     RequestChannel,
 )
-from app.models.users import DealerUser
-from tests.conftest import Browser, csrf_token
+from app.security import DealerUser
+from tests.web_support import Browser, csrf_token
 
 FORM = "/privacy/request"
 NBSP = "\u00a0"
@@ -155,7 +155,14 @@ def test_an_explicit_l_parameter_wins_for_that_page(app):
 def test_the_switcher_refuses_unknown_languages_and_other_hosts(app):
     client = visitor(app)
     assert client.post("/lang/xx").status_code == 404
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", " //evil.example"):
+    for target in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        " //evil.example",
+    ):
         response = client.post("/lang/de", query_string={"next": target})
         assert response.status_code == 302
         assert "evil.example" not in response.headers["Location"]
@@ -245,7 +252,11 @@ def test_a_notice_for_a_ukrainian_request_is_rendered_in_ukrainian(app, db):
     from app.privacy.requests import intake
 
     filed = intake.file_request(
-        db.session, request_type="erasure", email=f"uk-{uuid.uuid4().hex[:8]}@example.org", channel=RequestChannel.public_form, language="uk"
+        db.session,
+        request_type="erasure",
+        email=f"uk-{uuid.uuid4().hex[:8]}@example.org",
+        channel=RequestChannel.public_form,
+        language="uk",
     )
     db.session.commit()
     message = db.session.scalars(select(MailMessage).where(MailMessage.request_id == filed.id)).one()
@@ -275,7 +286,10 @@ def test_forms_offer_translated_enum_labels_but_post_the_stored_value(app, db):
 def test_a_validation_error_is_in_the_users_language(app, db):
     with preference(db, "north-motors-staff", "de"):
         browser = signed_in(app, "north-motors-staff")
-        response = browser.post_form("/carmodelview/add", {"stock_number": "", "vin": "", "year": "2019", "make": "VW", "model": "Golf", "mileage": "1", "currency": "EUR"})
+        response = browser.post_form(
+            "/carmodelview/add",
+            {"stock_number": "", "vin": "", "year": "2019", "make": "VW", "model": "Golf", "mileage": "1", "currency": "EUR"},
+        )
         html = response.get_data(as_text=True)
     assert "Dieses Feld wird benötigt." in html  # WTForms' own German catalogue
     assert "This field is required." not in html
@@ -316,7 +330,9 @@ def dealer_zone(db, slug: str, zone: str):
 def test_dates_are_shown_in_the_dealers_time_zone(app, db):
     received = datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
     with dealer_zone(db, "north-motors", "Europe/Kyiv") as dealer_id, preference(db, "north-motors-staff", "de"):
-        inquiry = Inquiry(dealer_id=dealer_id, name="Zeitzone Test", email="tz@example.org", message="?", status=InquiryStatus.new, received_at=received)
+        inquiry = Inquiry(
+            dealer_id=dealer_id, name="Zeitzone Test", email="tz@example.org", message="?", status=InquiryStatus.new, received_at=received
+        )
         db.session.add(inquiry)
         db.session.commit()
         try:

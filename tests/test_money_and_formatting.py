@@ -104,8 +104,10 @@ def test_negative_amounts_are_rejected(amount):
     assert "negative" in str(info.value.message)
 
 
-@pytest.mark.parametrize("amount", ["abc", "10.499.50", "1,000,000", "€10", "10 EUR", "1..2", "NaN", "nan",
-                                    "sNaN", "Infinity", "-Infinity", "inf", Decimal("NaN")])
+@pytest.mark.parametrize(
+    "amount",
+    ["abc", "10.499.50", "1,000,000", "€10", "10 EUR", "1..2", "NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", Decimal("NaN")],
+)
 def test_amounts_that_are_not_numbers_are_rejected(amount):
     with pytest.raises(DomainError) as info:
         to_minor(amount, "EUR")
@@ -124,8 +126,9 @@ def test_more_decimals_than_the_currency_has_are_rejected_not_rounded(amount, cu
     assert str(info.value.message) == f"{currency.upper()} has {exponent(currency)} decimal places."
 
 
-@pytest.mark.parametrize(("amount", "currency"), [("12.500", "EUR"), ("12,500", "EUR"), ("1.000", "EUR"),
-                                                  ("12.500", "JPY"), ("10499.500", "EUR")])
+@pytest.mark.parametrize(
+    ("amount", "currency"), [("12.500", "EUR"), ("12,500", "EUR"), ("1.000", "EUR"), ("12.500", "JPY"), ("10499.500", "EUR")]
+)
 def test_thousands_separator_look_alikes_are_not_read_as_decimals(amount, currency):
     # "12.500" (de) / "12,500" (en) mean twelve thousand five hundred, never 12.50.
     with pytest.raises(DomainError):
@@ -144,8 +147,15 @@ def test_to_minor_rejects_an_unknown_currency(currency):
 
 @pytest.mark.parametrize(
     ("minor", "currency", "amount"),
-    [(1049950, "EUR", "10499.50"), (1, "EUR", "0.01"), (0, "EUR", "0.00"), (1500000, "JPY", "1500000"),
-     (12345, "KWD", "12.345"), (1049950, "eur", "10499.50"), (100, "jpy", "100")],
+    [
+        (1049950, "EUR", "10499.50"),
+        (1, "EUR", "0.01"),
+        (0, "EUR", "0.00"),
+        (1500000, "JPY", "1500000"),
+        (12345, "KWD", "12.345"),
+        (1049950, "eur", "10499.50"),
+        (100, "jpy", "100"),
+    ],
 )
 def test_from_minor(minor, currency, amount):
     result = from_minor(minor, currency)
@@ -260,9 +270,7 @@ def test_format_datetime_of_none_is_blank(in_locale):
         assert format_datetime(None) == ""
 
 
-@pytest.mark.parametrize(
-    ("locale", "text"), [("de", "05.03.2024"), ("en", "Mar 5, 2024"), ("uk", f"5 бер. 2024{NNBSP}р.")]
-)
+@pytest.mark.parametrize(("locale", "text"), [("de", "05.03.2024"), ("en", "Mar 5, 2024"), ("uk", f"5 бер. 2024{NNBSP}р.")])
 def test_format_date(in_locale, locale, text):
     with in_locale(locale):
         assert format_date(date(2024, 3, 5)) == text

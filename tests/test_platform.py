@@ -7,6 +7,7 @@ import secrets
 import pytest
 
 from app.api import ALL_APIS
+from tests.queue_support import run_queue
 
 
 def test_openapi_spec_builds_with_every_resource(api):
@@ -37,15 +38,13 @@ def test_migrations_match_the_models(app):
 
 
 def test_a_job_runs_through_the_real_queue(app):
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
+    from app.extensions import get_queue
     from jobs.housekeeping import clean_job_registries
 
     with app.app_context():
         queue = get_queue("test-platform")
         job = queue.enqueue(clean_job_registries, "test-platform", job_id="platform-check")
-        SimpleWorker([queue], connection=redis_connection()).work(burst=True)
+        run_queue(app, "test-platform")
         job.refresh()
         assert job.is_finished
         assert job.return_value() == 0

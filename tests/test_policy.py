@@ -23,7 +23,8 @@ from app.models import MailMessage, PolicyVersion, SubProcessor
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.transparency import initial_policy, policy_drafts, policy_publishing, policy_versions, subprocessors
-from tests.privacy_support import run_worker, user_id
+from tests.privacy_support import user_id
+from tests.queue_support import run_queue
 
 LIST = "/policyversions/list/"
 ADD = "/policyversions/add"
@@ -41,9 +42,7 @@ def versions(db):
     yield created
     db.session.rollback()
     for pk in created:
-        db.session.execute(
-            text("DELETE FROM policy_version WHERE id = :id"), {"id": pk}
-        )
+        db.session.execute(text("DELETE FROM policy_version WHERE id = :id"), {"id": pk})
     db.session.commit()
 
 
@@ -61,9 +60,7 @@ def people(app, db):
         ("deactivated", None),
     ):
         name = f"policy-{key}-{tag}"
-        made[key] = create_user(
-            name, "a-long-password", f"{name}@example.org", "Staff", language=language
-        ).id
+        made[key] = create_user(name, "a-long-password", f"{name}@example.org", "Staff", language=language).id
     db.session.get(DealerUser, made["inactive"]).active = False
     db.session.get(DealerUser, made["deactivated"]).deactivated_at = utcnow()
     db.session.commit()
@@ -74,15 +71,11 @@ def people(app, db):
     db.session.commit()
 
 
-def draft(
-    db, versions, *, material: bool = True, number: int | None = None, **fields
-) -> PolicyVersion:
+def draft(db, versions, *, material: bool = True, number: int | None = None, **fields) -> PolicyVersion:
     version = PolicyVersion(
         version=number or policy_versions.next_version_number(db.session),
         title=fields.pop("title", "Privacy policy"),
-        summary=fields.pop(
-            "summary", "We now also keep a log of sign-ins for 90 days."
-        ),
+        summary=fields.pop("summary", "We now also keep a log of sign-ins for 90 days."),
         body=fields.pop("body", "# Cookies {#cookies}\n\nOnly essential cookies."),
         material=material,
         **fields,
@@ -101,13 +94,7 @@ def last_mail_id(db) -> int:
 
 def mails_since(db, mail_id: int, kind: str) -> list[MailMessage]:
     db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(MailMessage).where(
-                MailMessage.id > mail_id, MailMessage.kind == kind
-            )
-        )
-    )
+    return list(db.session.scalars(select(MailMessage).where(MailMessage.id > mail_id, MailMessage.kind == kind)))
 
 
 def active_emails(db) -> set[str]:
@@ -138,20 +125,9 @@ def test_init_creates_version_1_exactly_once(app, db):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == before
-    assert (
-        db.session.scalar(
-            select(func.count())
-            .select_from(PolicyVersion)
-            .where(PolicyVersion.version == 1)
-        )
-        == 1
-    )
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion).where(PolicyVersion.version == 1)) == 1
     first = policy_versions.published_version(db.session, 1)
-    assert (
-        first.effective_at <= utcnow()
-        and not first.material
-        and first.notified_at is None
-    )
+    assert first.effective_at <= utcnow() and not first.material and first.notified_at is None
     assert initial_policy.ensure_first_version(db.session) is None
 
 
@@ -183,9 +159,7 @@ def test_version_1_states_what_the_service_promises(app, db):
 # ---------------------------------------------------------------------- publishing
 
 
-def test_a_material_change_with_13_days_notice_is_refused_and_changes_nothing(
-    app, db, versions
-):
+def test_a_material_change_with_13_days_notice_is_refused_and_changes_nothing(app, db, versions):
     version = draft(db, versions)
     mail_id = last_mail_id(db)
     now = utcnow()
@@ -214,9 +188,7 @@ def test_a_material_change_with_13_days_notice_is_refused_and_changes_nothing(
     assert mails_since(db, mail_id, "policy_changed") == []
 
 
-def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_language(
-    app, db, versions, people
-):
+def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_language(app, db, versions, people):
     version = draft(db, versions)
     mail_id = last_mail_id(db)
     now = utcnow()
@@ -236,9 +208,7 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
     recipients = {m.to_address for m in mails}
     assert recipients == active_emails(db)
     assert len(mails) == len(recipients), "one message per user"
-    assert (
-        people["inactive"] not in recipients and people["deactivated"] not in recipients
-    )
+    assert people["inactive"] not in recipients and people["deactivated"] not in recipients
     by_address = {m.to_address: m for m in mails}
     assert by_address[people["de"]].language == "de"
     assert by_address[people["uk"]].language == "uk"
@@ -250,32 +220,20 @@ def test_a_material_change_with_14_days_notice_mails_every_active_user_in_their_
         assert f"/privacy?version={version.version}" in message.body_text
 
     stored = reloaded(db, version.id)
-    assert (
-        stored.published_at == now
-        and stored.effective_at == effective_at
-        and stored.notified_at == now
-    )
-    assert policy_publishing.announce(db.session, stored, now=now + timedelta(hours=1)) == 0, (
-        "announced once only"
-    )
+    assert stored.published_at == now and stored.effective_at == effective_at and stored.notified_at == now
+    assert policy_publishing.announce(db.session, stored, now=now + timedelta(hours=1)) == 0, "announced once only"
     db.session.commit()
     assert len(mails_since(db, mail_id, "policy_changed")) == len(mails)
 
-    run_worker(app)  # the real queue sends them
-    assert all(
-        m.sent_at is not None for m in mails_since(db, mail_id, "policy_changed")
-    )
+    run_queue(app)  # the real queue sends them
+    assert all(m.sent_at is not None for m in mails_since(db, mail_id, "policy_changed"))
 
 
-def test_a_change_that_is_not_material_takes_effect_at_once_unannounced(
-    app, db, versions
-):
+def test_a_change_that_is_not_material_takes_effect_at_once_unannounced(app, db, versions):
     version = draft(db, versions, material=False, summary="Typo fixed.")
     mail_id = last_mail_id(db)
     now = utcnow()
-    publication = policy_publishing.publish(
-        db.session, version.id, effective_at=None, material=False, now=now
-    )
+    publication = policy_publishing.publish(db.session, version.id, effective_at=None, material=False, now=now)
     db.session.commit()
     assert publication.notified == 0
     assert reloaded(db, version.id).effective_at == now
@@ -307,9 +265,7 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     db.session.rollback()
     with pytest.raises(DomainError):  # a typo fix cannot overtake the announced change
         newest = draft(db, versions, material=False)
-        policy_publishing.publish(
-            db.session, newest.id, effective_at=None, material=False, now=now
-        )
+        policy_publishing.publish(db.session, newest.id, effective_at=None, material=False, now=now)
     db.session.rollback()
     renumbered = PolicyVersion(version=higher.version, title="x", body="y")
     with pytest.raises(DomainError):
@@ -317,22 +273,15 @@ def test_version_numbers_and_effective_dates_only_increase(app, db, versions):
     assert reloaded(db, lower.id).published_at is None
 
 
-def test_the_public_page_switches_to_the_new_version_on_its_effective_date(
-    app, db, versions
-):
+def test_the_public_page_switches_to_the_new_version_on_its_effective_date(app, db, versions):
     now = utcnow()
     previous = policy_versions.current_version(db.session, now)
     version = draft(db, versions, title="Privacy policy 2027")
     effective_at = now + timedelta(days=15)
-    policy_publishing.publish(
-        db.session, version.id, effective_at=effective_at, material=True, now=now
-    )
+    policy_publishing.publish(db.session, version.id, effective_at=effective_at, material=True, now=now)
     db.session.commit()
 
-    assert (
-        policy_versions.current_version(db.session, effective_at - timedelta(seconds=1)).id
-        == previous.id
-    )
+    assert policy_versions.current_version(db.session, effective_at - timedelta(seconds=1)).id == previous.id
     assert policy_versions.current_version(db.session, effective_at).id == version.id
     assert policy_versions.upcoming_version(db.session, now).id == version.id
 
@@ -342,10 +291,7 @@ def test_the_public_page_switches_to_the_new_version_on_its_effective_date(
     assert f'href="/privacy?version={version.version}"' in page
     assert "policy-upcoming" in page
     upcoming = client.get(f"/privacy?version={version.version}").get_data(as_text=True)
-    assert (
-        "Privacy policy 2027" in upcoming
-        and f"Version {version.version}, takes effect on" in upcoming
-    )
+    assert "Privacy policy 2027" in upcoming and f"Version {version.version}, takes effect on" in upcoming
 
 
 def test_drafts_are_never_public(app, db, versions):
@@ -394,16 +340,12 @@ def test_a_published_version_can_never_be_edited_or_deleted(app, db, login):
     officer.post_form(f"/policyversions/delete/{pk}", {}, form_url=LIST)
     stored = reloaded(db, pk)
     assert stored is not None and stored.body == original and stored.title != "Changed"
-    page = officer.get(f"/policyversions/publish/{pk}", follow_redirects=True).get_data(
-        as_text=True
-    )
+    page = officer.get(f"/policyversions/publish/{pk}", follow_redirects=True).get_data(as_text=True)
     assert "is published already" in page
 
 
 def test_the_policy_text_cannot_inject_html(app, db, versions, login):
-    html = render_policy(
-        "<script>alert(1)</script>\n\n# <b>Title</b> {#x}\n\n- <img src=x onerror=alert(1)>"
-    )
+    html = render_policy("<script>alert(1)</script>\n\n# <b>Title</b> {#x}\n\n- <img src=x onerror=alert(1)>")
     assert "<script>" not in html and "<b>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
     version = draft(
@@ -411,11 +353,7 @@ def test_the_policy_text_cannot_inject_html(app, db, versions, login):
         versions,
         body='Hello <script>alert("x")</script> see https://example.org/a?b=1&c="2"',
     )
-    page = (
-        login("privacy")
-        .get(f"/policyversions/show/{version.id}")
-        .get_data(as_text=True)
-    )
+    page = login("privacy").get(f"/policyversions/show/{version.id}").get_data(as_text=True)
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;" in page
 
@@ -439,17 +377,13 @@ def test_the_officer_drafts_and_publishes_through_the_view(app, db, versions, lo
     )
     assert response.status_code == 302
     db.session.expire_all()
-    created = db.session.scalars(
-        select(PolicyVersion).where(PolicyVersion.version == number)
-    ).one()
+    created = db.session.scalars(select(PolicyVersion).where(PolicyVersion.version == number)).one()
     versions.append(created.id)
     assert created.published_at is None
 
     publish = f"/policyversions/publish/{created.id}"
     form = officer.get(publish)
-    assert form.status_code == 200 and 'name="effective_at"' in form.get_data(
-        as_text=True
-    )
+    assert form.status_code == 200 and 'name="effective_at"' in form.get_data(as_text=True)
     too_soon = (utcnow() + timedelta(days=13)).strftime("%Y-%m-%dT%H:%M")
     refused = officer.post_form(publish, {"material": "y", "effective_at": too_soon})
     assert refused.status_code == 422
@@ -463,23 +397,17 @@ def test_the_officer_drafts_and_publishes_through_the_view(app, db, versions, lo
     stored = reloaded(db, created.id)
     assert stored.published_at is not None and stored.notified_at is not None
     assert stored.published_by_id == user_id(db, "privacy")
-    assert {
-        m.to_address for m in mails_since(db, mail_id, "policy_changed")
-    } == active_emails(db)
-    run_worker(app)
+    assert {m.to_address for m in mails_since(db, mail_id, "policy_changed")} == active_emails(db)
+    run_queue(app)
 
 
-def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_it_takes_effect(
-    app, db, versions, login
-):
+def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_it_takes_effect(app, db, versions, login):
     now = utcnow()
     version = draft(db, versions, summary="Usage data is now kept for 60 days.")
     effective_at = now + timedelta(days=14, hours=1)
-    policy_publishing.publish(
-        db.session, version.id, effective_at=effective_at, material=True, now=now
-    )
+    policy_publishing.publish(db.session, version.id, effective_at=effective_at, material=True, now=now)
     db.session.commit()
-    run_worker(app)
+    run_queue(app)
 
     link = f'href="/privacy?version={version.version}"'
     for username, page in (
@@ -493,14 +421,9 @@ def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_i
     anonymous = app.test_client().get("/login/").get_data(as_text=True)
     assert "policy-banner" not in anonymous
 
-    assert (
-        policy_versions.announced_version(db.session, effective_at - timedelta(minutes=1)).id
-        == version.id
-    )
+    assert policy_versions.announced_version(db.session, effective_at - timedelta(minutes=1)).id == version.id
     assert policy_versions.announced_version(db.session, effective_at) is None
-    assert policy_versions.announced_version(db.session, now - timedelta(minutes=1)) is None, (
-        "not before publication"
-    )
+    assert policy_versions.announced_version(db.session, now - timedelta(minutes=1)) is None, "not before publication"
 
 
 @pytest.mark.parametrize(
@@ -513,9 +436,7 @@ def test_the_banner_shows_a_published_material_change_to_signed_in_users_until_i
         ("north-motors-staff", set()),
     ],
 )
-def test_who_manages_the_policy_and_the_sub_processors(
-    app, db, login, versions, username, allowed
-):
+def test_who_manages_the_policy_and_the_sub_processors(app, db, login, versions, username, allowed):
     browser = login(username)
     for url in (LIST, ADD, SP_LIST, SP_ADD):
         status = browser.get(url).status_code
@@ -557,9 +478,7 @@ def test_the_policy_and_sub_processor_pages_render_for_anonymous_visitors(app, d
 def subprocessor_rows(db):
     yield
     db.session.rollback()
-    db.session.execute(
-        text("DELETE FROM sub_processor WHERE name LIKE 'Test Processor %'")
-    )
+    db.session.execute(text("DELETE FROM sub_processor WHERE name LIKE 'Test Processor %'"))
     db.session.commit()
 
 
@@ -578,9 +497,7 @@ def dealer_admin_emails(db) -> set[str]:
     )
 
 
-def test_adding_a_sub_processor_mails_every_dealer_admin(
-    app, db, login, subprocessor_rows
-):
+def test_adding_a_sub_processor_mails_every_dealer_admin(app, db, login, subprocessor_rows):
     mail_id = last_mail_id(db)
     name = f"Test Processor {uuid.uuid4().hex[:6]}"
     response = login("staff").post_form(
@@ -595,9 +512,7 @@ def test_adding_a_sub_processor_mails_every_dealer_admin(
     )
     assert response.status_code == 302
     db.session.expire_all()
-    row = db.session.scalars(
-        select(SubProcessor).where(SubProcessor.name == name)
-    ).one()
+    row = db.session.scalars(select(SubProcessor).where(SubProcessor.name == name)).one()
     assert row.notified_at is not None
 
     mails = mails_since(db, mail_id, "subprocessor_added")
@@ -606,17 +521,11 @@ def test_adding_a_sub_processor_mails_every_dealer_admin(
         "north-motors-admin@forecourt.example",
         "south-cars-admin@forecourt.example",
     } <= {m.to_address for m in mails}
-    assert all(
-        name in m.subject and "/privacy/subprocessors" in m.body_text for m in mails
-    )
+    assert all(name in m.subject and "/privacy/subprocessors" in m.body_text for m in mails)
     assert subprocessors.notify_added(db.session, row) == 0, "told once only"
-    run_worker(app)
-    assert all(
-        m.sent_at is not None for m in mails_since(db, mail_id, "subprocessor_added")
-    )
-    assert name in app.test_client().get("/privacy/subprocessors").get_data(
-        as_text=True
-    )
+    run_queue(app)
+    assert all(m.sent_at is not None for m in mails_since(db, mail_id, "subprocessor_added"))
+    assert name in app.test_client().get("/privacy/subprocessors").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -628,9 +537,7 @@ def test_adding_a_sub_processor_mails_every_dealer_admin(
         {"website": "javascript:alert(1)"},
     ],
 )
-def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(
-    app, db, login, subprocessor_rows, fields
-):
+def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(app, db, login, subprocessor_rows, fields):
     mail_id = last_mail_id(db)
     before = db.session.scalar(select(func.count()).select_from(SubProcessor))
     data = {
@@ -647,9 +554,7 @@ def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(
     assert mails_since(db, mail_id, "subprocessor_added") == []
 
 
-def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(
-    app, db, login, subprocessor_rows, monkeypatch
-):
+def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(app, db, login, subprocessor_rows, monkeypatch):
     notify = subprocessors.notify_added
 
     def fail(session, item, now=None):
@@ -678,9 +583,7 @@ def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(
 
 def test_sub_processor_rules():
     today = date(2026, 5, 1)
-    ok = SubProcessor(
-        name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today
-    )
+    ok = SubProcessor(name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today)
     subprocessors.check_subprocessor(ok, today)
     assert ok.name == "Hosting Co"
     for change, field in (
@@ -689,9 +592,7 @@ def test_sub_processor_rules():
         ({"removed_on": today - timedelta(days=1)}, "removed_on"),
         ({"website": "ftp://example.org"}, "website"),
     ):
-        item = SubProcessor(
-            name="Co", purpose="Hosting", location="Germany (EU)", since=today
-        )
+        item = SubProcessor(name="Co", purpose="Hosting", location="Germany (EU)", since=today)
         for key, value in change.items():
             setattr(item, key, value)
         with pytest.raises(DomainError) as error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid
 import zipfile
 
 import pytest
@@ -20,18 +19,16 @@ from app.models import (
     RequestType,
 )
 from app.privacy.requests import intake
-from tests.privacy_support import reload, run_worker, user_id
+from tests.factories import new_email
+from tests.privacy_support import reload, user_id
+from tests.queue_support import run_queue
 
 URL = "/api/v1/privacy_request/"
 
 
-def new_email() -> str:
-    return f"api-{uuid.uuid4().hex[:10]}@example.org"
-
-
 def file(db, *, dealer_id=None, request_type=RequestType.access, email=None) -> PrivacyRequest:
     request = intake.file_request(
-        db.session, request_type=request_type, email=email or new_email(), dealer_id=dealer_id, channel=RequestChannel.officer
+        db.session, request_type=request_type, email=email or new_email("api"), dealer_id=dealer_id, channel=RequestChannel.officer
     )
     db.session.commit()
     return request
@@ -51,7 +48,7 @@ def store(app, tmp_path, monkeypatch):
 
 
 def test_officer_files_a_request(db, api, dealer_ids):
-    address = new_email()
+    address = new_email("api")
     response = api("privacy").post(URL, json={"request_type": "access", "email": address, "dealer": dealer_ids["south-cars"]})
     assert response.status_code == 201, response.json
     item = reload(db, response.json["id"])
@@ -60,14 +57,14 @@ def test_officer_files_a_request(db, api, dealer_ids):
     assert item.created_by_id == user_id(db, "privacy")
     assert response.json["result"]["reference"] == item.reference
 
-    platform = api("privacy").post(URL, json={"request_type": "objection", "email": new_email(), "dealer": None})
+    platform = api("privacy").post(URL, json={"request_type": "objection", "email": new_email("api"), "dealer": None})
     assert platform.status_code == 201 and reload(db, platform.json["id"]).dealer_id is None
 
 
 def test_dealer_admin_files_for_its_own_dealer_only(db, api, dealer_ids):
     north, south = dealer_ids["north-motors"], dealer_ids["south-cars"]
-    client = Client(dealer_id=north, first_name="Ada", last_name="Api", email=new_email(), country="DE")
-    foreign = Client(dealer_id=south, first_name="Bo", last_name="Api", email=new_email(), country="DE")
+    client = Client(dealer_id=north, first_name="Ada", last_name="Api", email=new_email("api"), country="DE")
+    foreign = Client(dealer_id=south, first_name="Bo", last_name="Api", email=new_email("api"), country="DE")
     db.session.add_all([client, foreign])
     db.session.commit()
     admin = api("north-motors-admin")
@@ -79,7 +76,7 @@ def test_dealer_admin_files_for_its_own_dealer_only(db, api, dealer_ids):
     assert item.channel is RequestChannel.dealer_admin
 
     before = count(db)
-    response = admin.post(URL, json={"request_type": "access", "email": new_email(), "dealer": south})
+    response = admin.post(URL, json={"request_type": "access", "email": new_email("api"), "dealer": south})
     assert response.status_code == 422 and "dealer" in response.json["message"]
     response = admin.post(URL, json={"request_type": "access", "client": foreign.id})
     assert response.status_code == 422 and "client" in response.json["message"]
@@ -109,7 +106,7 @@ def test_filing_rejects_bad_input_with_a_message(db, api, body, field):
 
 
 def test_tenant_isolation(db, api, dealer_ids):
-    address = new_email()
+    address = new_email("api")
     own = file(db, email=address, dealer_id=dealer_ids["north-motors"])
     other = file(db, email=address, dealer_id=dealer_ids["south-cars"])
     platform = file(db, email=address)
@@ -138,7 +135,7 @@ def test_staff_roles_have_no_access(db, api, username):
     assert client.get(URL).status_code == 403
     assert client.get(f"{URL}{item.id}").status_code == 403
     assert client.post(f"{URL}{item.id}/process", json={}).status_code == 403
-    assert client.post(URL, json={"request_type": "access", "email": new_email()}).status_code == 403
+    assert client.post(URL, json={"request_type": "access", "email": new_email("api")}).status_code == 403
     assert reload(db, item.id).status is RequestStatus.verified
 
 
@@ -152,8 +149,22 @@ def test_list_shows_masked_identifiers_and_show_the_status(db, api):
     assert row["subject_hint"].endswith("@e•••.org") and row["status"] == "verified"
 
     shown = officer.get(f"{URL}{item.id}").json["result"]
-    for key in ("status", "due_at", "received_at", "request_type", "reference", "phase", "progress_done",
-                "progress_total", "export_expires_at", "erasure_preview", "certificate", "percent", "due_state", "job"):
+    for key in (
+        "status",
+        "due_at",
+        "received_at",
+        "request_type",
+        "reference",
+        "phase",
+        "progress_done",
+        "progress_total",
+        "export_expires_at",
+        "erasure_preview",
+        "certificate",
+        "percent",
+        "due_state",
+        "job",
+    ):
         assert key in shown, key
     assert shown["subject_email"] == item.subject_email
     assert shown["due_state"] == "on_time" and shown["percent"] == 0 and shown["job"] == {}
@@ -184,7 +195,7 @@ def test_process_answers_202_with_the_job(app, db, api):
 
     shown = api("privacy").get(f"{URL}{item.id}").json["result"]
     assert shown["status"] == "in_progress" and shown["job"]["status"] == "queued"
-    run_worker(app)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
 
 
@@ -198,7 +209,7 @@ def test_process_refuses_what_cannot_be_processed(db, api):
 
 
 def test_erasure_answers_409_with_the_preview_then_202_when_confirmed(app, db, api, dealer_ids):
-    address = new_email()
+    address = new_email("api")
     north = dealer_ids["north-motors"]
     db.session.add(Client(dealer_id=north, first_name="Erin", last_name="Erase", email=address, country="DE"))
     db.session.commit()
@@ -218,13 +229,13 @@ def test_erasure_answers_409_with_the_preview_then_202_when_confirmed(app, db, a
     assert response.json["job_id"] == f"privacy-request-{item.id}"
     erased = reload(db, item.id)
     assert erased.status is RequestStatus.in_progress and erased.erasure_confirmed_by_id == user_id(db, "north-motors-admin")
-    run_worker(app)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
     assert db.session.scalar(select(func.count()).select_from(Client).where(Client.email == address)) == 0
 
 
 def test_download_after_the_export_job(app, db, api, store, dealer_ids):
-    address = new_email()
+    address = new_email("api")
     north = dealer_ids["north-motors"]
     db.session.add(Client(dealer_id=north, first_name="Dora", last_name="Download", email=address, country="DE"))
     db.session.commit()
@@ -233,7 +244,7 @@ def test_download_after_the_export_job(app, db, api, store, dealer_ids):
     assert admin.get(f"{URL}{item.id}/download").status_code == 404
 
     assert admin.post(f"{URL}{item.id}/process", json={}).status_code == 202
-    run_worker(app)
+    run_queue(app)
     done = reload(db, item.id)
     assert done.status is RequestStatus.completed and done.export_path
 

@@ -25,15 +25,9 @@ from app.models import (
 from app.privacy.requests import processing
 from app.privacy.requests.scan import scan_all_text_columns
 from app.queueing import enqueue_request, is_live, request_job_id
-from tests.test_privacy_erasure import (
-    add_client,
-    add_inquiry,
-    confirm,
-    file_erasure,
-    ledger,
-    new_person,
-    run_queue,
-)
+from tests.factories import add_client, add_inquiry, new_person
+from tests.privacy_support import confirm, file_erasure, ledger
+from tests.queue_support import run_queue
 from tests.worker_support import REPO, children, kill_worker, scalar, worker_env
 
 INQUIRIES = 30
@@ -107,7 +101,7 @@ def test_a_killed_worker_resumes_the_erasure_to_the_same_end_state(app, db, deal
     assert job.worker_name
     redis_connection().delete(Worker.redis_worker_namespace_prefix + job.worker_name)
     assert not is_live(job)
-    assert processing.reconcile() >= 1
+    assert processing.reconcile(request_ids=[request_id]) == 1
     assert is_live(Job.fetch(request_job_id(request_id), connection=redis_connection()))
 
     run_queue(app)

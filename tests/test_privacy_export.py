@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import random
 import re
 import uuid
 import zipfile
@@ -21,14 +20,11 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.models import (
-    Car,
-    CarStatus,
     Client,
     Disclosure,
     Inquiry,
     MailMessage,
     PrivacyRequest,
-    PrivacyRequestEvent,
     RectificationChange,
     RequestChannel,
     RequestStatus,
@@ -39,7 +35,9 @@ from app.models import (
 from app.models.base import utcnow
 from app.privacy.links import DOWNLOAD, VERIFY, make_token
 from app.privacy.requests import export, export_files, intake, processing
-from tests.privacy_support import run_worker, user_id
+from tests.factories import make_car, new_phone
+from tests.privacy_support import events, file_access, user_id
+from tests.queue_support import run_queue
 
 DOWNLOAD_LINK = re.compile(r"/privacy/download/([A-Za-z0-9_.\-]+)")
 
@@ -54,30 +52,10 @@ def store(app, tmp_path, monkeypatch):
     return tmp_path
 
 
-def phone() -> str:
-    return f"+49151{random.randrange(10_000_000, 99_999_999)}"
-
-
-def new_car(db, dealer_id: int, tag: str) -> Car:
-    from app.domain.vin import build_vin
-    from app.models import Dealer
-
-    return Car(
-        dealer=db.session.get(Dealer, dealer_id),  # (its history rows take the dealer from here)
-        stock_number=f"T{tag}",
-        vin=build_vin("WVW", "ZZZ1J", 2021, "W", random.randrange(1, 999_999)),
-        make="Volkswagen",
-        model=f"Golf {tag}",
-        year=2021,
-        mileage=12_000,
-        status=CarStatus.available,
-        asking_price_minor=1_999_900,
-        currency="EUR",
-    )
-
-
 @dataclass
-class Person:
+class ExportSubject:
+    """Someone with rows at a dealer, and the values only those rows hold."""
+
     email: str
     phone: str
     first_name: str
@@ -86,11 +64,11 @@ class Person:
     markers: list[str] = field(default_factory=list)  # values only this person's rows hold
 
 
-def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: str, restricted: bool = False) -> Person:
+def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: str, restricted: bool = False) -> ExportSubject:
     """A client with inquiries (one linked, one by e-mail only), a sale, a disclosure, an
     earlier request with a mail and a rectification; the dealer's ``staff`` serves them."""
     staff_id = user_id(db, staff)
-    person = Person(email=email, phone=phone(), first_name=first, last_name=f"Last{tag}")
+    person = ExportSubject(email=email, phone=new_phone(), first_name=first, last_name=f"Last{tag}")
     client = Client(
         dealer_id=dealer_id,
         first_name=person.first_name,
@@ -106,7 +84,7 @@ def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: s
     )
     db.session.add(client)
     db.session.flush()
-    car = new_car(db, dealer_id, tag)
+    car = make_car(db, dealer_id, stock_number=f"T{tag}", model=f"Golf {tag}", year=2021, mileage=12_000, asking_price_minor=1_999_900)
     db.session.add_all(
         [
             Inquiry(dealer_id=dealer_id, client=client, name=f"{first} {person.last_name}", message=f"linked message {tag}"),
@@ -140,15 +118,39 @@ def add_person(db, dealer_id: int, *, staff: str, email: str, first: str, tag: s
         ]
     )
     person.client = client
-    person.markers = [person.phone, person.last_name, f"linked message {tag}", f"by mail {tag}", f"D-{tag}", car.vin, f"Golf {tag}", f"Bank {tag}", f"notes {tag}"]
+    person.markers = [
+        person.phone,
+        person.last_name,
+        f"linked message {tag}",
+        f"by mail {tag}",
+        f"D-{tag}",
+        car.vin,
+        f"Golf {tag}",
+        f"Bank {tag}",
+        f"notes {tag}",
+    ]
     earlier = intake.file_request(
-        db.session, request_type=RequestType.objection, email=email, dealer_id=dealer_id, channel=RequestChannel.officer, details=f"earlier details {tag}"
+        db.session,
+        request_type=RequestType.objection,
+        email=email,
+        dealer_id=dealer_id,
+        channel=RequestChannel.officer,
+        details=f"earlier details {tag}",
     )
     db.session.flush()
     db.session.add_all(
         [
-            MailMessage(kind="extended", to_address=email, subject=f"About your request {tag}", body_text=f"mail body {tag}", request_id=earlier.id),
-            RectificationChange(request_id=earlier.id, table_name="client", row_pk=str(client.id), column_name="city", old_value=f"Oldtown {tag}", new_value="Berlin"),
+            MailMessage(
+                kind="extended", to_address=email, subject=f"About your request {tag}", body_text=f"mail body {tag}", request_id=earlier.id
+            ),
+            RectificationChange(
+                request_id=earlier.id,
+                table_name="client",
+                row_pk=str(client.id),
+                column_name="city",
+                old_value=f"Oldtown {tag}",
+                new_value="Berlin",
+            ),
         ]
     )
     person.markers += [f"earlier details {tag}", f"mail body {tag}", f"Oldtown {tag}"]
@@ -180,23 +182,9 @@ def process_through_queue(app, db, request: PrivacyRequest) -> PrivacyRequest:
     from app.queueing import enqueue_request
 
     enqueue_request(request_id)
-    run_worker(app)
+    run_queue(app)
     db.session.expire_all()
     return db.session.get(PrivacyRequest, request_id)
-
-
-def file_access(db, email: str, dealer_id: int | None, language: str = "en", request_type=RequestType.access) -> PrivacyRequest:
-    request = intake.file_request(
-        db.session,
-        request_type=request_type,
-        email=email,
-        dealer_id=dealer_id,
-        channel=RequestChannel.officer,
-        language=language,
-        actor_id=user_id(db, "privacy"),
-    )
-    db.session.commit()
-    return request
 
 
 def read_zip(path: Path) -> dict[str, bytes]:
@@ -207,12 +195,6 @@ def read_zip(path: Path) -> dict[str, bytes]:
 
 def csv_rows(data: bytes) -> list[dict]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-
-
-def events(db, request_id: int, kind: str) -> list[PrivacyRequestEvent]:
-    return db.session.scalars(
-        select(PrivacyRequestEvent).where(PrivacyRequestEvent.request_id == request_id, PrivacyRequestEvent.kind == kind)
-    ).all()
 
 
 # -- the package -----------------------------------------------------------------------
@@ -235,7 +217,15 @@ def test_the_package_holds_every_row_of_the_person_and_nothing_of_anyone_else(db
     data = {name[:-5]: json.loads(body) for name, body in files.items() if name.endswith(".json") and name != "manifest.json"}
     counts = {category: len(rows) for category, rows in data.items()}
     # P's earlier request and this one; the mail and the rectification of the earlier one.
-    assert counts == {"clients": 1, "inquiries": 2, "sales": 1, "disclosures": 1, "privacy_requests": 2, "messages_sent": 1, "rectifications": 1}
+    assert counts == {
+        "clients": 1,
+        "inquiries": 2,
+        "sales": 1,
+        "disclosures": 1,
+        "privacy_requests": 2,
+        "messages_sent": 1,
+        "rectifications": 1,
+    }
     assert {name[:-4] for name in files if name.endswith(".csv")} == set(data)
     assert {"summary.html", "manifest.json"} <= set(files)
 
@@ -303,7 +293,14 @@ def test_summary_explains_purposes_retention_and_rights(app, db, store, exported
     summary = read_zip(store / request.export_path)["summary.html"].decode()
     declaration = InquiryModel.__privacy__
     with app.test_request_context(), force_locale("en"):
-        for text in (declaration.title, declaration.purpose, declaration.legal_basis, declaration.retention, declaration.recipients, declaration.source):
+        for text in (
+            declaration.title,
+            declaration.purpose,
+            declaration.legal_basis,
+            declaration.retention,
+            declaration.recipients,
+            declaration.source,
+        ):
             assert str(escape(str(text))) in summary
     assert 'lang="en"' in summary and request.reference in summary
     for right in ("Rectification", "Erasure", "Restriction", "Objection", "Data portability", "Complaint"):
@@ -403,9 +400,7 @@ def test_progress_is_recorded_in_batches(app, db, store, people, dealer_ids, mon
 
 
 def completion_token(db, request: PrivacyRequest) -> str:
-    message = db.session.scalars(
-        select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "completed")
-    ).one()
+    message = db.session.scalars(select(MailMessage).where(MailMessage.request_id == request.id, MailMessage.kind == "completed")).one()
     assert message.to_address == request.subject_email
     match = DOWNLOAD_LINK.search(message.body_text)
     assert match, "the completion notice carries the download link"
@@ -462,11 +457,12 @@ def test_expired_packages_are_deleted_and_their_links_stop_working(app, db, stor
     request, _ = exported
     token = completion_token(db, request)
     path = store / request.export_path
-    export_files.delete_expired_exports()
+    # Every package made before ours expires before it: those go, ours stays.
+    export.delete_expired_exports(now=request.export_expires_at - timedelta(microseconds=1))
     assert path.is_file()  # not expired yet
 
     later = request.export_expires_at + timedelta(seconds=1)
-    assert export_files.delete_expired_exports(now=later) >= 1  # (with other tests' packages)
+    assert export.delete_expired_exports(now=later) == 1
     assert not path.exists()
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request.id)

@@ -12,14 +12,11 @@ from sqlalchemy import func, select
 
 from app.models import Dealer, DealerStatus, MailMessage, PrivacyRequest, RequestStatus
 from app.models.base import utcnow
-from tests.conftest import csrf_token
+from tests.factories import new_email
+from tests.web_support import csrf_token
 
 FORM = "/privacy/request"
 LINK_RE = re.compile(r"https?://\S+/privacy/request/verify/\S+")
-
-
-def unique_email() -> str:
-    return f"person-{uuid.uuid4().hex[:10]}@example.com"
 
 
 def counts(db) -> tuple[int, int]:
@@ -91,7 +88,7 @@ def test_the_form_is_public_self_hosted_and_lists_active_dealers(login, db):
 )
 def test_a_rejected_form_shows_the_error_at_its_field_and_changes_nothing(login, db, fields, field):
     before = counts(db)
-    data = {"email": unique_email(), **fields}
+    data = {"email": new_email(), **fields}
     response = file(login(None), **data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -106,7 +103,7 @@ def test_a_dealer_that_is_not_active_cannot_be_chosen(login, db):
     browser = login(None)
     assert f'<option value="{dealer.id}">' not in browser.get(FORM).get_data(as_text=True)
     before = counts(db)
-    response = file(browser, email=unique_email(), dealer=str(dealer.id))
+    response = file(browser, email=new_email(), dealer=str(dealer.id))
     assert response.status_code == 422
     assert 'id="dealer-error"' in response.get_data(as_text=True)
     assert counts(db) == before
@@ -114,14 +111,14 @@ def test_a_dealer_that_is_not_active_cannot_be_chosen(login, db):
 
 def test_a_post_without_csrf_token_is_refused(app, db):
     before = counts(db)
-    response = app.test_client().post(FORM, data={"request_type": "access", "email": unique_email(), "dealer": "platform"})
+    response = app.test_client().post(FORM, data={"request_type": "access", "email": new_email(), "dealer": "platform"})
     assert response.status_code == 400
     assert counts(db) == before
 
 
 def test_filing_sends_a_link_that_confirms_the_request_only_by_post(login, db, dealer_ids):
     browser = login(None)
-    email = unique_email()
+    email = new_email()
     sent = file(browser, email=email.upper(), dealer=str(dealer_ids["north-motors"]), name="Pat Doe")
     assert sent.status_code == 200
     assert "Check your e-mail" in sent.get_data(as_text=True)
@@ -158,11 +155,11 @@ def test_filing_sends_a_link_that_confirms_the_request_only_by_post(login, db, d
 def test_the_answer_does_not_tell_whether_the_address_is_known(login, db, dealer_ids):
     from app.models import Client
 
-    known = unique_email()
+    known = new_email()
     db.session.add(Client(dealer_id=dealer_ids["north-motors"], first_name="Known", last_name="Person", email=known))
     db.session.commit()
     pages = []
-    for address in (known, unique_email()):
+    for address in (known, new_email()):
         page = file(login(None), email=address)
         assert page.status_code == 200
         pages.append(page.get_data(as_text=True).replace(reference_on(page), "REF"))
@@ -170,7 +167,7 @@ def test_the_answer_does_not_tell_whether_the_address_is_known(login, db, dealer
 
 
 def test_the_request_and_its_mail_are_in_the_language_of_the_page(login, db):
-    email = unique_email()
+    email = new_email()
     sent = file(login(None), url=f"{FORM}?_l_=de", email=email)
     assert sent.status_code == 200
     assert '<html lang="de">' in sent.get_data(as_text=True)
@@ -182,7 +179,7 @@ def test_the_request_and_its_mail_are_in_the_language_of_the_page(login, db):
 
 def test_filing_again_before_confirming_resumes_the_same_request(login, db):
     browser = login(None)
-    email = unique_email()
+    email = new_email()
     first = file(browser, email=email, request_type="erasure")
     first_link = verification_link(db, email)
     second = file(browser, email=email, request_type="erasure")
@@ -199,7 +196,7 @@ def test_filing_again_before_confirming_resumes_the_same_request(login, db):
 
 def test_a_request_whose_confirmation_time_is_over_asks_to_file_again(login, db):
     browser = login(None)
-    email = unique_email()
+    email = new_email()
     reference = reference_on(file(browser, email=email))
     link = verification_link(db, email)
     filed = request_by_reference(db, reference)
@@ -217,7 +214,7 @@ def test_a_request_whose_confirmation_time_is_over_asks_to_file_again(login, db)
 
 def test_an_expired_link_asks_to_file_again(app, login, db):
     browser = login(None)
-    email = unique_email()
+    email = new_email()
     file(browser, email=email)
     link = verification_link(db, email)
     ttl = app.config["PRIVACY_VERIFICATION_TTL"]
@@ -239,7 +236,7 @@ def test_a_link_signed_for_another_purpose_is_not_found(app, login, db):
     from app.privacy.links import DOWNLOAD, make_token
 
     browser = login(None)
-    email = unique_email()
+    email = new_email()
     filed = request_by_reference(db, reference_on(file(browser, email=email)))
     with app.test_request_context():
         token = make_token(DOWNLOAD, filed.id)
@@ -253,14 +250,14 @@ def test_filing_is_rate_limited(app, login, db):
     limiter.reset()
     try:
         browser = login(None)
-        assert file(browser, email=unique_email()).status_code == 200
+        assert file(browser, email=new_email()).status_code == 200
         assert file(browser, email="").status_code == 422  # a rejected POST counts as well
         before = counts(db)
-        limited = file(browser, email=unique_email())
+        limited = file(browser, email=new_email())
         assert limited.status_code == 429
         assert counts(db) == before
         assert browser.get(FORM).status_code == 200  # reading the form is not limited
     finally:
         app.config["PRIVACY_REQUEST_RATE_LIMIT"] = configured
         limiter.reset()
-    assert file(login(None), email=unique_email()).status_code == 200
+    assert file(login(None), email=new_email()).status_code == 200

@@ -17,21 +17,11 @@ from app.models import (
 )
 from app.privacy.requests import processing, rectification
 from app.queueing import enqueue_unique, request_job_id
-from tests.test_privacy_restriction import (
-    TEST_QUEUE,
-    A,
-    B,
-    acting_user,
-    disclose,
-    events,
-    file_and_process,
-    make_person,
-    messages,
-    new_email,
-    run_queue,
-    run_request_jobs,
-    uid,
-)
+from tests.factories import disclose, make_customer, new_email, uid
+from tests.privacy_support import TEST_QUEUE, acting_user, events, file_and_process, messages, run_request_jobs
+from tests.queue_support import run_queue
+
+A, B = "north-motors", "south-cars"
 
 
 def file_rectification(db, person, dealer_id) -> PrivacyRequest:
@@ -54,8 +44,8 @@ def snapshot(db, person) -> dict:
 
 @pytest.fixture
 def case(app, db, dealer_ids):
-    p = make_person(db, dealer_ids[A])
-    q = make_person(db, dealer_ids[A])  # another person at the same dealer
+    p = make_customer(db, dealer_ids[A])
+    q = make_customer(db, dealer_ids[A])  # another person at the same dealer
     request = file_rectification(db, p, dealer_ids[A])
     return p, q, request, acting_user(db, dealer_ids[A])
 
@@ -91,7 +81,7 @@ def test_a_bad_correction_is_refused_and_nothing_changes(db, case, change, field
 
 def test_another_dealers_row_of_the_same_email_cannot_be_corrected(db, dealer_ids, case):
     p, _, request, actor = case
-    elsewhere = make_person(db, dealer_ids[B], email=p.email)
+    elsewhere = make_customer(db, dealer_ids[B], email=p.email)
     with pytest.raises(DomainError, match="does not belong"):
         rectification.propose(db.session, request, [{"table": "client", "pk": elsewhere.client.id, "column": "city", "new": "Bonn"}], actor)
     db.session.rollback()
@@ -195,9 +185,12 @@ def test_rectification_applies_every_change_at_once_logs_it_and_tells_recipients
 def test_a_vanished_row_stops_the_rectification(app, db, case):
     p, _, request, actor = case
     rectification.propose(
-        db.session, request,
-        [{"table": "inquiry", "pk": p.inquiry.id, "column": "name", "new": "Pat Corrected"},
-         {"table": "client", "pk": p.client.id, "column": "city", "new": "Potsdam"}],
+        db.session,
+        request,
+        [
+            {"table": "inquiry", "pk": p.inquiry.id, "column": "name", "new": "Pat Corrected"},
+            {"table": "client", "pk": p.client.id, "column": "city", "new": "Potsdam"},
+        ],
         actor_id=actor,
     )
     db.session.commit()

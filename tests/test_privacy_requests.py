@@ -3,7 +3,6 @@ verification — with a frozen clock, through the domain services."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,16 +18,13 @@ from app.models import (
 )
 from app.privacy.registry import entries, undeclared_personal_columns
 from app.privacy.requests import intake
+from tests.factories import new_email
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-def email() -> str:
-    return f"person-{uuid.uuid4().hex[:10]}@example.org"
-
-
 def officer_request(db, now=T0, **kw) -> PrivacyRequest:
-    fields = {"request_type": RequestType.access, "email": email(), "channel": RequestChannel.officer, "now": now}
+    fields = {"request_type": RequestType.access, "email": new_email(), "channel": RequestChannel.officer, "now": now}
     fields.update(kw)
     request = intake.file_request(db.session, **fields)
     db.session.flush()
@@ -135,7 +131,7 @@ def test_due_state_badges(db):
 
 
 def test_probable_duplicates_are_flagged_never_refused(db):
-    address = email()
+    address = new_email()
     first = officer_request(db, email=address)
     second = officer_request(db, email=address.upper(), now=T0 + timedelta(days=3))
     assert second.possible_duplicate_of is first
@@ -163,14 +159,14 @@ def test_public_requests_wait_for_the_emailed_link(db):
 def test_rejected_input_changes_nothing(db):
     before = db.session.scalar(select(func.count(PrivacyRequest.id)))
     with pytest.raises(DomainError) as error:
-        intake.file_request(db.session, request_type="rectification", email=email(), channel=RequestChannel.officer)
+        intake.file_request(db.session, request_type="rectification", email=new_email(), channel=RequestChannel.officer)
     assert error.value.field == "details"
     with pytest.raises(DomainError):
-        intake.file_request(db.session, request_type="teleport", email=email())
+        intake.file_request(db.session, request_type="teleport", email=new_email())
     with pytest.raises(DomainError):
         intake.file_request(db.session, request_type="access", email="not-an-email")
     with pytest.raises(DomainError):
-        intake.file_request(db.session, request_type="access", email=email(), dealer_id=987654)
+        intake.file_request(db.session, request_type="access", email=new_email(), dealer_id=987654)
     assert db.session.scalar(select(func.count(PrivacyRequest.id))) == before
 
 

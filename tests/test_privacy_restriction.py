@@ -3,167 +3,36 @@ log and the notices to recipients (Art. 19) — through the real queue, HTTP and
 
 from __future__ import annotations
 
-import random
 import re
-import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.domain import DomainError
-from app.domain.vin import build_vin
 from app.models import (
-    Car,
-    CarStatus,
     Client,
     Disclosure,
     Inquiry,
     MailMessage,
     PrivacyRequest,
-    PrivacyRequestEvent,
     RequestChannel,
     RequestStatus,
     RequestType,
     Sale,
-    SaleStatus,
 )
-from app.privacy.requests import intake, processing, restriction
+from app.privacy.requests import intake, restriction
 from app.privacy.requests.recipients import notify_recipients
-from tests.privacy_support import user_id
+from tests.factories import Customer, disclose, make_customer, uid
+from tests.privacy_support import TEST_QUEUE, acting_user, events, file_and_process, messages, run_request_jobs, user_id
+from tests.queue_support import run_queue
 
 A, B = "north-motors", "south-cars"
 A_ADMIN, A_STAFF = "north-motors-admin", "north-motors-staff"
-TEST_QUEUE = "privacy-restriction-tests"
-
-
 # -- factories -------------------------------------------------------------------------
 
 
-def uid() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def new_email() -> str:
-    return f"person-{uid()}@example.org"
-
-
-def new_phone() -> str:
-    return f"+49 30 {random.randrange(10_000_000, 99_999_999)}"
-
-
-@dataclass
-class Person:
-    client: Client
-    inquiry: Inquiry
-    sale: Sale
-    email: str
-
-    @property
-    def ids(self) -> dict[str, int]:
-        return {"client": self.client.id, "inquiry": self.inquiry.id, "sale": self.sale.id}
-
-
-def make_car(db, dealer_id: int) -> Car:
-    from app.models import Dealer
-
-    car = Car(
-        dealer=db.session.get(Dealer, dealer_id),  # its history rows take the dealer from here
-        stock_number=f"T-{uid()}",
-        vin=build_vin("WVW", "ZZZAU", 2020, "W", random.randrange(1, 999_999)),
-        make="Volkswagen",
-        model="Golf",
-        year=2020,
-        mileage=1000,
-        currency="EUR",
-        status=CarStatus.available,
-        asking_price_minor=1_500_000,
-    )
-    db.session.add(car)
-    return car
-
-
-def make_person(db, dealer_id: int, email: str | None = None, consent: bool = False) -> Person:
-    """A client with an inquiry and a (draft) sale at one dealer; committed."""
-    email = email or new_email()
-    client = Client(
-        dealer_id=dealer_id, first_name="Pat", last_name=f"Person-{uid()}", email=email, country="DE",
-        phone=new_phone(), marketing_consent=consent,
-    )
-    inquiry = Inquiry(dealer_id=dealer_id, client=client, name=client.full_name, email=email, message="Still available?")
-    sale = Sale(
-        dealer_id=dealer_id, deal_number=f"T-{uid()}", car=make_car(db, dealer_id), buyer=client,
-        price_minor=1_400_000, currency="EUR", status=SaleStatus.draft,
-    )
-    db.session.add_all([client, inquiry, sale])
-    db.session.commit()
-    return Person(client, inquiry, sale, email)
-
-
-def disclose(db, person: Person, recipient_email: str | None) -> Disclosure:
-    disclosure = Disclosure(
-        dealer_id=person.client.dealer_id, client_id=person.client.id, recipient=f"Bank {uid()}",
-        recipient_email=recipient_email, purpose="Car finance", disclosed_on=date.today() - timedelta(days=3),
-    )
-    db.session.add(disclosure)
-    db.session.commit()
-    return disclosure
-
-
-def acting_user(db, dealer_id: int | None) -> int:
-    """A dealer's admin runs requests about its clients; the privacy officer all others."""
-    from app.models import Dealer
-
-    return user_id(db, f"{db.session.get(Dealer, dealer_id).slug}-admin" if dealer_id else "privacy")
-
-
-def file_and_process(db, request_type: RequestType, email: str, dealer_id: int | None, **kw) -> int:
-    """File a request as the dealer's admin (for the dealer's client), ask for processing,
-    commit, enqueue on the test queue."""
-    from app.queueing import enqueue_unique, request_job_id
-
-    actor = acting_user(db, dealer_id)
-    request = intake.file_request(
-        db.session, request_type=request_type, email=email, dealer_id=dealer_id,
-        channel=RequestChannel.dealer_admin if dealer_id else RequestChannel.officer, actor_id=actor, **kw,
-    )
-    db.session.flush()
-    if request_type is RequestType.rectification:
-        return request.id  # the caller proposes the corrections first
-    processing.request_processing(db.session, request, actor_id=actor)
-    db.session.commit()
-    enqueue_unique("jobs.privacy.process_privacy_request", request_job_id(request.id), request.id, queue_name=TEST_QUEUE)
-    return request.id
-
-
-def run_queue(app, name: str = "default") -> None:
-    """What a worker does: its own app context and session, the real job functions."""
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
-    with app.app_context():
-        SimpleWorker([get_queue(name)], connection=redis_connection()).work(burst=True)
-
-
-def run_request_jobs(app) -> None:
-    run_queue(app, TEST_QUEUE)
-
-
-def events(db, request_id: int, kind: str) -> list[PrivacyRequestEvent]:
-    return db.session.scalars(
-        select(PrivacyRequestEvent).where(PrivacyRequestEvent.request_id == request_id, PrivacyRequestEvent.kind == kind)
-    ).all()
-
-
-def messages(db, request_id: int, kind: str) -> list[MailMessage]:
-    return db.session.scalars(
-        select(MailMessage).where(MailMessage.request_id == request_id, MailMessage.kind == kind).order_by(MailMessage.id)
-    ).all()
-
-
-def restricted(db, person: Person) -> dict[str, bool]:
+def restricted(db, person: Customer) -> dict[str, bool]:
     db.session.expire_all()
     return {
         "client": db.session.get(Client, person.client.id).restricted_at is not None,
@@ -193,12 +62,10 @@ def officer_admin(app):
 # -- restriction -------------------------------------------------------------------------
 
 
-def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(
-    app, db, login, api, dealer_ids, officer_admin
-):
-    p = make_person(db, dealer_ids[A])
-    look_alike = make_person(db, dealer_ids[B], email=p.email)  # same e-mail, another dealer
-    neighbour = make_person(db, dealer_ids[A])  # another person at the same dealer
+def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(app, db, login, api, dealer_ids, officer_admin):
+    p = make_customer(db, dealer_ids[A])
+    look_alike = make_customer(db, dealer_ids[B], email=p.email)  # same e-mail, another dealer
+    neighbour = make_customer(db, dealer_ids[A])  # another person at the same dealer
     bank = disclose(db, p, f"finance-{uid()}@bank.example")
     disclose(db, p, None)  # told by other means
     disclose(db, neighbour, f"other-{uid()}@bank.example")
@@ -266,9 +133,7 @@ def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(
         follow_redirects=True,
     )
     assert "This record is restricted" in edit.get_data(as_text=True)
-    deleted = officer.post_form(
-        f"/clientmodelview/delete/{p.client.id}", {}, form_url="/clientmodelview/list/", follow_redirects=True
-    )
+    deleted = officer.post_form(f"/clientmodelview/delete/{p.client.id}", {}, form_url="/clientmodelview/list/", follow_redirects=True)
     assert "This record is restricted" in deleted.get_data(as_text=True)
     officer_api = api(officer_admin)
     assert officer_api.get(f"/api/v1/client/{p.client.id}").status_code == 200
@@ -282,7 +147,7 @@ def test_restriction_hides_and_freezes_the_persons_rows_and_tells_recipients(
 def test_restriction_job_is_idempotent(app, db, dealer_ids):
     from app.queueing import enqueue_unique, request_job_id
 
-    p = make_person(db, dealer_ids[A])
+    p = make_customer(db, dealer_ids[A])
     disclose(db, p, f"finance-{uid()}@bank.example")
     request_id = file_and_process(db, RequestType.restriction, p.email, dealer_ids[A])
     run_request_jobs(app)
@@ -301,7 +166,7 @@ def test_restriction_job_is_idempotent(app, db, dealer_ids):
 
 
 def test_lifting_tells_the_person_first_and_keeps_the_rows_restricted_until_then(app, db, login, dealer_ids):
-    p = make_person(db, dealer_ids[A])
+    p = make_customer(db, dealer_ids[A])
     request_id = file_and_process(db, RequestType.restriction, p.email, dealer_ids[A])
     run_request_jobs(app)
     run_queue(app)
@@ -333,11 +198,15 @@ def test_lifting_tells_the_person_first_and_keeps_the_rows_restricted_until_then
 
 
 def test_lifting_is_refused_unless_a_restriction_is_in_place(app, db, dealer_ids):
-    p = make_person(db, dealer_ids[A])
+    p = make_customer(db, dealer_ids[A])
     officer = acting_user(db, dealer_ids[A])
     open_request = intake.file_request(
-        db.session, request_type=RequestType.restriction, email=p.email, dealer_id=dealer_ids[A],
-        channel=RequestChannel.dealer_admin, actor_id=officer,
+        db.session,
+        request_type=RequestType.restriction,
+        email=p.email,
+        dealer_id=dealer_ids[A],
+        channel=RequestChannel.dealer_admin,
+        actor_id=officer,
     )
     db.session.flush()
     with pytest.raises(DomainError, match="carried out"):
@@ -357,7 +226,7 @@ def test_lifting_is_refused_unless_a_restriction_is_in_place(app, db, dealer_ids
 
 
 def test_lifting_keeps_business_records_an_erasure_restricted(app, db, dealer_ids):
-    p = make_person(db, dealer_ids[A])
+    p = make_customer(db, dealer_ids[A])
     request_id = file_and_process(db, RequestType.restriction, p.email, dealer_ids[A])
     run_request_jobs(app)
     db.session.expire_all()
@@ -379,8 +248,8 @@ def test_lifting_keeps_business_records_an_erasure_restricted(app, db, dealer_id
 
 
 def test_objection_clears_consent_at_once_and_consent_cannot_come_back(app, db, login, api, dealer_ids):
-    p = make_person(db, dealer_ids[A], consent=True)
-    elsewhere = make_person(db, dealer_ids[B], email=p.email, consent=True)
+    p = make_customer(db, dealer_ids[A], consent=True)
+    elsewhere = make_customer(db, dealer_ids[B], email=p.email, consent=True)
     request_id = file_and_process(db, RequestType.objection, p.email, dealer_ids[A])
     run_request_jobs(app)
 
@@ -398,8 +267,15 @@ def test_objection_clears_consent_at_once_and_consent_cannot_come_back(app, db, 
     form_url = f"/clientmodelview/edit/{client.id}"
     page = browser.post_form(
         form_url,
-        {"first_name": client.first_name, "last_name": client.last_name, "email": client.email, "phone": client.phone,
-         "country": "DE", "source": "walk_in", "marketing_consent": "y"},
+        {
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "email": client.email,
+            "phone": client.phone,
+            "country": "DE",
+            "source": "walk_in",
+            "marketing_consent": "y",
+        },
         follow_redirects=True,
     )
     assert "objected to direct marketing" in page.get_data(as_text=True)
@@ -427,8 +303,15 @@ def test_objection_clears_consent_at_once_and_consent_cannot_come_back(app, db, 
 
 
 def _disclosure_form(dealer_id: int, client_id: int, **overrides) -> dict:
-    form = {"dealer": str(dealer_id), "client": str(client_id), "recipient": "Auto Finance AG", "recipient_email": "privacy@autofinance.example",
-            "purpose": "Financing the purchase", "data_categories": "contact details", "disclosed_on": str(date.today())}
+    form = {
+        "dealer": str(dealer_id),
+        "client": str(client_id),
+        "recipient": "Auto Finance AG",
+        "recipient_email": "privacy@autofinance.example",
+        "purpose": "Financing the purchase",
+        "data_categories": "contact details",
+        "disclosed_on": str(date.today()),
+    }
     form.update(overrides)
     return form
 
@@ -443,7 +326,7 @@ def _disclosure_form(dealer_id: int, client_id: int, **overrides) -> dict:
     ],
 )
 def test_a_bad_disclosure_is_refused_and_nothing_is_saved(db, login, dealer_ids, overrides, message):
-    p = make_person(db, dealer_ids[A])
+    p = make_customer(db, dealer_ids[A])
     before = db.session.scalar(select(func.count()).select_from(Disclosure))
     page = login(A_STAFF).post_form(
         "/disclosuremodelview/add", _disclosure_form(dealer_ids[A], p.client.id, **overrides), follow_redirects=True
@@ -453,8 +336,8 @@ def test_a_bad_disclosure_is_refused_and_nothing_is_saved(db, login, dealer_ids,
 
 
 def test_disclosures_are_logged_per_dealer(db, login, dealer_ids):
-    p = make_person(db, dealer_ids[A])
-    foreign = make_person(db, dealer_ids[B])
+    p = make_customer(db, dealer_ids[A])
+    foreign = make_customer(db, dealer_ids[B])
     theirs = disclose(db, foreign, f"x-{uid()}@bank.example")
     browser = login(A_ADMIN)
     add_page = browser.get("/disclosuremodelview/add").get_data(as_text=True)

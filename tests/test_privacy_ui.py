@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from app.models import (
     Client,
-    Dealer,
     PrivacyRequest,
     PrivacyRequestEvent,
     RequestChannel,
@@ -21,7 +20,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.requests import intake
+from tests.factories import new_dealer, new_email
 from tests.privacy_support import reload, user_id
+from tests.queue_support import run_queue
 
 LIST = "/privacyrequestview/list/"
 ADD = "/privacyrequestview/add"
@@ -31,16 +32,12 @@ def show_url(pk: int) -> str:
     return f"/privacyrequestview/show/{pk}"
 
 
-def new_email() -> str:
-    return f"ui-{uuid.uuid4().hex[:10]}@example.org"
-
-
 def file(db, *, days_ago: float = 0, dealer_id=None, request_type=RequestType.access, email=None, **kw) -> PrivacyRequest:
     """A request filed by the officer (so already verified), received ``days_ago``."""
     request = intake.file_request(
         db.session,
         request_type=request_type,
-        email=email or new_email(),
+        email=email or new_email("ui"),
         dealer_id=dealer_id,
         channel=kw.pop("channel", RequestChannel.officer),
         now=utcnow() - timedelta(days=days_ago),
@@ -55,7 +52,7 @@ def request_count(db) -> int:
 
 
 def delete_job(app, pk: int) -> None:
-    """Take the job off the queue again: other tests run workers on the same queue."""
+    """Take this test's job off the queue again: no later worker run is to process it."""
     from rq.job import Job
 
     from app.extensions import redis_connection
@@ -66,10 +63,7 @@ def delete_job(app, pk: int) -> None:
 @pytest.fixture
 def fresh_dealer(db) -> int:
     """A dealer of this test alone, so the queue can be filtered down to its requests."""
-    dealer = Dealer(slug=f"ui-{uuid.uuid4().hex[:8]}", business_name="Queue Test Cars", country="DE")
-    db.session.add(dealer)
-    db.session.commit()
-    return dealer.id
+    return new_dealer(db, business_name="Queue Test Cars").id
 
 
 def row_of(html: str, reference: str) -> str:
@@ -105,7 +99,7 @@ def test_queue_is_sorted_by_due_date_with_overdue_and_due_soon_badges(db, login,
 
 
 def test_whole_platform_requests_are_labelled_and_duplicates_marked(db, login):
-    address = new_email()
+    address = new_email("ui")
     first = file(db, email=address)
     second = file(db, email=address)
     html = login("privacy").get(f"{LIST}?_flt_0_reference={second.reference}").get_data(as_text=True)
@@ -120,7 +114,7 @@ def test_whole_platform_requests_are_labelled_and_duplicates_marked(db, login):
 
 
 def test_dealer_admin_sees_only_its_own_dealers_requests(db, login, dealer_ids):
-    address = new_email()
+    address = new_email("ui")
     own = file(db, email=address, dealer_id=dealer_ids["north-motors"])
     other = file(db, email=address, dealer_id=dealer_ids["south-cars"])
     platform = file(db, email=address)
@@ -133,9 +127,7 @@ def test_dealer_admin_sees_only_its_own_dealers_requests(db, login, dealer_ids):
         assert north.get(f"/privacyrequestview/status/{item.id}").status_code == (200 if visible else 404)
 
     before = reload(db, other.id).due_at
-    response = north.post_form(
-        f"/privacyrequestview/refuse/{other.id}", {"refuse-reason": "not ours"}, form_url=show_url(own.id)
-    )
+    response = north.post_form(f"/privacyrequestview/refuse/{other.id}", {"refuse-reason": "not ours"}, form_url=show_url(own.id))
     assert response.status_code == 404
     response = north.post_form(f"/privacyrequestview/cancel/{platform.id}", {}, form_url=show_url(own.id))
     assert response.status_code == 404
@@ -181,7 +173,7 @@ def test_every_post_needs_the_csrf_token(db, login):
 
 def test_officer_files_a_request_for_a_dealer_or_the_whole_platform(db, login, dealer_ids):
     browser = login("privacy")
-    address = new_email()
+    address = new_email("ui")
     response = browser.post_form(
         ADD,
         {"request_type": "access", "dealer": str(dealer_ids["south-cars"]), "email": address, "name": "Pat Doe", "language": "de"},
@@ -194,7 +186,7 @@ def test_officer_files_a_request_for_a_dealer_or_the_whole_platform(db, login, d
     assert item.created_by_id == user_id(db, "privacy") and item.language == "de"
     assert item.due_at == item.received_at + timedelta(days=30)
 
-    response = browser.post_form(ADD, {"request_type": "objection", "dealer": "", "email": new_email(), "language": "en"})
+    response = browser.post_form(ADD, {"request_type": "objection", "dealer": "", "email": new_email("ui"), "language": "en"})
     assert response.status_code == 302
     assert reload(db, int(response.headers["Location"].rsplit("/", 1)[1])).dealer_id is None
 
@@ -219,8 +211,8 @@ def test_filing_form_rejects_bad_input_and_files_nothing(db, login, fields, mess
 
 def test_dealer_admin_files_for_its_own_dealer_and_may_start_from_a_client(db, login, dealer_ids):
     north = dealer_ids["north-motors"]
-    client = Client(dealer_id=north, first_name="Kim", last_name=f"Filer{uuid.uuid4().hex[:6]}", email=new_email(), country="DE")
-    foreign = Client(dealer_id=dealer_ids["south-cars"], first_name="Lee", last_name="Other", email=new_email(), country="DE")
+    client = Client(dealer_id=north, first_name="Kim", last_name=f"Filer{uuid.uuid4().hex[:6]}", email=new_email("ui"), country="DE")
+    foreign = Client(dealer_id=dealer_ids["south-cars"], first_name="Lee", last_name="Other", email=new_email("ui"), country="DE")
     db.session.add_all([client, foreign])
     db.session.commit()
     browser = login("north-motors-admin")
@@ -357,7 +349,7 @@ def test_an_erasure_is_not_processed_without_its_preview(db, login):
 
 
 def test_erasure_preview_then_confirm(app, db, login, dealer_ids):
-    address = new_email()
+    address = new_email("ui")
     db.session.add(Client(dealer_id=dealer_ids["north-motors"], first_name="Eve", last_name="Gone", email=address, country="DE"))
     db.session.commit()
     item = file(db, request_type=RequestType.erasure, email=address, dealer_id=dealer_ids["north-motors"])
@@ -381,7 +373,7 @@ def test_erasure_preview_then_confirm(app, db, login, dealer_ids):
 
 def test_rectification_shows_current_values_and_stores_old_and_new(db, login, dealer_ids):
     north = dealer_ids["north-motors"]
-    address = new_email()
+    address = new_email("ui")
     client = Client(dealer_id=north, first_name="Ruth", last_name="Wrongname", email=address, city="Bonn", country="DE")
     db.session.add(client)
     db.session.commit()
@@ -471,20 +463,15 @@ def test_menu_offers_privacy_to_the_officer_and_the_dealer_admin(login):
 
 
 def test_lifting_a_completed_restriction_tells_the_person_first(app, db, login, dealer_ids):
-    from rq import SimpleWorker
-
-    from app.extensions import get_queue, redis_connection
-
     north = dealer_ids["north-motors"]
-    address = new_email()
+    address = new_email("ui")
     client = Client(dealer_id=north, first_name="Rae", last_name="Restricted", email=address, country="DE")
     db.session.add(client)
     db.session.commit()
     item = file(db, request_type=RequestType.restriction, email=address, dealer_id=north)
     browser = login("north-motors-admin")
     assert browser.post_form(f"/privacyrequestview/process/{item.id}", {}, form_url=show_url(item.id)).status_code == 302
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
 
     page = browser.get(show_url(item.id)).get_data(as_text=True)

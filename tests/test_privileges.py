@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.provisioning import create_user
 from config import DEMO_PASSWORD
-from tests.conftest import Browser
+from tests.web_support import Browser
 
 ROLES = ("Admin", "Staff", "PrivacyOfficer", "DealerAdmin", "DealerStaff")
 # Editors and targets: (role, dealer slug or None).

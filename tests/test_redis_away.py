@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from app.models import PrivacyRequest, PrivacyRequestEvent, RequestChannel, RequestStatus, RequestType
 from app.privacy.requests import intake
-from tests.privacy_support import reload, run_worker
+from tests.privacy_support import reload
+from tests.queue_support import run_queue
 
 URL = "/api/v1/privacy_request/"
 
@@ -135,10 +136,10 @@ def test_reconcile_finds_a_request_committed_in_progress_without_a_job(app, db, 
         patch.setitem(app.config, "REDIS_URL", away)
         assert api("privacy").post(f"{URL}{item.id}/process", json={}).json["queued"] is False
     # Redis is back (the suite's embedded one): the reconciler queues it, the worker runs it.
-    assert reconcile(dry_run=True) >= 1
-    reconcile()
+    assert reconcile(dry_run=True, request_ids=[item.id]) == 1
+    assert reconcile(request_ids=[item.id]) == 1
     assert Job.fetch(f"privacy-request-{item.id}", connection=redis_connection()).args == (item.id,)
-    run_worker(app)
+    run_queue(app)
     assert reload(db, item.id).status is RequestStatus.completed
     assert events(db, item.id)["completed"] == 1
 
@@ -271,7 +272,7 @@ def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, mon
     ids, answers = [], Counter()
     for i in range(STREAM):
         if i == early_worker_at:
-            run_worker(app)  # some complete before the outage: they must not run again
+            run_queue(app)  # some complete before the outage: they must not run again
         if i == stop_at:
             redis_server.stop()
         if i == restart_at:
@@ -298,12 +299,12 @@ def test_requests_survive_a_redis_restart_and_run_exactly_once(app, db, api, mon
     in_progress = db.session.scalar(
         select(func.count()).where(PrivacyRequest.id.in_(ids), PrivacyRequest.status == RequestStatus.in_progress)
     )
-    lost = reconcile()
+    lost = reconcile(request_ids=ids)
     # Everything in progress that the restart lost, or that was never queued, is queued again.
     assert lost == in_progress - (STREAM - restart_at)
-    run_worker(app)
-    assert reconcile() == 0  # nothing left behind
-    run_worker(app)  # a second pass changes nothing
+    run_queue(app)
+    assert reconcile(request_ids=ids) == 0  # nothing left behind
+    run_queue(app)  # a second pass changes nothing
 
     db.session.expire_all()
     statuses = Counter(db.session.scalars(select(PrivacyRequest.status).where(PrivacyRequest.id.in_(ids))))

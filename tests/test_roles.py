@@ -4,51 +4,100 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web_support import select_options
+
 ALLOWED, DENIED = "allowed", "denied"
 
 PAGES = {
-    "/carmodelview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                            "north-motors-admin": ALLOWED, "north-motors-staff": ALLOWED},
-    "/carcostview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                           "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
-    "/clientmodelview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                               "north-motors-admin": ALLOWED, "north-motors-staff": ALLOWED},
-    "/inquirymodelview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                                "north-motors-admin": ALLOWED, "north-motors-staff": ALLOWED},
-    "/salemodelview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                             "north-motors-admin": ALLOWED, "north-motors-staff": ALLOWED},
-    "/dealerprofileview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                                 "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
-    "/dealermodelview/list/": {"admin": ALLOWED, "staff": ALLOWED, "privacy": ALLOWED,
-                               "north-motors-admin": DENIED, "north-motors-staff": DENIED},
-    "/dealermodelview/add": {"admin": ALLOWED, "staff": ALLOWED, "privacy": DENIED,
-                             "north-motors-admin": DENIED, "north-motors-staff": DENIED},
-    "/users/list/": {"admin": ALLOWED, "staff": ALLOWED, "privacy": DENIED,
-                     "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
-    "/roles/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED,
-                     "north-motors-admin": DENIED, "north-motors-staff": DENIED},
-    "/privacyrequestview/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": ALLOWED,
-                                  "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
-    "/privacyrequestview/add": {"admin": ALLOWED, "staff": DENIED, "privacy": ALLOWED,
-                                "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
-    "/recordofprocessing/": {"admin": ALLOWED, "staff": DENIED, "privacy": ALLOWED,
-                             "north-motors-admin": DENIED, "north-motors-staff": DENIED},
+    "/carmodelview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": DENIED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": ALLOWED,
+    },
+    "/carcostview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": DENIED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": DENIED,
+    },
+    "/clientmodelview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": DENIED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": ALLOWED,
+    },
+    "/inquirymodelview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": DENIED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": ALLOWED,
+    },
+    "/salemodelview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": DENIED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": ALLOWED,
+    },
+    "/dealerprofileview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": DENIED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": DENIED,
+    },
+    "/dealermodelview/list/": {
+        "admin": ALLOWED,
+        "staff": ALLOWED,
+        "privacy": ALLOWED,
+        "north-motors-admin": DENIED,
+        "north-motors-staff": DENIED,
+    },
+    "/dealermodelview/add": {
+        "admin": ALLOWED,
+        "staff": ALLOWED,
+        "privacy": DENIED,
+        "north-motors-admin": DENIED,
+        "north-motors-staff": DENIED,
+    },
+    "/users/list/": {"admin": ALLOWED, "staff": ALLOWED, "privacy": DENIED, "north-motors-admin": ALLOWED, "north-motors-staff": DENIED},
+    "/roles/list/": {"admin": ALLOWED, "staff": DENIED, "privacy": DENIED, "north-motors-admin": DENIED, "north-motors-staff": DENIED},
+    "/privacyrequestview/list/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": ALLOWED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": DENIED,
+    },
+    "/privacyrequestview/add": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": ALLOWED,
+        "north-motors-admin": ALLOWED,
+        "north-motors-staff": DENIED,
+    },
+    "/recordofprocessing/": {
+        "admin": ALLOWED,
+        "staff": DENIED,
+        "privacy": ALLOWED,
+        "north-motors-admin": DENIED,
+        "north-motors-staff": DENIED,
+    },
 }
 
 APIS = {
     "/api/v1/car/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200, "north-motors-staff": 200},
-    "/api/v1/car_cost/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200,
-                          "north-motors-staff": 403},
-    "/api/v1/client/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200,
-                        "north-motors-staff": 200},
-    "/api/v1/inquiry/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200,
-                         "north-motors-staff": 200},
-    "/api/v1/sale/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200,
-                      "north-motors-staff": 200},
-    "/api/v1/dealer/": {"admin": 200, "staff": 200, "privacy": 200, "north-motors-admin": 403,
-                        "north-motors-staff": 403},
-    "/api/v1/privacy_request/": {"admin": 200, "staff": 403, "privacy": 200, "north-motors-admin": 200,
-                                 "north-motors-staff": 403},
+    "/api/v1/car_cost/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200, "north-motors-staff": 403},
+    "/api/v1/client/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200, "north-motors-staff": 200},
+    "/api/v1/inquiry/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200, "north-motors-staff": 200},
+    "/api/v1/sale/": {"admin": 200, "staff": 403, "privacy": 403, "north-motors-admin": 200, "north-motors-staff": 200},
+    "/api/v1/dealer/": {"admin": 200, "staff": 200, "privacy": 200, "north-motors-admin": 403, "north-motors-staff": 403},
+    "/api/v1/privacy_request/": {"admin": 200, "staff": 403, "privacy": 200, "north-motors-admin": 200, "north-motors-staff": 403},
 }
 
 CASES = [(url, user, expected) for url, row in PAGES.items() for user, expected in row.items()]
@@ -102,14 +151,20 @@ def test_dealer_admin_cannot_hand_out_internal_roles(app, db, login):
     browser = login("north-motors-admin")
     html = browser.get("/users/add").get_data(as_text=True)
     admin_role = app.appbuilder.sm.find_role("Admin")
-    from tests.test_tenancy import _select_options
-
-    offered = _select_options(html)["roles"]
+    offered = select_options(html)["roles"]
     assert offered and admin_role.id not in offered
     response = browser.post_form(
         "/users/add",
-        {"first_name": "Eve", "last_name": "X", "username": "eve-escalates", "email": "eve@example.com",
-         "active": "y", "roles": [str(admin_role.id)], "password": "long-enough-pw", "conf_password": "long-enough-pw"},
+        {
+            "first_name": "Eve",
+            "last_name": "X",
+            "username": "eve-escalates",
+            "email": "eve@example.com",
+            "active": "y",
+            "roles": [str(admin_role.id)],
+            "password": "long-enough-pw",
+            "conf_password": "long-enough-pw",
+        },
         form_url="/users/add",
     )
     assert response.status_code in (200, 302)

@@ -28,7 +28,7 @@ def test_demo_user_gets_a_jwt(api, username):
 
 
 def test_wrong_password_is_refused(app):
-    from tests.conftest import csrf_token
+    from tests.web_support import csrf_token
 
     client = app.test_client()
     response = client.post("/login/", data={"username": "admin", "password": "nope", "csrf_token": csrf_token(client)})

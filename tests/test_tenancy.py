@@ -14,6 +14,7 @@ from sqlalchemy import func, inspect, select
 
 from app.api import TENANT_APIS
 from app.tenancy import TenantModelView
+from tests.web_support import select_options
 
 A_ADMIN = "north-motors-admin"
 A, B = "north-motors", "south-cars"
@@ -65,9 +66,21 @@ def test_every_dealer_facing_view_and_api_is_tenant_scoped(app):
             assert isinstance(view, TenantModelRestApi), type(view).__name__
 
 
-@pytest.mark.parametrize("view_name", ["CarModelView", "CarCostView", "ClientModelView", "InquiryModelView",
-                                       "SaleModelView", "DealerProfileView", "DealerSocialLinkView",
-                                       "CarPriceChangeView", "CarStatusChangeView", "ForecourtUserDBModelView"])
+@pytest.mark.parametrize(
+    "view_name",
+    [
+        "CarModelView",
+        "CarCostView",
+        "ClientModelView",
+        "InquiryModelView",
+        "SaleModelView",
+        "DealerProfileView",
+        "DealerSocialLinkView",
+        "CarPriceChangeView",
+        "CarStatusChangeView",
+        "ForecourtUserDBModelView",
+    ],
+)
 def test_view_matrix(app, db, login, views, dealer_ids, view_name):
     view = views[view_name]
     model = view.datamodel.obj
@@ -105,19 +118,22 @@ def test_view_matrix(app, db, login, views, dealer_ids, view_name):
     assert _snapshot(db, model, b_ids) == before, "B's rows changed"
 
 
-def _select_options(html: str) -> dict[str, set[int]]:
-    options = {}
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.DOTALL):
-        options[name] = {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', body)}
-    return options
-
-
-@pytest.mark.parametrize("view_name", ["CarModelView", "CarCostView", "ClientModelView", "InquiryModelView",
-                                       "SaleModelView", "DealerSocialLinkView", "ForecourtUserDBModelView"])
+@pytest.mark.parametrize(
+    "view_name",
+    [
+        "CarModelView",
+        "CarCostView",
+        "ClientModelView",
+        "InquiryModelView",
+        "SaleModelView",
+        "DealerSocialLinkView",
+        "ForecourtUserDBModelView",
+    ],
+)
 def test_drop_downs_offer_only_own_dealer_rows(app, db, login, views, dealer_ids, view_name):
     view = views[view_name]
     browser = login(A_ADMIN)
-    options = _select_options(browser.get(f"{view.route_base}/add").get_data(as_text=True))
+    options = select_options(browser.get(f"{view.route_base}/add").get_data(as_text=True))
     checked = 0
     for name, values in options.items():
         if not view.datamodel.is_relation(name):
@@ -157,8 +173,17 @@ def test_api_refuses_foreign_keys_to_another_dealer(app, db, api, dealer_ids, ta
     if api_name == "SaleApi":
         body["car"] = _rows_of(db, Car, "dealer_id", dealer_ids[A])[0]
     if api_name == "CarApi":
-        body.update({"stock_number": "FK-1", "vin": "1HGCM82633A004352", "make": "Honda", "model": "Accord",
-                     "year": 2003, "mileage": 1000, "currency": "EUR"})
+        body.update(
+            {
+                "stock_number": "FK-1",
+                "vin": "1HGCM82633A004352",
+                "make": "Honda",
+                "model": "Accord",
+                "year": 2003,
+                "mileage": 1000,
+                "currency": "EUR",
+            }
+        )
     count = db.session.scalar(select(func.count()).select_from(model))
     client = api(A_ADMIN)
     response = client.post(f"/api/v1/{api_cls.resource_name}/", json=body)

@@ -70,9 +70,7 @@ def test_the_template_is_current(source):
 @pytest.mark.parametrize("code", languages())
 def test_each_catalogue_is_current(code, source, catalogue):
     missing, stale = catalogues.stale(catalogue[code], source)
-    assert not missing, (
-        f"strings missing from the {code} catalogue (run `make translations`, then translate them):" + _show(missing)
-    )
+    assert not missing, f"strings missing from the {code} catalogue (run `make translations`, then translate them):" + _show(missing)
     assert not stale, f"strings in the {code} catalogue no longer in the code (run `make translations`):" + _show(stale)
 
 
@@ -196,9 +194,7 @@ def _screens(app):
     """Our CRUD screens (FAB's own security screens carry FAB's labels)."""
     from flask_appbuilder.baseviews import BaseCRUDView
 
-    return [
-        v for v in app.appbuilder.baseviews if isinstance(v, BaseCRUDView) and not type(v).__module__.startswith("flask_appbuilder")
-    ]
+    return [v for v in app.appbuilder.baseviews if isinstance(v, BaseCRUDView) and not type(v).__module__.startswith("flask_appbuilder")]
 
 
 def _overrides(view, endpoint: str) -> bool:
@@ -235,9 +231,7 @@ def test_every_column_a_screen_shows_has_a_translated_label(app, catalogue):
         for column, label in _shown_columns(view).items()
         if _msgid(label) not in keys
     )
-    assert not untranslatable, "columns without a translated label (add them to label_columns with _l):\n  " + "\n  ".join(
-        untranslatable
-    )
+    assert not untranslatable, "columns without a translated label (add them to label_columns with _l):\n  " + "\n  ".join(untranslatable)
 
 
 def test_every_screen_title_is_translated(app, catalogue):

@@ -26,8 +26,9 @@ from app.privacy.lifecycle.usage_log import DURATION_CAP, ViewMark, record_page_
 from app.privacy.requests import erasure_preview, export_files, intake, processing
 from app.queueing import enqueue_request
 from config import DEMO_PASSWORD
-from tests.conftest import CSRF_RE
-from tests.privacy_support import run_worker, user_id
+from tests.privacy_support import user_id
+from tests.queue_support import run_queue
+from tests.web_support import CSRF_RE
 
 BROWSER = "UsageTest/1.0 (X11; Linux x86_64)"
 
@@ -38,7 +39,9 @@ def person(app, db):
     from app.provisioning import create_user
 
     tag = uuid.uuid4().hex[:8]
-    user = create_user(f"usage-{tag}", DEMO_PASSWORD, f"usage-{tag}@example.org", "DealerStaff", "north-motors", "Uma", f"Usage{tag}", check_policy=False)
+    user = create_user(
+        f"usage-{tag}", DEMO_PASSWORD, f"usage-{tag}@example.org", "DealerStaff", "north-motors", "Uma", f"Usage{tag}", check_policy=False
+    )
     return user.username, user.id, user.email
 
 
@@ -100,7 +103,9 @@ def test_duration_is_capped_and_only_the_same_users_session_closes_a_view(db, pe
     second = record_page_view(db.session, uid, None, "/b", "B.list", BROWSER, None, now=t0 + timedelta(minutes=45), previous=first)
     record_page_view(db.session, uid, None, "/c", "C.list", BROWSER, None, now=second.viewed_at + timedelta(seconds=12.5), previous=second)
     # Another user's mark (a shared browser) never closes this user's view.
-    record_page_view(db.session, other, None, "/d", "D.list", BROWSER, None, now=t0 + timedelta(hours=1), previous=ViewMark(uid, second.view_id, t0))
+    record_page_view(
+        db.session, other, None, "/d", "D.list", BROWSER, None, now=t0 + timedelta(hours=1), previous=ViewMark(uid, second.view_id, t0)
+    )
     db.session.commit()
 
     views = views_of(db, uid)
@@ -110,7 +115,7 @@ def test_duration_is_capped_and_only_the_same_users_session_closes_a_view(db, pe
 
 def test_a_second_browser_session_does_not_close_the_first_ones_view(app, db, person):
     username, uid, _ = person
-    from tests.conftest import Browser
+    from tests.web_support import Browser
 
     one, two = Browser(app.test_client(), username), Browser(app.test_client(), username)
     one.login(), two.login()
@@ -136,7 +141,13 @@ def test_a_new_sign_in_starts_a_new_session(login, db, person):
 def test_api_calls_json_static_files_errors_and_anonymous_pages_are_not_recorded(app, login, api, db, person):
     username, _, _ = person
     officer = user_id(db, "privacy")
-    request = intake.file_request(db.session, request_type=RequestType.access, email=f"nobody-{uuid.uuid4().hex[:6]}@example.org", channel=RequestChannel.officer, actor_id=officer)
+    request = intake.file_request(
+        db.session,
+        request_type=RequestType.access,
+        email=f"nobody-{uuid.uuid4().hex[:6]}@example.org",
+        channel=RequestChannel.officer,
+        actor_id=officer,
+    )
     db.session.commit()
     before = view_count(db)
 
@@ -229,8 +240,8 @@ def test_the_usage_log_page_is_for_internal_staff(login, db, person):
 
 def _process(app, db, request: PrivacyRequest) -> PrivacyRequest:
     enqueue_request(request.id)
-    run_worker(app)
-    run_worker(app)  # the mail jobs the first run queued
+    run_queue(app)
+    run_queue(app)  # the mail jobs the first run queued
     db.session.expire_all()
     return db.session.get(PrivacyRequest, request.id)
 
@@ -243,7 +254,9 @@ def test_an_access_export_holds_the_users_page_views_and_no_one_elses(app, login
     browser.get("/clientmodelview/list/?page=3", headers={"User-Agent": BROWSER})
     login("north-motors-admin").get("/salemodelview/list/")  # someone else's view
 
-    request = intake.file_request(db.session, request_type=RequestType.access, email=email, channel=RequestChannel.officer, actor_id=user_id(db, "privacy"))
+    request = intake.file_request(
+        db.session, request_type=RequestType.access, email=email, channel=RequestChannel.officer, actor_id=user_id(db, "privacy")
+    )
     db.session.commit()
     processing.request_processing(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
@@ -271,7 +284,9 @@ def test_an_erasure_deletes_the_users_page_views(app, login, db, person):
     assert len(views_of(db, uid)) == 1
 
     officer = user_id(db, "privacy")
-    request = intake.file_request(db.session, request_type=RequestType.erasure, email=email, channel=RequestChannel.officer, actor_id=officer)
+    request = intake.file_request(
+        db.session, request_type=RequestType.erasure, email=email, channel=RequestChannel.officer, actor_id=officer
+    )
     db.session.commit()
     shown = erasure_preview.preview(db.session, request, actor_id=officer)
     db.session.commit()

@@ -76,9 +76,19 @@ def test_invalid_vin_through_the_form_shows_the_error_and_saves_nothing(login, d
     browser = login(USER)
     before = _count(db, Car)
     form = {
-        "dealer": "", "stock_number": "FORM-1", "vin": "INVALIDVIN123", "year": "2020", "make": "VW", "model": "Golf",
-        "mileage": "100", "mileage_unit": "km", "condition": "used", "status": "available",
-        "acquired_on": "2026-01-01", "currency": "EUR", "asking_price": "10499.50",
+        "dealer": "",
+        "stock_number": "FORM-1",
+        "vin": "INVALIDVIN123",
+        "year": "2020",
+        "make": "VW",
+        "model": "Golf",
+        "mileage": "100",
+        "mileage_unit": "km",
+        "condition": "used",
+        "status": "available",
+        "acquired_on": "2026-01-01",
+        "currency": "EUR",
+        "asking_price": "10499.50",
     }
     dealer_id = db.session.scalar(select(Car.dealer_id).join(Car.dealer).where(Car.stock_number.like("N%")))
     form["dealer"] = str(dealer_id)
@@ -109,7 +119,15 @@ def test_a_sold_sale_marks_the_car_sold_and_a_second_sale_is_refused(api, db):
     client = api(USER)
     car_id = client.post("/api/v1/car/", json=_car(stock_number="V-SALE", vin=build_vin("VF1", "RJA00", 2019, "C", 9))).json["id"]
     buyer = db.session.scalar(select(Client.id).where(Client.dealer_id == db.session.get(Car, car_id).dealer_id))
-    sale = {"deal_number": "D-900", "car": car_id, "buyer": buyer, "price_minor": 1500000, "currency": "EUR", "status": "sold", "sale_date": "2026-11-20"}
+    sale = {
+        "deal_number": "D-900",
+        "car": car_id,
+        "buyer": buyer,
+        "price_minor": 1500000,
+        "currency": "EUR",
+        "status": "sold",
+        "sale_date": "2026-11-20",
+    }
     assert client.post("/api/v1/sale/", json=sale).status_code == 201
     db.session.expire_all()
     car = db.session.get(Car, car_id)
@@ -128,7 +146,9 @@ def test_a_sold_sale_marks_the_car_sold_and_a_second_sale_is_refused(api, db):
 
 def test_client_email_is_stored_lower_case_and_duplicates_are_flagged(api, db):
     client = api(USER)
-    first = client.post("/api/v1/client/", json={"first_name": "Dana", "last_name": "Dup", "email": "Dana.Dup@Example.COM", "phone": "+49 30 12345678"})
+    first = client.post(
+        "/api/v1/client/", json={"first_name": "Dana", "last_name": "Dup", "email": "Dana.Dup@Example.COM", "phone": "+49 30 12345678"}
+    )
     assert first.status_code == 201, first.get_data(as_text=True)
     second = client.post("/api/v1/client/", json={"first_name": "D.", "last_name": "Dup", "phone": "+49 (30) 1234-5678"})
     assert second.status_code == 201

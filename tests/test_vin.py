@@ -49,8 +49,31 @@ def test_check_digit_ignores_position_9_itself():
 
 def test_check_digit_transliterates_letters_as_domain_md_says():
     # Only position 1 (weight 8) varies; every other position is "0".
-    table = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8, "J": 1, "K": 2, "L": 3, "M": 4,
-             "N": 5, "P": 7, "R": 9, "S": 2, "T": 3, "U": 4, "V": 5, "W": 6, "X": 7, "Y": 8, "Z": 9}
+    table = {
+        "A": 1,
+        "B": 2,
+        "C": 3,
+        "D": 4,
+        "E": 5,
+        "F": 6,
+        "G": 7,
+        "H": 8,
+        "J": 1,
+        "K": 2,
+        "L": 3,
+        "M": 4,
+        "N": 5,
+        "P": 7,
+        "R": 9,
+        "S": 2,
+        "T": 3,
+        "U": 4,
+        "V": 5,
+        "W": 6,
+        "X": 7,
+        "Y": 8,
+        "Z": 9,
+    }
     for letter, value in table.items():
         remainder = value * 8 % 11
         expected = "X" if remainder == 10 else str(remainder)
@@ -286,8 +309,22 @@ def test_build_vin_reproduces_a_known_vin():
 
 @pytest.mark.parametrize(
     ("year", "code"),
-    [(1980, "A"), (1981, "B"), (1988, "J"), (1993, "P"), (1994, "R"), (1997, "V"), (2000, "Y"), (2001, "1"),
-     (2009, "9"), (2010, "A"), (2019, "K"), (2024, "R"), (2030, "Y"), (2031, "1")],
+    [
+        (1980, "A"),
+        (1981, "B"),
+        (1988, "J"),
+        (1993, "P"),
+        (1994, "R"),
+        (1997, "V"),
+        (2000, "Y"),
+        (2001, "1"),
+        (2009, "9"),
+        (2010, "A"),
+        (2019, "K"),
+        (2024, "R"),
+        (2030, "Y"),
+        (2031, "1"),
+    ],
 )
 def test_build_vin_puts_the_model_year_code_at_position_10(year, code):
     assert build_vin("WVW", "ZZZAU", year, "W", 1)[9] == code

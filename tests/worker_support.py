@@ -41,13 +41,22 @@ def children(pid: int) -> list[int]:
 
 
 def kill_worker(worker: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work horse at once, as when their machine dies."""
+    """SIGKILL the worker and its work horse at once, as when their machine dies; then free
+    the scheduler lock the dead worker held, which would otherwise keep the in-process
+    workers of later tests from moving due retries for a minute and more."""
+    from rq.scheduler import RQScheduler
+
+    from app.extensions import redis_connection
+
     for pid in [worker.pid, *children(worker.pid)]:
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     worker.wait(timeout=30)
+    connection = redis_connection()
+    for key in connection.keys(RQScheduler.get_locking_key("*")):
+        connection.delete(key)
 
 
 def scalar(db, query):

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Collection
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.domain.text import one_line
 from app.extensions import db
@@ -176,22 +177,22 @@ def _after_sent(kind: str, request_id: int | None) -> None:
     db.session.commit()
 
 
-def resend_unsent(older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Enqueue messages still unsent after ``older_than`` whose job is gone; how many."""
+def resend_unsent(older_than: timedelta = timedelta(minutes=10), message_ids: Collection[int] | None = None) -> int:
+    """Enqueue messages still unsent after ``older_than`` whose job is gone; how many.
+    ``message_ids`` looks at these messages only."""
     from app.queueing import enqueue_mail, has_live_job, mail_job_id
 
     now = utcnow()
-    ids = db.session.scalars(
-        select(MailMessage.id)
-        .where(
-            MailMessage.sent_at.is_(None),
-            MailMessage.failed_at.is_(None),
-            MailMessage.to_address.is_not(None),
-            MailMessage.created_at < now - older_than,  # type: ignore[arg-type]  # untyped Column model
-            MailMessage.created_at > now - RESEND_FOR,  # type: ignore[arg-type]  # untyped Column model
-        )
-        .order_by(MailMessage.id)
-    ).all()
+    query: Select = select(MailMessage.id).where(
+        MailMessage.sent_at.is_(None),
+        MailMessage.failed_at.is_(None),
+        MailMessage.to_address.is_not(None),
+        MailMessage.created_at < now - older_than,  # type: ignore[arg-type]  # untyped Column model
+        MailMessage.created_at > now - RESEND_FOR,  # type: ignore[arg-type]  # untyped Column model
+    )
+    if message_ids is not None:
+        query = query.where(MailMessage.id.in_(list(message_ids)))
+    ids = db.session.scalars(query.order_by(MailMessage.id)).all()
     db.session.rollback()
     count = 0
     for message_id in ids:

@@ -8,9 +8,10 @@ reconciler re-enqueues requests in progress whose job was lost.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -63,12 +64,15 @@ def _handlers():
     }
 
 
-def reconcile(dry_run: bool = False) -> int:
+def reconcile(dry_run: bool = False, request_ids: Collection[int] | None = None) -> int:
     """Re-enqueue every request in progress that has no live job; returns how many
-    (``dry_run``: how many it would)."""
+    (``dry_run``: how many it would). ``request_ids`` looks at these requests only."""
     from app.queueing import enqueue_request, has_live_job, request_job_id
 
-    ids = db.session.scalars(select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)).all()
+    query: Select = select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)
+    if request_ids is not None:
+        query = query.where(PrivacyRequest.id.in_(list(request_ids)))
+    ids = db.session.scalars(query).all()
     db.session.rollback()
     count = 0
     for request_id in ids:

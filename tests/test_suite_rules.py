@@ -1,0 +1,86 @@
+"""Rules of the test suite itself: no test module imports another (shared helpers live in
+the support modules and ``factories``), and Ctrl-C stops a run that has worked the queue."""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(("." * node.level) + node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def is_test_module(name: str) -> bool:
+    last = name.lstrip(".").rsplit(".", 1)[-1]
+    return last.startswith("test_") or last == "conftest"
+
+
+def test_no_test_module_imports_another_test_module():
+    offenders = {path.name: sorted(name for name in imported_modules(path) if is_test_module(name)) for path in sorted(TESTS.glob("*.py"))}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+CHILD_TEST = """
+import time
+
+from redis import Redis
+from rq import Queue
+
+from tests.queue_support import InProcessWorker
+
+
+def test_works_the_queue_then_waits():
+    connection = Redis.from_url({url!r})
+    queue = Queue("sigint-check", connection=connection)
+    queue.enqueue("os.getpid")
+    InProcessWorker([queue], connection=connection).work(burst=True)
+    print("WORKED", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_ctrl_c_stops_a_run_after_the_in_process_worker_ran(app, tmp_path):
+    from app.extensions import redis_url
+
+    with app.app_context():
+        url = redis_url()
+    (tmp_path / "test_child.py").write_text(textwrap.dedent(CHILD_TEST.format(url=url)))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path / "test_child.py")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in child.stdout:
+            lines.append(line)
+            if "WORKED" in line:
+                break
+        assert "WORKED" in "".join(lines), "".join(lines)
+        child.send_signal(signal.SIGINT)
+        output, _ = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 2, "".join(lines) + output
+    assert "KeyboardInterrupt" in output
