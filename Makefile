@@ -49,8 +49,10 @@ translations: $(STAMP)  ## after changing strings: extract, update every catalog
 		--domain=messages --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --directory=translations --domain=messages --statistics
 
-lint: $(STAMP)
-	$(BIN)/ruff check app jobs tests config.py run.py
+lint: $(STAMP)  ## ruff (lint and format), mypy, and the import layers of DESIGN.md
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
 clean:
