@@ -458,11 +458,11 @@ def test_expired_packages_are_deleted_and_their_links_stop_working(app, db, stor
     token = completion_token(db, request)
     path = store / request.export_path
     # Every package made before ours expires before it: those go, ours stays.
-    export.delete_expired_exports(now=request.export_expires_at - timedelta(microseconds=1))
+    export_files.delete_expired_exports(now=request.export_expires_at - timedelta(microseconds=1))
     assert path.is_file()  # not expired yet
 
     later = request.export_expires_at + timedelta(seconds=1)
-    assert export.delete_expired_exports(now=later) == 1
+    assert export_files.delete_expired_exports(now=later) == 1
     assert not path.exists()
     db.session.expire_all()
     request = db.session.get(PrivacyRequest, request.id)

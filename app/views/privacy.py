@@ -21,7 +21,7 @@ from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy.registry import entry_for
-from app.privacy.requests import erasure, rectification, restriction
+from app.privacy.requests import erasure_preview, rectification, restriction
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
@@ -213,7 +213,7 @@ class PrivacyRequestView(TenantModelView):
     def preview(self, pk):
         def run(item):
             _require_type(item, RequestType.erasure)
-            erasure.preview(db.session, item, actor_id=_actor_id())
+            erasure_preview.preview(db.session, item, actor_id=_actor_id())
             return _("The erasure preview is ready: check it, then confirm.")
 
         return self._act(pk, run)
