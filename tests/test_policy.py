@@ -589,7 +589,9 @@ def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(app, db, lo
 
 def test_sub_processor_rules():
     today = date(2026, 5, 1)
-    ok = SubProcessor(name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today, country="DE", category=SubProcessorCategory.hosting)
+    ok = SubProcessor(
+        name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today, country="DE", category=SubProcessorCategory.hosting
+    )
     subprocessors.check_subprocessor(ok, today)
     assert ok.name == "Hosting Co"
     for change, field in (
@@ -601,7 +603,9 @@ def test_sub_processor_rules():
         ({"country": "US"}, "transfer_safeguard"),
         ({"dpa_signed_on": today + timedelta(days=1)}, "dpa_signed_on"),
     ):
-        item = SubProcessor(name="Co", purpose="Hosting", location="Germany (EU)", since=today, country="DE", category=SubProcessorCategory.hosting)
+        item = SubProcessor(
+            name="Co", purpose="Hosting", location="Germany (EU)", since=today, country="DE", category=SubProcessorCategory.hosting
+        )
         for key, value in change.items():
             setattr(item, key, value)
         with pytest.raises(DomainError) as error:
