@@ -28,6 +28,7 @@ from app.models import (
     InquiryStatus,
     Sale,
     SaleStatus,
+    SubProcessorCategory,
     Transmission,
 )
 from app.provisioning import create_user
@@ -182,6 +183,9 @@ def _add_stock(dealer: Dealer, rng: random.Random, cars: int, clients: int, inqu
 DEMO_SUBPROCESSORS = [
     {
         "name": "Hetzner Online GmbH",
+        "category": SubProcessorCategory.hosting,
+        "country": "DE",
+        "dpa_signed_on": date(2024, 1, 10),
         "purpose": "Hosting: servers, database and file storage",
         "location": "Germany (EU)",
         "since": date(2024, 1, 15),
@@ -189,6 +193,9 @@ DEMO_SUBPROCESSORS = [
     },
     {
         "name": "Brevo SAS",
+        "category": SubProcessorCategory.mail,
+        "country": "FR",
+        "dpa_signed_on": date(2024, 2, 20),
         "purpose": "E-mail delivery of notices and announcements",
         "location": "France (EU)",
         "since": date(2024, 3, 1),
@@ -196,6 +203,9 @@ DEMO_SUBPROCESSORS = [
     },
     {
         "name": "Scaleway SAS",
+        "category": SubProcessorCategory.backup,
+        "country": "FR",
+        "dpa_signed_on": date(2024, 1, 10),
         "purpose": "Encrypted backups (kept up to 90 days)",
         "location": "France (EU)",
         "since": date(2024, 1, 15),
@@ -203,6 +213,9 @@ DEMO_SUBPROCESSORS = [
     },
     {
         "name": "OVH SAS",
+        "category": SubProcessorCategory.mail,
+        "country": "FR",
+        "dpa_signed_on": date(2023, 5, 25),
         "purpose": "E-mail delivery (replaced by Brevo)",
         "location": "France (EU)",
         "since": date(2023, 6, 1),

@@ -18,7 +18,7 @@ from flask import Flask, Response, request, session
 from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy.orm import Session
 
-from app.privacy.lifecycle.usage_log import ViewMark, record_page_view
+from app.privacy.lifecycle.usage_log import ViewMark, record_page_view, referrer_origin
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,18 @@ def _record(user) -> ViewMark:
             user_agent=request.headers.get("User-Agent"),
             ip=request.remote_addr,
             previous=ViewMark.from_session(session.get(SESSION_KEY)),
+            referrer=_other_sites_referrer(),
         )
         own.commit()
     return mark
+
+
+def _other_sites_referrer() -> str | None:
+    """The referring page when another site linked here; a link between the service's own
+    pages says nothing worth storing."""
+    if referrer_origin(request.referrer) == referrer_origin(request.host_url):
+        return None
+    return request.referrer
 
 
 def _forget_mark(sender, **extra) -> None:

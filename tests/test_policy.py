@@ -19,7 +19,7 @@ from app.domain import DomainError
 from app.domain.formatting import format_date
 from app.domain.grants import DEALER_ADMIN
 from app.domain.policy_text import render_policy
-from app.models import MailMessage, PolicyVersion, SubProcessor
+from app.models import MailMessage, PolicyVersion, SubProcessor, SubProcessorCategory
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.transparency import initial_policy, policy_drafts, policy_publishing, policy_versions, subprocessors
@@ -506,6 +506,8 @@ def test_adding_a_sub_processor_mails_every_dealer_admin(app, db, login, subproc
             "name": name,
             "purpose": "Error tracking",
             "location": "Finland (EU)",
+            "country": "FI",
+            "category": "other",
             "since": date.today().isoformat(),
             "website": "https://example.org",
         },
@@ -544,6 +546,8 @@ def test_an_invalid_sub_processor_is_refused_and_nobody_is_told(app, db, login, 
         "name": "Test Processor invalid",
         "purpose": "Analytics",
         "location": "Ireland (EU)",
+        "country": "IE",
+        "category": "other",
         "since": date.today().isoformat(),
         "website": "",
     }
@@ -570,6 +574,8 @@ def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(app, db, lo
             "name": "Test Processor untold",
             "purpose": "Error tracking",
             "location": "Finland (EU)",
+            "country": "FI",
+            "category": "other",
             "since": date.today().isoformat(),
             "website": "",
         },
@@ -583,7 +589,9 @@ def test_a_sub_processor_is_not_saved_when_the_admins_cannot_be_told(app, db, lo
 
 def test_sub_processor_rules():
     today = date(2026, 5, 1)
-    ok = SubProcessor(name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today)
+    ok = SubProcessor(
+        name=" Hosting Co ", purpose="Hosting", location="Germany (EU)", since=today, country="DE", category=SubProcessorCategory.hosting
+    )
     subprocessors.check_subprocessor(ok, today)
     assert ok.name == "Hosting Co"
     for change, field in (
@@ -591,8 +599,13 @@ def test_sub_processor_rules():
         ({"purpose": ""}, "purpose"),
         ({"removed_on": today - timedelta(days=1)}, "removed_on"),
         ({"website": "ftp://example.org"}, "website"),
+        ({"country": ""}, "country"),
+        ({"country": "US"}, "transfer_safeguard"),
+        ({"dpa_signed_on": today + timedelta(days=1)}, "dpa_signed_on"),
     ):
-        item = SubProcessor(name="Co", purpose="Hosting", location="Germany (EU)", since=today)
+        item = SubProcessor(
+            name="Co", purpose="Hosting", location="Germany (EU)", since=today, country="DE", category=SubProcessorCategory.hosting
+        )
         for key, value in change.items():
             setattr(item, key, value)
         with pytest.raises(DomainError) as error:

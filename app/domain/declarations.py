@@ -59,6 +59,9 @@ class PrivacyDeclaration:
     record_date_column: str | None = None
     keep_reason: Any = None
     not_personal: dict[str, str] = field(default_factory=dict)
+    # The columns a dealer's account export takes from this table (None: every column but
+    # secrets); whoever receives the account export must be named in ``recipients``.
+    account_export_columns: tuple[str, ...] | None = None
 
     @property
     def deletes_rows(self) -> bool:

@@ -126,6 +126,17 @@ LABELS: dict[str, dict[str, LazyString]] = {
         "not_notifiable": lazy_pgettext("breach status", "Not notifiable"),
         "closed": lazy_pgettext("breach status", "Closed"),
     },
+    "SubProcessorCategory": {
+        "hosting": lazy_pgettext("sub-processor category", "Hosting"),
+        "mail": lazy_pgettext("sub-processor category", "E-mail delivery"),
+        "backup": lazy_pgettext("sub-processor category", "Backups"),
+        "other": lazy_pgettext("sub-processor category", "Other services"),
+    },
+    "TransferSafeguard": {
+        "adequacy": lazy_pgettext("transfer safeguard", "Adequacy decision (GDPR Art. 45)"),
+        "scc": lazy_pgettext("transfer safeguard", "Standard contractual clauses (GDPR Art. 46(2)(c))"),
+        "bcr": lazy_pgettext("transfer safeguard", "Binding corporate rules (GDPR Art. 47)"),
+    },
     "ConsentPurpose": {
         "privacy_notice": lazy_pgettext("consent purpose", "Privacy notice"),
         "marketing": lazy_pgettext("consent purpose", "Marketing"),

@@ -29,7 +29,7 @@ from app.models.inventory import (  # noqa: F401
 )
 from app.models.lifecycle import RetentionEvent  # noqa: F401
 from app.models.mail import MailMessage  # noqa: F401
-from app.models.policy import PolicyVersion, SubProcessor  # noqa: F401
+from app.models.policy import PolicyVersion, SubProcessor, SubProcessorCategory, TransferSafeguard  # noqa: F401
 from app.models.privacy import (  # noqa: F401
     CLOSED_STATUSES,
     OPEN_STATUSES,

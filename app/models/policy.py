@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import enum
+
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, Date, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
+from app.domain.transfers import is_transfer
 from app.models.base import TimestampMixin, UTCDateTime
 
 
@@ -36,8 +39,28 @@ class PolicyVersion(TimestampMixin, Model):
         return f"v{self.version} {self.title}"
 
 
+class SubProcessorCategory(enum.Enum):
+    """What a sub-processor does with the data: the recipients' categories of Art. 15 and 30."""
+
+    hosting = "hosting"
+    mail = "mail"
+    backup = "backup"
+    other = "other"
+
+
+class TransferSafeguard(enum.Enum):
+    """What makes processing outside the EEA lawful (GDPR Art. 45–47)."""
+
+    adequacy = "adequacy"
+    scc = "scc"
+    bcr = "bcr"
+
+
 class SubProcessor(TimestampMixin, Model):
-    """A company that processes personal data for Forecourt (listed publicly)."""
+    """A company that processes personal data for Forecourt (listed publicly). ``country``
+    (ISO 3166) outside the EEA makes it an international transfer, which then names its
+    ``transfer_safeguard``; ``dpa_signed_on`` is when its data processing agreement
+    (GDPR Art. 28(3)) was signed, None while there is none on file."""
 
     __tablename__ = "sub_processor"
 
@@ -49,6 +72,15 @@ class SubProcessor(TimestampMixin, Model):
     website = Column(String(300))
     removed_on = Column(Date)
     notified_at = Column(UTCDateTime)
+    category = Column(Enum(SubProcessorCategory, native_enum=False, length=20), nullable=False, default=SubProcessorCategory.other)
+    country = Column(String(2))
+    dpa_signed_on = Column(Date)
+    transfer_safeguard = Column(Enum(TransferSafeguard, native_enum=False, length=20))
+
+    @property
+    def is_transfer(self) -> bool:
+        """Processing outside the EEA: an international transfer (GDPR Chapter V)."""
+        return is_transfer(self.country)
 
     def __str__(self) -> str:
         return self.name

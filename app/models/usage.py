@@ -14,7 +14,9 @@ from app.models.base import UTCDateTime, utcnow
 
 class PageView(Model):
     """One page a signed-in user opened. ``duration_ms`` is the time until their next
-    page view (capped); ``ip_address`` only when the user's dealer records IPs."""
+    page view (capped); ``ip_address`` and ``user_agent`` only when the user's dealer
+    records IPs; ``referrer_origin`` is the referring page's scheme and host, never its
+    path or query."""
 
     __tablename__ = "page_view"
 
@@ -27,6 +29,7 @@ class PageView(Model):
     duration_ms = Column(Integer)
     user_agent = Column(String(300))
     ip_address = Column(String(45))
+    referrer_origin = Column(String(300))
 
     user = relationship("DealerUser", foreign_keys=[user_id])
 
@@ -35,13 +38,17 @@ class PageView(Model):
         title=_l("Usage and technical data"),
         purpose=_l("Keeping the service secure and finding out which features are used"),
         legal_basis=_l("Legitimate interests (GDPR Art. 6(1)(f))"),
-        recipients=_l("Forecourt's staff"),
+        recipients=_l(
+            "Forecourt's staff; your dealership's administrators receive the pages and times (never the IP address or browser) in the dealership's account export"
+        ),
         retention=_l("%(days)s days", days=periods.USAGE_LOG_RETENTION_DAYS),
         source=_l("Your browser, while you are signed in"),
-        personal={"path": DELETE, "user_agent": DELETE, "ip_address": DELETE},
+        personal={"path": DELETE, "user_agent": DELETE, "ip_address": DELETE, "referrer_origin": DELETE},
         find=(BY_USER,),
         user_column="user_id",
         scope_column=None,
         platform_only=True,
-        export_columns=("viewed_at", "path", "feature", "duration_ms", "user_agent", "ip_address"),
+        export_columns=("viewed_at", "path", "feature", "duration_ms", "user_agent", "ip_address", "referrer_origin"),
+        # What the dealer's administrators get about their staff: no technical data.
+        account_export_columns=("id", "user_id", "dealer_id", "viewed_at", "path", "feature", "duration_ms"),
     )

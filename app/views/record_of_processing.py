@@ -7,7 +7,9 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
-from app.privacy.transparency.record import record_of_processing
+from app.domain.enum_labels import enum_label
+from app.extensions import db
+from app.privacy.transparency.record import processors, record_of_processing
 from app.views.privacy_display import declared_text
 
 
@@ -26,5 +28,7 @@ class RecordOfProcessingView(BaseView):
             title=_("Record of processing activities"),
             entries=record_of_processing(declared_text),
             translate=declared_text,
+            processors=processors(db.session),
+            label=enum_label,
             officer_email=current_app.config.get("PRIVACY_OFFICER_EMAIL"),
         )

@@ -5,20 +5,25 @@ Thin: the rules live in ``app.privacy.transparency.subprocessors``.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flask import current_app
 from flask_appbuilder import ModelView
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from app.datamodel import ForecourtInterface
 from app.domain import DomainError
+from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_date, format_datetime
 from app.extensions import db
-from app.models import SubProcessor
+from app.models import SubProcessor, SubProcessorCategory, TransferSafeguard
 from app.models.base import utcnow
 from app.privacy.transparency import subprocessors
 from app.saving import refused_forms_rolled_back
@@ -32,12 +37,49 @@ SUBPROCESSOR_LABELS = {
     "removed_on": _l("Removed on"),
     "notified_at": _l("Dealer admins notified"),
     "created_at": _l("Created"),
+    "category": _l("Category"),
+    "country": _l("Country"),
+    "dpa_signed_on": _l("Data processing agreement signed on"),
+    "transfer_safeguard": _l("Transfer safeguard"),
 }
 SUBPROCESSOR_DESCRIPTIONS = {
     "purpose": _l("For example: hosting, e-mail delivery."),
     "location": _l("Where the data is processed, for example: Germany (EU)."),
     "since": _l("May be up to 180 days ahead, to announce a company before it starts."),
     "removed_on": _l("Set this when the company stops processing data for us; the public list keeps it for a year."),
+    "category": _l("Access summaries and the record of processing name the company under this category."),
+    "country": _l("Two-letter ISO 3166 code of the country where the data is processed, e.g. DE."),
+    "dpa_signed_on": _l("Leave empty while no agreement (GDPR Art. 28(3)) is signed: summaries then say so."),
+    "transfer_safeguard": _l("Required for a country outside the EEA."),
+}
+
+
+def _enum_choice(enum_class: type[enum.Enum]) -> Callable[[Any], Any]:
+    """Coerces what a form or FAB's show widget holds (member, value or name) to a member."""
+
+    def coerce(value: Any) -> Any:
+        if value in (None, "") or isinstance(value, enum_class):
+            return value or None
+        return enum_class(getattr(value, "value", value))
+
+    return coerce
+
+
+ENUM_FIELDS = {
+    "category": SelectField(
+        _l("Category"),
+        choices=choices(SubProcessorCategory),
+        coerce=_enum_choice(SubProcessorCategory),
+        default=SubProcessorCategory.hosting,
+        widget=Select2Widget(),
+    ),
+    "transfer_safeguard": SelectField(
+        _l("Transfer safeguard"),
+        choices=[("", "—"), *choices(TransferSafeguard)],
+        coerce=_enum_choice(TransferSafeguard),
+        default="",
+        widget=Select2Widget(),
+    ),
 }
 
 
@@ -80,16 +122,22 @@ class SubProcessorView(ModelView):
     }
     list_columns: ClassVar[list[str]] = [
         "name",
+        "category",
         "purpose",
         "location",
+        "dpa_signed_on",
         "since",
         "removed_on",
         "notified_at",
     ]
     show_columns: ClassVar[list[str]] = [
         "name",
+        "category",
         "purpose",
         "location",
+        "country",
+        "dpa_signed_on",
+        "transfer_safeguard",
         "since",
         "website",
         "removed_on",
@@ -98,15 +146,23 @@ class SubProcessorView(ModelView):
     ]
     add_columns: ClassVar[list[str]] = [
         "name",
+        "category",
         "purpose",
         "location",
+        "country",
+        "dpa_signed_on",
+        "transfer_safeguard",
         "since",
         "website",
     ]
     edit_columns: ClassVar[list[str]] = [
         "name",
+        "category",
         "purpose",
         "location",
+        "country",
+        "dpa_signed_on",
+        "transfer_safeguard",
         "since",
         "website",
         "removed_on",
@@ -122,7 +178,12 @@ class SubProcessorView(ModelView):
     label_columns = SUBPROCESSOR_LABELS
     description_columns = SUBPROCESSOR_DESCRIPTIONS
     validators_columns: ClassVar[dict] = {"since": [SinceInRange()]}
+    add_form_extra_fields: ClassVar[dict] = ENUM_FIELDS
+    edit_form_extra_fields: ClassVar[dict] = ENUM_FIELDS
     formatters_columns: ClassVar[dict] = {
+        "category": lambda value: label_of_value(SubProcessorCategory, value),
+        "transfer_safeguard": lambda value: label_of_value(TransferSafeguard, value) if value else "",
+        "dpa_signed_on": format_date,
         "since": format_date,
         "removed_on": format_date,
         "notified_at": format_datetime,

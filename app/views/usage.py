@@ -31,7 +31,16 @@ class UsageLogView(TenantModelView):
     list_title = _l("Usage log")
     show_title = _l("Page view")
     list_columns: ClassVar[list[str]] = ["viewed_at", "user", "feature", "path", "duration_ms", "ip_address"]
-    show_columns: ClassVar[list[str]] = ["viewed_at", "user", "feature", "path", "duration_ms", "user_agent", "ip_address"]
+    show_columns: ClassVar[list[str]] = [
+        "viewed_at",
+        "user",
+        "feature",
+        "path",
+        "duration_ms",
+        "referrer_origin",
+        "user_agent",
+        "ip_address",
+    ]
     search_columns: ClassVar[list[str]] = ["viewed_at", "user", "feature", "path"]
     label_columns: ClassVar[dict] = {
         "viewed_at": _l("Viewed"),
@@ -41,5 +50,6 @@ class UsageLogView(TenantModelView):
         "duration_ms": _l("Time on page"),
         "user_agent": _l("Browser"),
         "ip_address": _l("IP address"),
+        "referrer_origin": _l("Referring site"),
     }
     formatters_columns: ClassVar[dict] = {"viewed_at": format_datetime, "duration_ms": format_duration}

@@ -1,7 +1,8 @@
 """The usage log: one row per HTML page a signed-in user opens (usage and technical data).
 
-A page view is cheap: one INSERT, whose IP address is decided inside the statement by the
-dealer's ``record_visitor_ip`` setting (internal staff have no dealer: never stored), plus at
+A page view is cheap: one INSERT, whose IP address and user agent are decided inside the
+statement by the dealer's ``record_visitor_ip`` setting (internal staff have no dealer: never
+stored; the referring page is cut to its origin, scheme and host), plus at
 most one UPDATE that sets the previous view's ``duration_ms``. The previous view of the same
 browser session is handed in as a ``ViewMark`` (the web layer keeps it in the session), so
 no lookup is needed. Rows are exported and erased through the privacy registry (``PageView``'s
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, String, case, insert, literal, null, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ PATH_MAX = 500
 FEATURE_MAX = 120
 USER_AGENT_MAX = 300
 IP_MAX = 45
+ORIGIN_MAX = 300
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def record_page_view(
     ip: str | None,
     now: datetime | None = None,
     previous: ViewMark | None = None,
+    referrer: str | None = None,
 ) -> ViewMark:
     """Log one page view of a signed-in user and close the previous view of the same
     session (``previous``, when it is this user's). The caller commits."""
@@ -81,8 +85,9 @@ def record_page_view(
             path=_cut(path.split("?", 1)[0], PATH_MAX) or "/",
             feature=_cut(feature, FEATURE_MAX),
             viewed_at=now,
-            user_agent=_cut(user_agent, USER_AGENT_MAX),
-            ip_address=_ip_if_recorded(dealer_id, ip),
+            user_agent=_if_ips_recorded(dealer_id, _cut(user_agent, USER_AGENT_MAX)),
+            ip_address=_if_ips_recorded(dealer_id, _cut(ip, IP_MAX)),
+            referrer_origin=_cut(referrer_origin(referrer), ORIGIN_MAX),
         )
     )
     primary_key = cast("CursorResult[Any]", result).inserted_primary_key
@@ -104,11 +109,25 @@ def close_view(session: Session, previous: ViewMark, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _ip_if_recorded(dealer_id: int | None, ip: str | None):
-    """The IP only when the user's dealer records IPs: decided by the INSERT itself."""
-    if dealer_id is None or not ip:
+def referrer_origin(url: str | None) -> str | None:
+    """The referring page's origin (``https://host[:port]``), never its path or query;
+    None for anything that is not an http(s) address."""
+    try:
+        parts = urlsplit((url or "").strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
         return None
-    allowed = case((Dealer.record_visitor_ip.is_(True), literal(_cut(ip, IP_MAX), String)), else_=null())
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port else "")
+
+
+def _if_ips_recorded(dealer_id: int | None, value: str | None):
+    """The IP address or user agent only when the user's dealer records IPs: decided by
+    the INSERT itself."""
+    if dealer_id is None or not value:
+        return None
+    allowed = case((Dealer.record_visitor_ip.is_(True), literal(value, String)), else_=null())
     return select(allowed).where(Dealer.id == dealer_id).scalar_subquery()
 
 

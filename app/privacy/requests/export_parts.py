@@ -3,8 +3,9 @@
 A person's package (access, portability) has one part per registered category that holds
 rows of the subject, with the declaration's export columns. A dealer's account package
 has one part per table with a ``dealer_id`` column (the dealer row and its users first),
-all columns but secrets; rows restricted at a person's request (GDPR Art. 18) are left
-out and counted.
+all columns but secrets, or the declaration's ``account_export_columns`` (the staff's
+usage log goes without IP address and browser); rows restricted at a person's request
+(GDPR Art. 18) are left out and counted.
 """
 
 from __future__ import annotations
@@ -91,8 +92,17 @@ def account_parts(session: Session, request: PrivacyRequest) -> list[Part]:
         query = query.order_by(*model.__table__.primary_key.columns)
         total = count_rows(session, query)
         if total or left_out:
-            plan.append(Part(model.__tablename__, model, query, plain_columns(model), total, entry_for(model), left_out))
+            entry = entry_for(model)
+            plan.append(Part(model.__tablename__, model, query, account_columns(model, entry), total, entry, left_out))
     return plan
+
+
+def account_columns(model: type[Model], entry: Entry | None) -> tuple[str, ...]:
+    """What the account export takes from ``model``: the declaration's choice, else every
+    column but secrets."""
+    if entry is not None and entry.declaration.account_export_columns is not None:
+        return entry.declaration.account_export_columns
+    return plain_columns(model)
 
 
 def plain_columns(model: type[Model]) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
 """The ``summary.html`` of an export package, in the person's language.
 
 For a person (access, portability) it holds everything GDPR Art. 15(1) lists, per
-category, from the privacy registry's declarations. For a dealer's account package it
+category, from the privacy registry's declarations, and names the sub-processors in
+service as recipients, by category, with their location, data processing agreement and,
+outside the EEA, the transfer's safeguard (Art. 15(1)(c) and 15(2)). For a dealer's account package it
 lists the tables, the rows left out, and what happens to a terminated account next.
 """
 
@@ -13,11 +15,14 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import object_session
 
+from app.domain.enum_labels import enum_label
 from app.i18n.languages import dealer_timezone, force_timezone
 from app.models import DealerStatus, PrivacyRequest, RequestType
 from app.privacy.links import public_url
 from app.privacy.requests.export_parts import Part
+from app.privacy.transparency.subprocessors import by_category, in_service, transfers
 
 # Titles of account tables that hold no personal data (and so have no declaration).
 TABLE_TITLES = {
@@ -38,6 +43,8 @@ def render_summary(request: PrivacyRequest, plan: list[Part], counts: dict[str, 
         return _render_account_summary(request, plan, counts, generated_at, expires_at)
     config = current_app.config
     categories = [(part.entry, counts[part.name]) for part in plan if part.entry is not None]
+    session = object_session(request)
+    processors = in_service(session, generated_at.date()) if session is not None else []
     with force_locale(request.language or "en"), force_timezone(dealer_timezone(request.dealer)):
         items = [
             {
@@ -71,6 +78,10 @@ def render_summary(request: PrivacyRequest, plan: list[Part], counts: dict[str, 
             original_due_on=format_date(request.original_due_at, "long") if request.original_due_at else None,
             expires_on=format_date(expires_at, "long"),
             request_type=request.request_type.value,
+            processors=[(enum_label(category), items) for category, items in by_category(processors)],
+            transfers=transfers(processors),
+            label=enum_label,
+            format_date=format_date,
         )
 
 

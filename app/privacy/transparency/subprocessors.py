@@ -1,6 +1,10 @@
 """Sub-processors: the companies that process personal data for Forecourt, listed
 publicly at /privacy/subprocessors. Adding one tells every dealer admin by e-mail, once
 (``notified_at``), whichever way it was added (web view, API, command line).
+
+They are the recipients the Art. 15 summary and the record of processing name, by
+category (hosting, e-mail, backups), with their country, data processing agreement and,
+outside the EEA, the transfer's safeguard.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
+from app.domain.contact import normalise_country
 from app.domain.grants import DEALER_ADMIN
 from app.mail.audience import active_users, user_language
 from app.mail.notices import queue_notice
-from app.models import SubProcessor
+from app.models import SubProcessor, SubProcessorCategory, TransferSafeguard
 from app.models.base import utcnow
 from app.models.users import DealerUser
 from app.privacy.links import public_url
@@ -62,6 +67,22 @@ def check_subprocessor(item: SubProcessor, today: date | None = None) -> None:
         )
     if item.removed_on is not None and item.removed_on < item.since:
         raise DomainError(_l("A sub-processor cannot be removed before it started."), "removed_on")
+    _check_recipient_facts(item, today)
+
+
+def _check_recipient_facts(item: SubProcessor, today: date) -> None:
+    """What the Art. 15 summary and the record of processing say about the company."""
+    if item.category is None:
+        raise DomainError(_l("Choose what the company does with the data."), "category")
+    item.country = normalise_country(item.country)  # type: ignore[assignment,arg-type]
+    if item.country is None:
+        raise DomainError(_l("Enter the country where the company processes the data, e.g. DE."), "country")
+    if item.dpa_signed_on is not None and item.dpa_signed_on > today:
+        raise DomainError(_l("The data processing agreement cannot be signed in the future."), "dpa_signed_on")
+    if not item.is_transfer:
+        item.transfer_safeguard = None  # type: ignore[assignment]  # inside the EEA: no transfer
+    elif item.transfer_safeguard is None:
+        raise DomainError(_l("Outside the EEA, say what safeguards the transfer."), "transfer_safeguard")
 
 
 def add_subprocessor(
@@ -71,12 +92,26 @@ def add_subprocessor(
     purpose: str,
     location: str,
     since: date,
+    country: str,
+    category: SubProcessorCategory,
     website: str | None = None,
+    dpa_signed_on: date | None = None,
+    transfer_safeguard: TransferSafeguard | None = None,
     now: datetime | None = None,
 ) -> SubProcessor:
     """Add a sub-processor and tell the dealer admins; the caller commits."""
     now = now or utcnow()
-    item = SubProcessor(name=name, purpose=purpose, location=location, since=since, website=website)
+    item = SubProcessor(
+        name=name,
+        purpose=purpose,
+        location=location,
+        since=since,
+        website=website,
+        country=country,
+        category=category,
+        dpa_signed_on=dpa_signed_on,
+        transfer_safeguard=transfer_safeguard,
+    )
     check_subprocessor(item, now.date())
     session.add(item)
     session.flush()
@@ -135,3 +170,23 @@ def public_list(session: Session, today: date | None = None) -> PublicList:
         planned=planned,
         removed=sorted(removed, key=lambda r: r.removed_on, reverse=True),
     )
+
+
+def in_service(session: Session, today: date | None = None) -> list[SubProcessor]:
+    """The companies processing data for us on ``today``: the recipients to name."""
+    return public_list(session, today).active
+
+
+def by_category(items: list[SubProcessor]) -> list[tuple[SubProcessorCategory, list[SubProcessor]]]:
+    """``items`` grouped by category, in the category's order (hosting, e-mail, backups,
+    other); categories without a company are left out."""
+    return [
+        (category, [i for i in items if i.category is category])
+        for category in SubProcessorCategory
+        if any(i.category is category for i in items)
+    ]
+
+
+def transfers(items: list[SubProcessor]) -> list[SubProcessor]:
+    """The companies among ``items`` outside the EEA: international transfers."""
+    return [item for item in items if item.is_transfer]
