@@ -38,9 +38,7 @@ def mails(db, breach: Breach, kind: str) -> list[MailMessage]:
 
 def officers(app, db) -> set[tuple[str, str]]:
     """Every active privacy officer in their language, and the configured address."""
-    query = select(DealerUser).where(
-        DealerUser.active.is_(True), DealerUser.deactivated_at.is_(None), DealerUser.anonymised_at.is_(None)
-    )
+    query = select(DealerUser).where(DealerUser.active.is_(True), DealerUser.deactivated_at.is_(None), DealerUser.anonymised_at.is_(None))
     found = {
         user.email.lower(): (user.email, user.preferred_language or "en")
         for user in db.session.scalars(query)
@@ -271,7 +269,11 @@ BAD_FORMS = [
     ({"contact_point": ""}, "contact_point", "Enter whom people can contact for more information (Art. 33(3)(b))."),
     ({"contact_point": "x" * 301}, "contact_point", "Enter at most 300 characters."),
     ({"audience": "addresses", "addresses": ""}, "addresses", "Enter at least one e-mail address."),
-    ({"audience": "addresses", "addresses": "ok@example.org, not-an-address"}, "addresses", "These are not e-mail addresses: not-an-address"),
+    (
+        {"audience": "addresses", "addresses": "ok@example.org, not-an-address"},
+        "addresses",
+        "These are not e-mail addresses: not-an-address",
+    ),
     ({"audience": "addresses", "addresses": "ok@example.org", "language": "xx"}, "language", "Choose one of the offered languages."),
     ({"token": ""}, None, "The form has expired. Reload the page and try again."),
 ]

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,7 +68,7 @@ def officer_recipients(session: Session) -> list[tuple[str, str]]:
     """(address, language): every active privacy officer, then the configured address."""
     found: dict[str, tuple[str, str]] = {}
     for user in active_users(session, role=PRIVACY_OFFICER):
-        found.setdefault(user.email.lower(), (user.email, user_language(user)))  # type: ignore[union-attr]
+        found.setdefault(user.email.lower(), (user.email, user_language(user)))
     configured = (current_app.config.get("PRIVACY_OFFICER_EMAIL") or "").strip()
     if configured:
         found.setdefault(configured.lower(), (configured, current_app.config["BABEL_DEFAULT_LOCALE"]))
@@ -76,7 +77,7 @@ def officer_recipients(session: Session) -> list[tuple[str, str]]:
 
 def running_breaches(session: Session) -> list[int]:
     """Breaches whose 72-hour clock still runs: not told to the authority, not closed."""
-    query = select(Breach.id).where(Breach.status == BreachStatus.open, Breach.authority_notified_at.is_(None))
+    query: Select[Any] = select(Breach.id).where(Breach.status == BreachStatus.open, Breach.authority_notified_at.is_(None))
     return list(session.scalars(query.order_by(Breach.became_aware_at, Breach.id)))
 
 
@@ -147,7 +148,7 @@ def send_deadline_reminders(session: Session, now: datetime | None = None) -> di
 
 def _already_reminded(session: Session, breach: Breach, threshold: Threshold) -> bool:
     """This threshold or a more urgent one already went out for the same deadline."""
-    query = select(BreachReminder.threshold).where(
+    query: Select[Any] = select(BreachReminder.threshold).where(
         BreachReminder.breach_id == breach.id, BreachReminder.deadline == notice_deadline(breach)
     )
     return any(RANK.get(name, -1) >= RANK[threshold.name] for name in session.scalars(query))

@@ -21,7 +21,7 @@ from typing import Any
 from babel.core import get_global
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,7 +126,7 @@ def notify_subjects(
             dealers=person.dealers,
         )
     if breach.subjects_informed_at is None:
-        breach.subjects_informed_at = now  # type: ignore[assignment]
+        breach.subjects_informed_at = now
     session.flush()
     return SubjectNoticeResult(notice, len(people))
 
@@ -141,9 +141,9 @@ def recipients(session: Session, audience: str, dealer_ids: list[int], addresses
     if audience == USERS:
         for dealer_id in dealer_ids:
             for user in active_users(session, dealer_id=dealer_id):
-                found.setdefault(user.email.lower(), Person(user.email, user_language(user)))  # type: ignore[union-attr]
+                found.setdefault(user.email.lower(), Person(user.email, user_language(user)))
         return list(found.values())
-    query = select(Client.email, Client.dealer_id).where(
+    query: Select[Any] = select(Client.email, Client.dealer_id).where(
         Client.dealer_id.in_(dealer_ids),
         Client.email.is_not(None),
         Client.email != "",
@@ -157,13 +157,13 @@ def recipients(session: Session, audience: str, dealer_ids: list[int], addresses
         if person is None:
             person = found[email.lower()] = Person(email, client_language(session, email, dealer))
         if dealer.business_name not in person.dealers:
-            person.dealers.append(dealer.business_name)  # type: ignore[arg-type]
+            person.dealers.append(dealer.business_name)
     return list(found.values())
 
 
 def client_language(session: Session, email: str, dealer: Dealer) -> str:
     """The language the person last wrote to us in (a privacy request), else the dealer's."""
-    query = (
+    query: Select[Any] = (
         select(PrivacyRequest.language)
         .where(func.lower(PrivacyRequest.subject_email) == email.lower())
         .order_by(PrivacyRequest.received_at.desc(), PrivacyRequest.id.desc())
