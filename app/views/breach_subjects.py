@@ -48,6 +48,7 @@ class TellSubjectsForm(FlaskForm):
         """A fresh form: a new token, the breach's own texts to start from."""
         self.token.data = uuid.uuid4().hex
         self.audience.data = breach_subjects.CLIENTS
+        self.subject_dealers.data = sorted(notice.dealer_id for notice in breach.dealer_notices)  # the dealers recorded as affected
         self.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
         self.nature.data = breach.nature
         self.likely_consequences.data = breach.likely_consequences
