@@ -14,6 +14,7 @@ from rq.job import Job
 from app.extensions import db, get_queue, redis_connection
 from app.privacy.requests.processing import reconcile_jobs
 from app.queueing import WORKER_HEARTBEAT
+from jobs.breaches import remind_breach_deadlines
 from jobs.housekeeping import clean_job_registries
 from jobs.mail import resend_unsent
 from jobs.privacy import reconcile_jobs as reconcile_jobs_job
@@ -97,6 +98,8 @@ def build_cron(app: Flask) -> CronScheduler:
     # reconciler of lost privacy-request jobs.
     cron.register(run_hourly_sweeps, queue_name="default", cron="7 * * * *", name="retention-hourly", job_timeout=1800)
     cron.register(run_daily_sweeps, queue_name="default", cron="40 3 * * *", name="retention-daily", job_timeout=4 * 3600)
+    # GDPR Art. 33(1): the privacy officers are reminded as a breach's 72 hours run down.
+    cron.register(remind_breach_deadlines, queue_name="default", cron="12 * * * *", name="breach-deadline-reminders")
     cron.register(resend_unsent, queue_name="default", cron="27 * * * *", name="resend-unsent-mail")
     # Lost privacy-request and mail jobs (a killed worker, a job that nothing would run)
     # are enqueued again within two minutes.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from app.models.users import DealerUser  # noqa: F401
 
 from app.models.base import UTCDateTime, apply_scalar_defaults, utcnow  # noqa: F401
-from app.models.breach import Breach, BreachDealerNotice, BreachStatus  # noqa: F401
+from app.models.breach import Breach, BreachDealerNotice, BreachReminder, BreachStatus, BreachSubjectNotice  # noqa: F401
 from app.models.clients import Client, ClientSource  # noqa: F401
 from app.models.consent import ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord  # noqa: F401
 from app.models.dealers import Dealer, DealerSocialLink, DealerStatus  # noqa: F401

@@ -53,6 +53,10 @@ class Breach(TimestampMixin, Model):
 
     recorded_by = relationship("DealerUser", foreign_keys=[recorded_by_id])
     dealer_notices = relationship("BreachDealerNotice", back_populates="breach", cascade="all, delete-orphan")
+    reminders = relationship("BreachReminder", back_populates="breach", cascade="all, delete-orphan", order_by="BreachReminder.id")
+    subject_notices = relationship(
+        "BreachSubjectNotice", back_populates="breach", cascade="all, delete-orphan", order_by="BreachSubjectNotice.id"
+    )
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -74,3 +78,45 @@ class BreachDealerNotice(Model):
     breach = relationship("Breach", back_populates="dealer_notices")
     dealer = relationship("Dealer")
     notified_by = relationship("DealerUser", foreign_keys=[notified_by_id], viewonly=True)
+
+
+class BreachReminder(Model):
+    """A reminder the privacy officers got as the 72 hours ran down (Art. 33(1)): one per
+    breach, threshold and deadline, so no reminder goes out twice (a corrected time of
+    becoming aware is a new deadline and starts over)."""
+
+    __tablename__ = "breach_reminder"
+    __table_args__ = (UniqueConstraint("breach_id", "threshold", "deadline"),)
+
+    id = Column(Integer, primary_key=True)
+    breach_id = Column(Integer, ForeignKey("breach.id", ondelete="CASCADE"), nullable=False, index=True)
+    threshold = Column(String(20), nullable=False)  # 48h, 24h, 6h, overdue
+    deadline = Column(UTCDateTime, nullable=False)
+    sent_at = Column(UTCDateTime, nullable=False)
+    recipients = Column(Integer, nullable=False, default=0)
+
+    breach = relationship("Breach", back_populates="reminders")
+
+
+class BreachSubjectNotice(Model):
+    """One notice to the people affected (Art. 34): who was chosen, how many were told,
+    when, by whom, and the text they got. ``token`` is the form's, so a double submit
+    sends nothing twice."""
+
+    __tablename__ = "breach_subject_notice"
+
+    id = Column(Integer, primary_key=True)
+    breach_id = Column(Integer, ForeignKey("breach.id", ondelete="CASCADE"), nullable=False, index=True)
+    token = Column(String(64), nullable=False, unique=True)
+    audience = Column(String(20), nullable=False)  # clients, users, addresses
+    dealer_ids = Column(String(500))  # comma-separated, for clients and users
+    recipients = Column(Integer, nullable=False, default=0)
+    nature = Column(Text, nullable=False)
+    likely_consequences = Column(Text, nullable=False)
+    measures_taken = Column(Text, nullable=False)
+    contact_point = Column(String(300), nullable=False)
+    sent_at = Column(UTCDateTime, nullable=False)
+    sent_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+
+    breach = relationship("Breach", back_populates="subject_notices")
+    sent_by = relationship("DealerUser", foreign_keys=[sent_by_id], viewonly=True)

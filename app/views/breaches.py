@@ -25,14 +25,16 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateTimeField, SelectField, SelectMultipleField
 
 from app.datamodel import ForecourtInterface
+from app.domain import DomainError
 from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Breach, BreachStatus, Dealer, DealerStatus
 from app.models.base import utcnow
-from app.privacy.transparency import breaches
+from app.privacy.transparency import breach_subjects, breaches
 from app.saving import refused_forms_rolled_back, saving
 from app.tenancy import current_user
+from app.views.breach_subjects import TellSubjectsForm, flash_result, page_context, show_refusal_at_field
 
 COUNTDOWN_CSS = {
     breaches.OPEN: "label-info",
@@ -188,7 +190,7 @@ class BreachView(ModelView):
     show_title = _l("Breach")
     add_title = _l("Record a breach")
     edit_title = _l("Edit breach")
-    base_permissions: ClassVar[list[str]] = ["can_list", "can_show", "can_add", "can_edit", "can_tell_dealers"]
+    base_permissions: ClassVar[list[str]] = ["can_list", "can_show", "can_add", "can_edit", "can_tell_dealers", "can_tell_subjects"]
     list_columns: ClassVar[list[str]] = ["reference", "title", "status", "became_aware_at", "countdown", "dealers_told"]
     search_columns: ClassVar[list[str]] = ["reference", "title", "status", "became_aware_at"]
     order_columns: ClassVar[list[str]] = ["reference", "title", "status", "became_aware_at"]
@@ -294,10 +296,13 @@ class BreachView(ModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        return self._render_show(self._item(pk), TellDealersForm())
+        item = self._item(pk)
+        return self._render_show(item, TellDealersForm(), subjects_form=TellSubjectsForm().prefill(item))
 
-    def _render_show(self, item: Breach, form: TellDealersForm, status: int = 200):
+    def _render_show(self, item: Breach, form: TellDealersForm, status: int = 200, subjects_form: TellSubjectsForm | None = None):
         form.offer(db.session)
+        subjects_form = subjects_form or TellSubjectsForm(formdata=None).prefill(item)
+        subjects_form.offer(db.session)
         notices = sorted(item.dealer_notices, key=lambda n: (n.dealer.business_name if n.dealer else "", n.id))
         html = self.render_template(
             self.show_template,
@@ -308,6 +313,8 @@ class BreachView(ModelView):
             item=item,
             notices=notices,
             tell_form=form,
+            subjects_form=subjects_form,
+            **page_context(db.session),
         )
         return html, status
 
@@ -327,6 +334,27 @@ class BreachView(ModelView):
             return self._render_show(self._item(pk), form, 422)
         _flash_result(result)
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+
+    @expose("/tell-subjects/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("tell_subjects")
+    def tell_subjects(self, pk):
+        """Art. 34: tell the people affected, once per form."""
+        item = self._item(pk)
+        form = TellSubjectsForm()
+        form.offer(db.session)
+        if form.validate_on_submit():
+            try:
+                result = breach_subjects.notify_subjects(db.session, item.id, actor_id=_actor_id(), **form.values())
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                show_refusal_at_field(form, error)
+            else:
+                flash_result(result)
+                return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        flash(_("Please check the form."), "danger")
+        return self._render_show(self._item(pk), TellDealersForm(formdata=None), 422, subjects_form=form)
 
 
 def _flash_result(result: breaches.DealerNoticeResult) -> None:
