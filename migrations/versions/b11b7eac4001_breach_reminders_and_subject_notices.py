@@ -1,7 +1,7 @@
 """breach reminders (Art. 33(1)) and notices to the people affected (Art. 34)
 
 Revision ID: b11b7eac4001
-Revises: a10c0ffee001
+Revises: b11dec1a0001
 Create Date: 2026-12-07 07:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b11b7eac4001"
-down_revision = "a10c0ffee001"
+down_revision = "b11dec1a0001"
 branch_labels = None
 depends_on = None
 
