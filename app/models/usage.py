@@ -9,12 +9,14 @@ from sqlalchemy.orm import relationship
 
 from app.domain import periods
 from app.domain.declarations import BY_USER, DELETE, PrivacyDeclaration
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import RestrictableMixin, UTCDateTime, utcnow
 
 
-class PageView(Model):
+class PageView(RestrictableMixin, Model):
     """One page a signed-in user opened. ``duration_ms`` is the time until their next
-    page view (capped); ``ip_address`` only when the user's dealer records IPs."""
+    page view (capped); ``ip_address`` only when the user's dealer records IPs.
+    ``restricted_at``: the user restricted or objected to the usage log (GDPR Art. 18, 21):
+    kept until the retention sweep deletes it, used for nothing else."""
 
     __tablename__ = "page_view"
 
