@@ -169,7 +169,7 @@ def test_an_objection_with_nothing_to_object_to_says_so_in_the_mail(app, db):
 
 
 def test_a_restriction_mail_is_in_the_persons_language(app, db, login, person):
-    username, uid, email = person
+    username, _uid, email = person
     login(username).get(PAGE)
     request_id = file_and_process(db, RequestType.restriction, email, None, language="de")
     run_request_jobs(app)
