@@ -45,16 +45,17 @@ def unconfirmed_due(as_of: datetime) -> tuple:
     (one without an expiry counts from its receipt plus the link's lifetime)."""
     cutoff = as_of - timedelta(days=periods.UNCONFIRMED_REQUEST_GRACE_DAYS)
     lifetime = timedelta(hours=periods.PRIVACY_VERIFICATION_TTL_HOURS)
-    expires = PrivacyRequest.verification_expires_at
+    expires: Any = PrivacyRequest.verification_expires_at
+    received: Any = PrivacyRequest.received_at
     return (
         PrivacyRequest.status == RequestStatus.awaiting_verification,
-        or_(and_(expires.is_not(None), expires < cutoff), and_(expires.is_(None), PrivacyRequest.received_at < cutoff - lifetime)),
+        or_(and_(expires.is_not(None), expires < cutoff), and_(expires.is_(None), received < cutoff - lifetime)),
     )
 
 
 def closed_due(as_of: datetime) -> tuple:
     """Requests closed more than ``REQUEST_RECORD_YEARS`` before ``as_of``."""
-    closed_at = func.coalesce(
+    closed_at: Any = func.coalesce(
         PrivacyRequest.completed_at, PrivacyRequest.refused_at, PrivacyRequest.cancelled_at, PrivacyRequest.received_at
     )
     return (PrivacyRequest.status.in_(CLOSED_STATUSES), closed_at < as_of - relativedelta(years=periods.REQUEST_RECORD_YEARS))
@@ -62,14 +63,14 @@ def closed_due(as_of: datetime) -> tuple:
 
 def sweep_unconfirmed_requests(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     tally = Tally()
-    ids = list(session.scalars(select(PrivacyRequest.id).where(*unconfirmed_due(as_of)).order_by(PrivacyRequest.id)))
+    ids: list[int] = list(session.scalars(select(PrivacyRequest.id).where(*unconfirmed_due(as_of)).order_by(PrivacyRequest.id)))
     delete_requests(session, ids, as_of, dry_run, tally)
     return tally.as_dict()
 
 
 def sweep_closed_requests(session: Session, as_of: datetime, dry_run: bool) -> Counts:
     tally = Tally()
-    ids = list(session.scalars(select(PrivacyRequest.id).where(*closed_due(as_of)).order_by(PrivacyRequest.id)))
+    ids: list[int] = list(session.scalars(select(PrivacyRequest.id).where(*closed_due(as_of)).order_by(PrivacyRequest.id)))
     in_effect = restrictions_in_effect(session, ids)
     tally.add("privacy_request", KEPT_IN_EFFECT, len(in_effect))
     delete_requests(session, [i for i in ids if i not in in_effect], as_of, dry_run, tally)
@@ -97,7 +98,8 @@ def delete_requests(session: Session, ids: list[int], as_of: datetime, dry_run: 
     size = max(1, int(current_app.config["PRIVACY_BATCH_SIZE"]))
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        mails = (MailMessage.request_id.in_(batch), not_(and_(MailMessage.sent_at.is_not(None), MailMessage.sent_at < mail_cutoff(as_of))))
+        sent: Any = MailMessage.sent_at
+        mails = (MailMessage.request_id.in_(batch), not_(and_(sent.is_not(None), sent < mail_cutoff(as_of))))
         tally.add("mail_message", "deleted", count(session, MailMessage, mails))
         tally.add("privacy_request_event", "deleted", count(session, PrivacyRequestEvent, (PrivacyRequestEvent.request_id.in_(batch),)))
         tally.add("rectification_change", "deleted", count(session, RectificationChange, (RectificationChange.request_id.in_(batch),)))

@@ -113,7 +113,7 @@ def lift_usage_restriction(session: Session, subject: Subject) -> int:
     to it), and the views stay restricted while an objection stands. Returns the users."""
     users = [u for u in users_of(session, subject) if u.usage_restricted_at is not None]
     for user in users:
-        user.usage_restricted_at = None
+        user.usage_restricted_at = None  # type: ignore[assignment]  # untyped Column model
     return len(users)
 
 
