@@ -180,3 +180,26 @@ def test_a_restriction_mail_is_in_the_persons_language(app, db, login, person):
     # The category names come from the registry, translated when the mail is rendered.
     assert "User accounts" not in mail.body_text and "Benutzerkonten" in mail.body_text
     assert "Wir informieren Sie, bevor wir die Einschränkung aufheben." in mail.body_text
+
+
+def test_lifting_a_restriction_keeps_an_objection_to_the_usage_log(app, db, login, person):
+    username, uid, email = person
+    browser = login(username)
+    browser.get(PAGE)
+    restricted_id = file_and_process(db, RequestType.restriction, email, None)
+    run_request_jobs(app)
+    file_and_process(db, RequestType.objection, email, None)
+    run_request_jobs(app)
+
+    request = db.session.get(PrivacyRequest, restricted_id)
+    assert restriction.restricted_rows(db.session, request) == {"client": 0, "inquiry": 0, "page_view": 0, "sale": 0, "ab_user": 1}
+    restriction.request_lift(db.session, request, user_id(db, "privacy"))
+    db.session.commit()
+    run_queue(app)
+
+    db.session.expire_all()
+    user = db.session.get(DealerUser, uid)
+    assert user.usage_restricted_at is None and user.usage_objected_at is not None
+    assert [v.restricted_at is not None for v in views_of(db, uid)] == [True]
+    browser.get(PAGE)
+    assert len(views_of(db, uid)) == 1
