@@ -18,7 +18,7 @@ from flask import Flask, Response, request, session
 from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy.orm import Session
 
-from app.privacy.lifecycle.usage_log import ViewMark, record_page_view, referrer_origin
+from app.privacy.lifecycle.usage_log import ViewMark, is_usage_logged, record_page_view, referrer_origin
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def log_page_view(response: Response) -> Response:
         return response
     try:
         user = current_user._get_current_object()
-        if not getattr(user, "is_authenticated", False):
+        if not getattr(user, "is_authenticated", False) or not is_usage_logged(user):
             return response
         mark = _record(user)
         session[SESSION_KEY] = mark.to_session()

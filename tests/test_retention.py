@@ -66,6 +66,8 @@ DAILY_SWEEPS = [
     "terminated_accounts",
     "business_records",
     "deactivated_users",
+    "unconfirmed_requests",
+    "closed_requests",
 ]
 HOURLY_SWEEPS = ["deadline_reminders", "reconcile_requests"]
 # Long before any row of the other test modules (see ``long_ago``).

@@ -36,5 +36,7 @@ PRIVACY_EXPORT_TTL_DAYS = 7
 POLICY_NOTICE_DAYS = 14
 # The link confirming a privacy request works this long.
 PRIVACY_VERIFICATION_TTL_HOURS = 48
+# An unconfirmed privacy request (name and e-mail) is deleted this long after its link expired.
+UNCONFIRMED_REQUEST_GRACE_DAYS = 7
 # The link confirming a marketing opt-in from a public form works this long (double opt-in).
 MARKETING_CONFIRMATION_TTL_HOURS = 168

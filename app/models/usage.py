@@ -9,14 +9,15 @@ from sqlalchemy.orm import relationship
 
 from app.domain import periods
 from app.domain.declarations import BY_USER, DELETE, PrivacyDeclaration
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import RestrictableMixin, UTCDateTime, utcnow
 
 
-class PageView(Model):
+class PageView(RestrictableMixin, Model):
     """One page a signed-in user opened. ``duration_ms`` is the time until their next
     page view (capped); ``ip_address`` and ``user_agent`` only when the user's dealer
     records IPs; ``referrer_origin`` is the referring page's scheme and host, never its
-    path or query."""
+    path or query. ``restricted_at``: the user restricted or objected to the usage log
+    (GDPR Art. 18, 21): kept until the retention sweep deletes it, used for nothing else."""
 
     __tablename__ = "page_view"
 

@@ -26,6 +26,10 @@ class DealerUser(User):
     anonymised_at = Column(UTCDateTime, nullable=True)
     # Copied into the session and every JWT; moving it on ends them all (app/auth/sessions.py).
     session_version = Column(Integer, nullable=False, default=0, server_default=text("0"))
+    # The usage log stops for this user (app/privacy/lifecycle/usage_log.py): a restriction
+    # (GDPR Art. 18, until it is lifted) or an objection (Art. 21) to it.
+    usage_restricted_at = Column(UTCDateTime, nullable=True)
+    usage_objected_at = Column(UTCDateTime, nullable=True)
     dealer = relationship("Dealer", foreign_keys=[dealer_id])
 
     # Plain strings, not lazy_gettext: the security manager (imported by path) loads this before Babel is set

@@ -26,11 +26,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
-from app.domain.periods import ACCOUNT_DELETION_AFTER_DAYS, BUSINESS_RECORD_YEARS
+from app.domain.periods import ACCOUNT_DELETION_AFTER_DAYS, BUSINESS_RECORD_YEARS, REQUEST_RECORD_YEARS, UNCONFIRMED_REQUEST_GRACE_DAYS
 from app.extensions import db
 from app.models import RetentionEvent
 from app.models.base import utcnow
-from app.privacy.lifecycle import sweeps
+from app.privacy.lifecycle import request_retention, sweeps
 from app.privacy.lifecycle.sweeping import FAILED, Counts
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,18 @@ SWEEPS: dict[str, Sweep] = {
             sweeps.sweep_business_records,
         ),
         Sweep("deactivated_users", DAILY, _l("Deactivated user accounts to anonymise"), sweeps.sweep_deactivated_users),
+        Sweep(
+            "unconfirmed_requests",
+            DAILY,
+            _l("Unconfirmed privacy requests, %(days)s days after their link expired", days=UNCONFIRMED_REQUEST_GRACE_DAYS),
+            request_retention.sweep_unconfirmed_requests,
+        ),
+        Sweep(
+            "closed_requests",
+            DAILY,
+            _l("Closed privacy requests kept for %(years)s years, with their events and e-mails", years=REQUEST_RECORD_YEARS),
+            request_retention.sweep_closed_requests,
+        ),
         Sweep("deadline_reminders", HOURLY, _l("Reminders of privacy request deadlines"), sweeps.sweep_deadline_reminders),
         Sweep("reconcile_requests", HOURLY, _l("Privacy requests whose job was lost"), sweeps.sweep_reconcile_requests),
     )

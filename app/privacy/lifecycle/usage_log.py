@@ -7,6 +7,8 @@ most one UPDATE that sets the previous view's ``duration_ms``. The previous view
 browser session is handed in as a ``ViewMark`` (the web layer keeps it in the session), so
 no lookup is needed. Rows are exported and erased through the privacy registry (``PageView``'s
 declaration, found by user) and deleted after ``USAGE_LOG_RETENTION_DAYS`` by the retention sweep.
+A user who restricted (GDPR Art. 18) or objected to (Art. 21) the usage log is not logged
+(``is_usage_logged``); their earlier views are restricted (``app.privacy.requests.restriction``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ class ViewMark:
             return cls(int(user_id), int(view_id), datetime.fromtimestamp(float(timestamp), tz=UTC))
         except (TypeError, ValueError, OverflowError, OSError):
             return None
+
+
+def is_usage_logged(user: object) -> bool:
+    """False for a user whose usage log is stopped by a restriction or an objection."""
+    return getattr(user, "usage_restricted_at", None) is None and getattr(user, "usage_objected_at", None) is None
 
 
 def duration_ms(viewed_at: datetime, next_viewed_at: datetime) -> int | None:

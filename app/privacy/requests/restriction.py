@@ -1,14 +1,17 @@
 """Restriction of processing (GDPR Art. 18) and objection to direct marketing (Art. 21).
 
 A restriction stamps ``restricted_at`` on the subject's rows in every registered table
-that can be restricted (clients, inquiries, sales): from then on the views and APIs hide
-them from everyone but the privacy officer and nobody edits them (``app.tenancy``).
-Lifting tells the person first (Art. 18(3)): ``request_lift`` queues the notice, and the
-mailer calls ``complete_lift`` once that notice has been sent.
+that can be restricted (clients, inquiries, sales, the usage log): from then on the views
+and APIs hide them from everyone but the privacy officer and nobody edits them
+(``app.tenancy``); a user account's usage log stops recording. Every other category is
+kept, and the event log and the completion mail say which and why
+(``restriction_outcome``). Lifting tells the person first (Art. 18(3)): ``request_lift``
+queues the notice, and the mailer calls ``complete_lift`` once that notice has been sent.
 
-An objection to direct marketing clears the consent at once and stamps
-``marketing_objected_at``; the client rules then refuse turning consent back on
-(``app.domain.clients.check_marketing_consent``).
+An objection clears marketing consent at once and stamps ``marketing_objected_at``; the
+client rules then refuse turning consent back on
+(``app.domain.clients.check_marketing_consent``). For a user account it also stops the
+usage log (legitimate interests, Art. 21(1)) and restricts the page views already recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from app.extensions import db
 from app.mail import notices
 from app.models import (
     Client,
+    DealerUser,
     MailMessage,
+    PageView,
     PrivacyRequest,
     PrivacyRequestEvent,
     RequestStatus,
@@ -34,6 +39,14 @@ from app.privacy.consent.withdrawal import record_objection
 from app.privacy.registry import Entry, entries, entry_for
 from app.privacy.requests import intake, progress
 from app.privacy.requests.recipients import notify_recipients
+from app.privacy.requests.restriction_outcome import (
+    lift_usage_restriction,
+    restricted_users,
+    restriction_outcome,
+    stop_usage_log,
+    usage_still_objected,
+    users_of,
+)
 from app.privacy.requests.subjects import Subject, client_ids, rows_of
 
 LIFT_NOTICE = "restriction_lifting"
@@ -69,10 +82,22 @@ def run_restriction(request_id: int) -> str:
                 row.restricted_at = now
             found[entry.table], restricted[entry.table] = len(rows), len(fresh)
             progress.report(request, "restricting", done, len(tables))
-        intake.record_event(session, request, "restricted", at=now, rows=found, newly_restricted=restricted)
+        users = users_of(session, subject)
+        stop_usage_log(session, users, now, "usage_restricted_at")
+        outcome = restriction_outcome(session, subject, found, users)
+        intake.record_event(
+            session,
+            request,
+            "restricted",
+            at=now,
+            rows=_nonzero(found),
+            newly_restricted=_nonzero(restricted),
+            usage_log_stopped=len(users),
+        )
+        intake.record_event(session, request, "restriction_outcome", at=now, **outcome.as_data())
         notify_recipients(session, request, "restriction", clients)
-        intake.complete(session, request, now=now, restricted=sum(found.values()))
-        notices.queue_notice(session, "completed", request=request)
+        intake.complete(session, request, now=now, restricted=sum(found.values()), nothing_restricted=outcome.nothing_restricted)
+        notices.queue_notice(session, "completed", request=request, outcome=outcome)
         session.commit()
     except Exception:
         session.rollback()
@@ -80,10 +105,18 @@ def run_restriction(request_id: int) -> str:
     return "restricted"
 
 
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {table: count for table, count in counts.items() if count}
+
+
 def _liftable_rows(session: Session, request: PrivacyRequest, entry: Entry):
     """The subject's restricted rows in one table, except those an erasure keeps restricted
-    (business records re-pointed to the erasure placeholder client)."""
-    query = rows_of(entry, Subject.of(request), session).where(entry.model.restricted_at.is_not(None))
+    (business records re-pointed to the erasure placeholder client) and the page views of
+    a user who objected to the usage log."""
+    subject = Subject.of(request)
+    query = rows_of(entry, subject, session).where(entry.model.restricted_at.is_not(None))
+    if entry.model is PageView:
+        query = query.where(PageView.user_id.not_in(usage_still_objected(session, subject)))
     column_name = entry.declaration.client_column
     if column_name:
         column = getattr(entry.model, column_name)
@@ -93,8 +126,11 @@ def _liftable_rows(session: Session, request: PrivacyRequest, entry: Entry):
 
 
 def restricted_rows(session: Session, request: PrivacyRequest) -> dict[str, int]:
-    """How many of the subject's rows a lift would release, per table."""
-    return {e.table: len(_liftable_rows(session, request, e)) for e in restrictable_entries()}
+    """How many of the subject's rows a lift would release, per table (``ab_user``: the
+    accounts whose usage log would record again)."""
+    rows = {e.table: len(_liftable_rows(session, request, e)) for e in restrictable_entries()}
+    rows[DealerUser.__tablename__] = restricted_users(session, Subject.of(request))
+    return rows
 
 
 def request_lift(session: Session, request: PrivacyRequest, actor_id: int | None) -> MailMessage:
@@ -149,7 +185,8 @@ def complete_lift(session: Session, request_id: int) -> int:
         for row in rows:
             row.restricted_at = None
         released[entry.table] = len(rows)
-    intake.record_event(session, request, "restriction_lifted", rows=released)
+    released[DealerUser.__tablename__] = lift_usage_restriction(session, Subject.of(request))
+    intake.record_event(session, request, "restriction_lifted", rows=_nonzero(released))
     return sum(released.values())
 
 
@@ -164,12 +201,18 @@ def run_objection(request_id: int) -> str:
         client_entry = entry_for(Client)
         if client_entry is None:
             raise LookupError("the client table has no privacy declaration")
-        clients = session.scalars(rows_of(client_entry, Subject.of(request), session)).all()
+        subject = Subject.of(request)
+        clients = session.scalars(rows_of(client_entry, subject, session)).all()
         withdrawn = record_objection(session, clients, source=f"privacy_request:{request.reference}", now=now)
         progress.report(request, "objection", len(clients), len(clients))
         intake.record_event(session, request, "marketing_objection_recorded", at=now, clients=len(clients), consents_withdrawn=withdrawn)
-        intake.complete(session, request, now=now, clients=len(clients))
-        notices.queue_notice(session, "completed", request=request)
+        users = users_of(session, subject)
+        if users:
+            views = stop_usage_log(session, users, now, "usage_objected_at")
+            intake.record_event(session, request, "usage_objection_recorded", at=now, users=len(users), page_views_restricted=views)
+        nothing = not clients and not users
+        intake.complete(session, request, now=now, clients=len(clients), users=len(users), nothing_applied=nothing)
+        notices.queue_notice(session, "completed", request=request, objection={"marketing": len(clients), "usage": len(users)})
         session.commit()
     except Exception:
         session.rollback()
