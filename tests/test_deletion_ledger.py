@@ -347,3 +347,18 @@ def test_a_deletion_whose_ledger_cannot_be_written_does_not_happen(app, db, ledg
         sweeps.sweep_usage_log(db.session, utcnow(), dry_run=False)
     db.session.rollback()
     assert db.session.get(PageView, view.id) is not None
+
+
+def test_production_refuses_a_deletion_ledger_in_the_main_database():
+    import secrets
+
+    from app.settings_check import InsecureConfiguration, check_production_settings
+    from config import ProductionConfig
+
+    config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    config.update(SECRET_KEY=secrets.token_urlsafe(48), REDIS_URL="redis://redis.internal:6379/0", MAIL_SERVER=None)
+    config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://app@db.internal/forecourt"
+    with pytest.raises(InsecureConfiguration, match="DELETION_LEDGER_URL"):
+        check_production_settings({**config, "DELETION_LEDGER_URL": "postgresql://app@db.internal/forecourt"})
+    check_production_settings({**config, "DELETION_LEDGER_URL": "postgresql://app@ledger.internal/forecourt_ledger"})
+    check_production_settings({**config, "DELETION_LEDGER_URL": None})
