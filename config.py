@@ -139,6 +139,11 @@ class Config:
     PRIVACY_BATCH_PAUSE = float(os.environ.get("PRIVACY_BATCH_PAUSE", "0"))
     # Key of the erasure ledger's keyed hashes (defaults to SECRET_KEY): keep it stable.
     PRIVACY_LEDGER_KEY = os.environ.get("PRIVACY_LEDGER_KEY") or None
+    # The deletion ledger (app/privacy/ledger/): every deletion and anonymisation, kept outside
+    # the database that backups restore so that `forecourt replay-erasures` can re-apply them.
+    # Unset: the SQLite file deletion-ledger.sqlite under DATA_DIR; in production a separate
+    # database (never the main one), e.g. postgresql://…/forecourt_ledger.
+    DELETION_LEDGER_URL = os.environ.get("DELETION_LEDGER_URL") or None
     PRIVACY_OFFICER_EMAIL = os.environ.get("PRIVACY_OFFICER_EMAIL", "privacy@forecourt.example")
     SUPERVISORY_AUTHORITY = os.environ.get("SUPERVISORY_AUTHORITY", "the data protection authority of your country of residence or work")
     # Days between publishing a material privacy-policy change and its effective date.

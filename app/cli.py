@@ -126,18 +126,25 @@ def seed_command(dealers, cars, clients, inquiries, sales) -> None:
 
 
 @forecourt.command("replay-erasures")
-@click.option("--since", default=None, help="Only ledger entries from this date (YYYY-MM-DD) on.")
+@click.option(
+    "--since",
+    default=None,
+    metavar="DATE",
+    help="Only ledger entries from this date (YYYY-MM-DD) or ISO date-time (e.g. the backup's) on; default: all of them.",
+)
 @with_appcontext
 def replay_erasures_command(since) -> None:
-    """Re-apply the erasure ledger, e.g. after restoring a backup."""
+    """Re-apply the deletion ledger (kept outside the database) after restoring a backup."""
     from app.domain import DomainError
-    from app.privacy.requests.erasure_ledger import replay_erasures
+    from app.privacy.restore import SKIPPED, replay_deletions
 
     try:
-        summary = replay_erasures(since=since)
+        summary = replay_deletions(since=since)
     except DomainError as exc:
-        raise click.ClickException(str(exc.message))
+        raise click.BadParameter(str(exc.message), param_hint="--since")
+    skipped = summary.pop(SKIPPED)
     click.echo("replayed: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    click.echo(f"left alone (another row under a ledgered key): {skipped}")
 
 
 @forecourt.command("retention")

@@ -1,7 +1,7 @@
 """The rules that run on every flush and commit of the app's session, installed once by
 ``create_app``: insert-only tables, tenant references, the model rules of ``app.models.rules``,
 and the privacy services' flush and commit hooks (consent ledger, policy versions, account
-deactivation, queued mail, queued privacy work, files to remove)."""
+deactivation, queued mail, queued privacy work, files to remove, the deletion ledger's entries)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from app.models.base import apply_scalar_defaults
 from app.models.rules import apply_sales_to_cars, flag_possible_duplicates, record_car_history, refuse_terminated_dealer_changes
 from app.privacy.consent.marketing_changes import record_marketing_changes
 from app.privacy.files import forget_files, remove_files
+from app.privacy.ledger import rows as deletion_ledger
 from app.privacy.lifecycle.users import track_user_deactivation
 from app.privacy.transparency.policy_drafts import check_published_versions
 from app.queueing import enqueue_pending, forget_pending
@@ -68,3 +69,5 @@ def register_model_events() -> None:
         event.listen(db.session, "after_soft_rollback", forget_pending)
         event.listen(db.session, "after_commit", remove_files)
         event.listen(db.session, "after_soft_rollback", forget_files)
+        event.listen(db.session, "before_commit", deletion_ledger.write_before_commit)
+        event.listen(db.session, "after_soft_rollback", deletion_ledger.forget_after_rollback)

@@ -55,6 +55,11 @@ def check_production_settings(config: Mapping[str, Any]) -> None:
     ledger_key = config.get("PRIVACY_LEDGER_KEY")
     if ledger_key and weak_secret(ledger_key):
         raise InsecureConfiguration(f"PRIVACY_LEDGER_KEY is too weak for production: make one with {HOW_TO}")
+    if _same_database(config.get("DELETION_LEDGER_URL"), config.get("SQLALCHEMY_DATABASE_URI")):
+        raise InsecureConfiguration(
+            "DELETION_LEDGER_URL names the main database: a backup restore would take the deletion ledger back with it. "
+            "Give the ledger a database of its own (or leave it unset for a file under FORECOURT_DATA_DIR)."
+        )
     if not config.get("REDIS_URL"):
         raise InsecureConfiguration(
             "REDIS_URL is not set: production needs a Redis server shared by the web processes, workers "
@@ -91,3 +96,13 @@ def demo_password_in_use(users: list[Any]) -> list[str]:
     from werkzeug.security import check_password_hash
 
     return [u.username for u in users if u.password and check_password_hash(u.password, DEMO_PASSWORD)]
+
+
+def _same_database(a: str | None, b: str | None) -> bool:
+    def plain(url: str) -> str:
+        for prefix in ("postgresql+psycopg://", "postgres://"):
+            if url.startswith(prefix):
+                url = "postgresql://" + url[len(prefix) :]
+        return url.rstrip("/")
+
+    return bool(a and b) and plain(str(a)) == plain(str(b))

@@ -231,7 +231,7 @@ def replay(app, *args: str) -> dict[str, int]:
     """`flask --app run forecourt replay-erasures`; the counts it prints."""
     result = app.test_cli_runner().invoke(args=["forecourt", "replay-erasures", *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
-    printed = result.output.split(":", 1)[1]
+    printed = result.output.splitlines()[0].split(":", 1)[1]
     return {key.strip(): int(value) for key, value in (part.split("=") for part in printed.split(","))}
 
 

@@ -34,6 +34,8 @@ from app.models import (
     RequestType,
 )
 from app.models.users import DealerUser
+from app.privacy.ledger import store as ledger
+from app.privacy.ledger.rows import note_rows, reason
 from app.privacy.lifecycle.steps import (
     ANONYMISED,
     DELETED,
@@ -51,6 +53,7 @@ from app.privacy.lifecycle.steps import (
     mail_unscrubbed,
     not_anonymised,
     not_due,
+    note_dealer,
     rows,
     terminated_dealer,
 )
@@ -99,10 +102,11 @@ def delete_account(session: Session, dealer_id: int, as_of: datetime, dry_run: b
     counts = counts_of(steps)
     if dry_run:
         return counts
-    apply(steps)
-    dealer = dealer_of(session, dealer_id)
-    dealer.account_deleted_at = as_of
-    session.flush()
+    with reason(session, f"account_deleted:{dealer_id}"):
+        apply(steps)
+        dealer = dealer_of(session, dealer_id)
+        dealer.account_deleted_at = as_of
+        note_dealer(session, dealer)
     checks = plan.verify()
     certify(session, DELETED_EVENT, as_of, counts, checks, dealer_id=dealer_id, records_kept_until=iso(dealer.records_erasure_due_at))
     log.info("account data of dealer %s deleted: %s", dealer_id, counts)
@@ -153,7 +157,7 @@ class AccountPlan:
         )
         steps.append(Step("ab_user", ANONYMISED, len(pending), lambda: anonymise_users(session, pending, self.as_of)))
         dealer = session.get(Dealer, dealer_id)
-        steps.append(Step("dealer", ANONYMISED, int(_profile_left(dealer) > 0), lambda: _empty_profile(session, dealer_id)))
+        steps.append(Step("dealer", ANONYMISED, int(profile_left(dealer) > 0), lambda: empty_profile(session, dealer_id)))
         if restrict:
             steps += self._restrictions()
         return steps
@@ -195,6 +199,7 @@ class AccountPlan:
         )
 
         def run() -> None:
+            note_rows(session, PrivacyRequest, ids, ledger.ANONYMISED)
             for request_id in ids:
                 pseudonymise_request(session.get(PrivacyRequest, request_id))
             session.flush()
@@ -216,6 +221,7 @@ class AccountPlan:
             count = rows(session, model, *where)
 
             def run(model=model, where=where) -> None:
+                note_rows(session, model, and_(*where), ledger.KEPT)
                 session.execute(update(model.__table__).where(*where).values(restricted_at=self.as_of))
 
             steps.append(Step(table.name, RESTRICTED, count, run))
@@ -226,7 +232,7 @@ class AccountPlan:
         session, dealer_id = self.session, self.dealer_id
         dealer = dealer_of(session, dealer_id)
         return {
-            "dealer_profile_values_left": _profile_left(dealer),
+            "dealer_profile_values_left": profile_left(dealer),
             "users_not_anonymised": not_anonymised(session, self.user_ids),
             "user_addresses_left": addresses_left(session, self.addresses + self.profile_addresses, self.user_ids),
             "mail_to_user_addresses_left": rows(session, MailMessage, *self._mail()),
@@ -238,7 +244,8 @@ class AccountPlan:
         }
 
 
-def _profile_left(dealer: Any) -> int:
+def profile_left(dealer: Any) -> int:
+    """Profile values (and a real name or slug) still there."""
     values = sum(getattr(dealer, name) is not None for name in PROFILE_COLUMNS)
     return values + (dealer.business_name != _placeholder_name(dealer.id)) + (dealer.slug != f"terminated-{dealer.id}")
 
@@ -247,7 +254,8 @@ def _placeholder_name(dealer_id: int) -> str:
     return f"Terminated dealer #{dealer_id}"
 
 
-def _empty_profile(session: Session, dealer_id: int) -> None:
+def empty_profile(session: Session, dealer_id: int) -> None:
+    """The profile emptied: a placeholder name and slug, no contact details."""
     values: dict[str, str | None] = {name: None for name in PROFILE_COLUMNS}
     values.update(business_name=_placeholder_name(dealer_id), slug=f"terminated-{dealer_id}")
     session.flush()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.domain import DomainError
 from app.models import CarPhoto, Dealer, DealerStatus, PageView
 from app.privacy.files import remove_after_commit
+from app.privacy.ledger.rows import reason
 from app.privacy.lifecycle.account_deletion import KEPT_AFTER_ERASURE, AccountPlan, owned_by_dealer
 from app.privacy.lifecycle.steps import (
     DELETED,
@@ -31,6 +32,7 @@ from app.privacy.lifecycle.steps import (
     delete_step,
     iso,
     not_due,
+    note_dealer,
     rows,
     terminated_dealer,
 )
@@ -65,12 +67,13 @@ def erase_business_records(session: Session, dealer_id: int, as_of: datetime, dr
     counts = counts_of(steps)
     if dry_run:
         return counts
-    apply(steps)
-    dealer = session.get(Dealer, dealer_id)
-    dealer.records_erased_at = as_of
-    if dealer.account_deleted_at is None:
-        dealer.account_deleted_at = as_of
-    session.flush()
+    with reason(session, f"records_erased:{dealer_id}"):
+        apply(steps)
+        dealer = session.get(Dealer, dealer_id)
+        dealer.records_erased_at = as_of
+        if dealer.account_deleted_at is None:
+            dealer.account_deleted_at = as_of
+        note_dealer(session, dealer)
     checks = {"rows_left": {model.__tablename__: rows(session, model, _owned(model, dealer_id, as_of)) for model in erased_models()}}
     if account is not None:
         checks.update(account.verify())

@@ -30,6 +30,7 @@ from app.domain.periods import ACCOUNT_DELETION_AFTER_DAYS, BUSINESS_RECORD_YEAR
 from app.extensions import db
 from app.models import RetentionEvent
 from app.models.base import utcnow
+from app.privacy.ledger.rows import reason
 from app.privacy.lifecycle import request_retention, sweeps
 from app.privacy.lifecycle.sweeping import FAILED, Counts
 
@@ -137,7 +138,8 @@ def run_sweeps(
     failed: list[str] = []
     for item in select_sweeps(names_or_schedule):
         try:
-            counts = item.run(session, as_of, dry_run)
+            with reason(session, f"sweep:{item.name}"):
+                counts = item.run(session, as_of, dry_run)
         except Exception as exc:
             session.rollback()
             log.exception("retention sweep %s failed", item.name)

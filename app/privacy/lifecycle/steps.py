@@ -22,6 +22,8 @@ from app.domain import DomainError
 from app.models import Dealer, DealerStatus, MailMessage, PrivacyRequest, RetentionEvent
 from app.models.base import utcnow
 from app.models.users import DealerUser
+from app.privacy.ledger import store as ledger
+from app.privacy.ledger.rows import note_rows
 from app.privacy.lifecycle.sweeping import Counts, mail_cutoff
 
 log = logging.getLogger(__name__)
@@ -150,6 +152,7 @@ def mail_steps(
     ids: list[int] = list(session.scalars(select(MailMessage.id).where(*where).order_by(MailMessage.id)))
 
     def run() -> None:
+        note_rows(session, MailMessage, ids, ledger.ANONYMISED)
         for message_id in ids:
             message = session.get(MailMessage, message_id)
             assert message is not None
@@ -193,6 +196,17 @@ def not_anonymised(session: Session, user_ids: list[int]) -> int:
 
 
 # -- dealers and days -------------------------------------------------------------------------
+
+
+def note_dealer(session: Session, dealer: Dealer) -> None:
+    """The dealer row in the deletion ledger, with where its lifecycle stands (dates only),
+    so that a replay after a restore puts a terminated dealer back on its schedule."""
+    detail = {name: getattr(dealer, name) for name in LIFECYCLE_DATES}
+    dealer_id: int = dealer.id  # type: ignore[assignment]  # untyped Column model
+    note_rows(session, Dealer, [dealer_id], ledger.ANONYMISED, detail={"status": "terminated", **detail})
+
+
+LIFECYCLE_DATES = ("terminated_at", "account_deletion_due_at", "account_deleted_at", "records_erasure_due_at", "records_erased_at")
 
 
 def dealer_of(session: Session, dealer_id: int, lock: bool = False) -> Dealer:

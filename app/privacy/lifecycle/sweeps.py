@@ -35,6 +35,7 @@ from app.models import (
     PrivacyRequestEvent,
     RequestStatus,
 )
+from app.privacy.ledger import store as deletion_ledger
 from app.privacy.lifecycle import account_deletion, records, users
 from app.privacy.lifecycle.sweeping import Counts, Tally, count, delete_ids, delete_where, each_unit, mail_cutoff, usage_log_cutoff
 from app.privacy.links import public_url
@@ -100,11 +101,13 @@ def sweep_mail_outbox(session: Session, as_of: datetime, dry_run: bool) -> Count
 
 
 def sweep_erasure_ledger(session: Session, as_of: datetime, dry_run: bool) -> Counts:
-    """Backups persist at most ``ERASURE_LEDGER_RETENTION_DAYS``: the ledger that re-applies
-    erasures after a restore is not needed for longer."""
+    """Backups persist at most ``ERASURE_LEDGER_RETENTION_DAYS``: the ledgers that re-apply
+    deletions after a restore (the deletion ledger outside the database, and the erasures'
+    own ledger inside it) are not needed for longer."""
     cutoff = as_of - timedelta(days=int(current_app.config["ERASURE_LEDGER_RETENTION_DAYS"]))
     tally = Tally()
     tally.add("erasure_ledger", "deleted", delete_where(session, ErasureLedgerEntry, (ErasureLedgerEntry.at < cutoff,), dry_run))
+    tally.add("deletion_ledger", "deleted", deletion_ledger.expire(cutoff, dry_run=dry_run))
     return tally.as_dict()
 
 

@@ -17,6 +17,8 @@ from app.domain import DomainError
 from app.models import Dealer, DealerStatus, PageView
 from app.models.base import utcnow
 from app.models.users import DealerUser
+from app.privacy.ledger import store as ledger
+from app.privacy.ledger.rows import note_rows, reason
 from app.privacy.lifecycle.steps import (
     ANONYMISED,
     Step,
@@ -108,7 +110,8 @@ def anonymise_user(session: Session, user_id: int, as_of: datetime, dry_run: boo
     counts = counts_of(steps)
     if dry_run:
         return counts
-    apply(steps)
+    with reason(session, f"user_anonymised:{user_id}"):
+        apply(steps)
     checks = {
         "user_not_anonymised": not_anonymised(session, [user_id]),
         "user_addresses_left": addresses_left(session, addresses, [user_id]),
@@ -134,6 +137,7 @@ def anonymise_users(session: Session, user_ids: list[int], as_of: datetime) -> N
     """The account rows anonymised ("Former user #id"), deactivated as of ``as_of`` if not yet."""
     from app.privacy.requests.erasure_rows import anonymise_user_row
 
+    note_rows(session, DealerUser, user_ids, ledger.ANONYMISED)
     for user_id in user_ids:
         user = session.get(DealerUser, user_id)
         assert user is not None

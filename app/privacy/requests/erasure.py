@@ -11,7 +11,7 @@ Before any row goes, the recipients of the person's data are told (Art. 19) and 
 person's old export packages are deleted. Afterwards a verification scan searches every
 registered personal column for the identifiers; zero hits completes the request with a
 certificate and pseudonymises it; a hit fails the job loudly and leaves the request in
-progress for a retry. ``erasure_ledger.replay_erasures`` re-applies the ledger after a
+progress for a retry. ``app.privacy.restore`` re-applies the deletion ledger after a
 backup restore.
 """
 
@@ -32,6 +32,7 @@ from app.extensions import db
 from app.mail import notices
 from app.models import Client, ErasureLedgerEntry, MailMessage, PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
+from app.privacy.ledger.rows import note_rows, reason
 from app.privacy.registry import Entry, entries
 from app.privacy.requests import intake, progress, scan
 from app.privacy.requests.erasure_ledger import add_ledger_entry, is_ledgered, ledger_count
@@ -90,11 +91,12 @@ def run_erasure(request_id: int) -> str:
         progress.report(request, "erasing", tracker.done, tracker.total)
         session.commit()
         placeholders: dict[int, Client] = {}
-        for entry in entries():
-            _erase_table(session, request, entry, subject, key, tracker, placeholders)
-        _verify(session, request, subject, tracker)
-        certificate = _finish(session, request, key, tracker)
-        session.commit()
+        with reason(session, "erasure"):
+            for entry in entries():
+                _erase_table(session, request, entry, subject, key, tracker, placeholders)
+            _verify(session, request, subject, tracker)
+            certificate = _finish(session, request, key, tracker)
+            session.commit()
     except _NoLongerInProgress:
         session.rollback()
         return "nothing to do"
@@ -177,10 +179,14 @@ def _erase_batch(
     now = utcnow()
     doomed: list[int] = []
     count = 0
+    planned: list[tuple[Any, str]] = []
     for row in rows:
         action = action_for(entry, row, request, now.date())
-        if action is None or (action == KEPT and is_ledgered(session, request, entry.table, row.id)):
-            continue
+        if action is not None and not (action == KEPT and is_ledgered(session, request, entry.table, row.id)):
+            planned.append((row, action))
+    for changed_action in (ANONYMISED, KEPT):  # as the rows are now: what a backup holds
+        note_rows(session, entry.model, [row.id for row, a in planned if a == changed_action], changed_action, subject=key)
+    for row, action in planned:
         if action == DELETED:
             doomed.append(row.id)
         elif action == ANONYMISED:
@@ -191,7 +197,7 @@ def _erase_batch(
         count += 1
     session.flush()
     if doomed:
-        delete_rows(session, entry.model, doomed)
+        delete_rows(session, entry.model, doomed, subject=key)
         placeholders.clear()  # expired with the session: looked up again when needed
     return count
 
@@ -235,6 +241,8 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
     if email:
         own.append(notices.queue_notice(session, "completed", request=request, to=email, language=language, scrub_after_send=True))
     session.flush()
+    note_rows(session, MailMessage, [m.id for m in own], ANONYMISED, subject=key)  # type: ignore[misc]  # untyped Column model
+    note_rows(session, PrivacyRequest, [request.id], ANONYMISED, subject=key)  # type: ignore[list-item]  # untyped Column model
     for message in own:
         scrub_message(message, now)
         add_ledger_entry(session, request, key, "mail_message", message.id, ANONYMISED, now)

@@ -24,11 +24,12 @@ from app.domain.declarations import KEEP, NULL, PLACEHOLDER
 from app.extensions import db
 from app.models import OPEN_STATUSES, Client, ClientSource, MailMessage, PrivacyRequest
 from app.models.base import utcnow
+from app.privacy.ledger.rows import note_rows
+from app.privacy.ledger.store import ACTIONS, ANONYMISED, DELETED, KEPT
 from app.privacy.registry import Entry
 from app.privacy.requests.subjects import mask, subject_key
 
-DELETED, ANONYMISED, KEPT = "delete", "anonymise", "keep"
-ACTIONS = (DELETED, ANONYMISED, KEPT)
+__all__ = ["ACTIONS", "ANONYMISED", "DELETED", "KEPT"]  # the deletion ledger's actions, one home
 ERASED = "[erased]"
 BATCH_READ = 500  # rows read at a time when counting
 # What a pseudonymised request keeps: subject_key (keyed hash) and subject_hint (masked).
@@ -205,10 +206,15 @@ def placeholder_client(session: Session, dealer_id: int, cache: dict[int, Client
     return client
 
 
-def delete_rows(session: Session, model: type[Model], rows: Collection[int] | ColumnElement[bool]) -> None:
+def delete_rows(
+    session: Session, model: type[Model], rows: Collection[int] | ColumnElement[bool], record: bool = True, subject: str | None = None
+) -> None:
     """Delete rows (primary keys, or a WHERE clause on ``model``), doing what each foreign
     key's ON DELETE says first (SQLite does not enforce foreign keys, PostgreSQL does: the
-    same result on both)."""
+    same result on both). ``record``: noted in the deletion ledger first (``subject``: for
+    whom), so that a backup restore cannot bring them back."""
+    if record:
+        note_rows(session, model, rows, DELETED, subject=subject)
     session.flush()
     target = model.__table__
     (pk,) = target.primary_key.columns
