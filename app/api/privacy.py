@@ -19,7 +19,7 @@ from app.datamodel import ForecourtInterface
 from app.domain import DomainError
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
-from app.privacy.requests import erasure
+from app.privacy.requests import erasure_preview
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.export_files import ExportUnavailable
 from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
@@ -230,7 +230,7 @@ class PrivacyRequestApi(TenantModelRestApi):
                 and item.status is RequestStatus.verified
                 and (item.erasure_preview is None or not confirm)
             ):
-                preview = erasure.preview(db.session, item, actor_id=actor_id)
+                preview = erasure_preview.preview(db.session, item, actor_id=actor_id)
                 db.session.commit()
                 return self.response(
                     409,

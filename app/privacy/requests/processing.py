@@ -67,9 +67,12 @@ def _handlers():
 def reconcile(dry_run: bool = False, request_ids: Collection[int] | None = None) -> int:
     """Re-enqueue every request in progress that has no live job; returns how many
     (``dry_run``: how many it would). ``request_ids`` looks at these requests only."""
+    from app.privacy.requests.lookalikes import REVIEW
     from app.queueing import enqueue_request, has_live_job, request_job_id
 
-    query: Select = select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)
+    # An erasure waiting for the officer's decisions is not lost: their last one queues it.
+    waiting = PrivacyRequest.phase.is_not(None) & (PrivacyRequest.phase == REVIEW)
+    query: Select = select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress, ~waiting)
     if request_ids is not None:
         query = query.where(PrivacyRequest.id.in_(list(request_ids)))
     ids = db.session.scalars(query).all()
