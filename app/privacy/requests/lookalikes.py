@@ -66,9 +66,18 @@ def reported(session: Session, request: PrivacyRequest) -> list[Lookalike]:
 
 
 def pending(session: Session, request: PrivacyRequest) -> list[Lookalike]:
-    """The possible other people still waiting for the officer's decision."""
+    """The possible other people still waiting for the officer's decision (a row that is
+    gone meanwhile, e.g. an inquiry erased with its confirmed client, waits no more)."""
     done = decided(session, request)
-    return [found for found in reported(session, request) if (found.table, found.pk) not in done]
+    return [found for found in reported(session, request) if (found.table, found.pk) not in done and _exists(session, found)]
+
+
+def _exists(session: Session, found: Lookalike) -> bool:
+    table = db.metadata.tables.get(found.table)
+    if table is None or len(table.primary_key.columns) != 1:
+        return False
+    (pk,) = table.primary_key.columns
+    return session.scalar(select(pk).where(pk == found.pk)) is not None
 
 
 def counts(session: Session, request: PrivacyRequest) -> dict[str, int]:
@@ -127,7 +136,8 @@ def decide(
     if done is not None:
         data["action"] = done
     intake.record_event(session, request, DECISIONS[decision], actor_id=actor_id, at=now, **data)
-    left = [f for key, f in waiting.items() if key != (table, pk)]
+    session.flush()
+    left = pending(session, request)  # a confirmed client's inquiries went with it
     if not left:
         request.phase = "queued"  # type: ignore[assignment]  # the reconciler picks it up if the queue is away
     session.flush()
@@ -169,13 +179,14 @@ def _handle(session: Session, request: PrivacyRequest, entry: Entry, row: Any, k
     action = action_for(entry, row, request, now.date())
     if action is None:
         return None
+    pk = row.id  # a deleted row cannot be read afterwards
     if action == DELETED:
-        delete_rows(session, entry.model, [row.id])
+        delete_rows(session, entry.model, [pk])
     elif action == ANONYMISED:
         anonymise(session, entry, row, now, placeholders)
     else:
         keep_restricted(session, entry, row, now, placeholders)
-    add_ledger_entry(session, request, key, entry.table, row.id, action, now)
+    add_ledger_entry(session, request, key, entry.table, pk, action, now)
     session.flush()
     return action
 
