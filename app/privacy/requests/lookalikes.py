@@ -47,21 +47,25 @@ def _events(session: Session, request: PrivacyRequest, kinds: tuple[str, ...]) -
     return list(session.scalars(query.order_by(PrivacyRequestEvent.id)))
 
 
-def _key(data: dict[str, Any] | None) -> tuple[str, int]:
-    data = data or {}
+def _data(event: PrivacyRequestEvent) -> dict[str, Any]:
+    return dict(event.data or {})
+
+
+def _key(data: dict[str, Any]) -> tuple[str, int]:
     return str(data.get("table")), int(data.get("row") or 0)
 
 
 def decided(session: Session, request: PrivacyRequest) -> dict[tuple[str, int], str]:
     """(table, row id) → the decision's event kind."""
-    return {_key(e.data): e.kind for e in _events(session, request, (CONFIRMED, DISMISSED))}  # type: ignore[arg-type]  # untyped Column model
+    return {_key(_data(e)): str(e.kind) for e in _events(session, request, (CONFIRMED, DISMISSED))}
 
 
 def reported(session: Session, request: PrivacyRequest) -> list[Lookalike]:
     found: dict[tuple[str, int], Lookalike] = {}
     for event in _events(session, request, (REPORTED,)):
-        table, pk = _key(event.data)  # type: ignore[arg-type]  # untyped Column model
-        found.setdefault((table, pk), Lookalike(table, pk, tuple((event.data or {}).get("columns") or ())))
+        data = _data(event)
+        table, pk = _key(data)
+        found.setdefault((table, pk), Lookalike(table, pk, tuple(data.get("columns") or ())))
     return list(found.values())
 
 
@@ -139,7 +143,7 @@ def decide(
     session.flush()
     left = pending(session, request)  # a confirmed client's inquiries went with it
     if not left:
-        request.phase = "queued"  # type: ignore[assignment]  # the reconciler picks it up if the queue is away
+        request.phase = "queued"  # the reconciler picks it up if the queue is away
     session.flush()
     return left
 

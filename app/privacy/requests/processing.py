@@ -11,7 +11,7 @@ import logging
 from collections.abc import Collection
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -71,8 +71,9 @@ def reconcile(dry_run: bool = False, request_ids: Collection[int] | None = None)
     from app.queueing import enqueue_request, has_live_job, request_job_id
 
     # An erasure waiting for the officer's decisions is not lost: their last one queues it.
-    waiting = PrivacyRequest.phase.is_not(None) & (PrivacyRequest.phase == REVIEW)
-    query: Select = select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress, ~waiting)
+    query: Select = select(PrivacyRequest.id).where(
+        PrivacyRequest.status == RequestStatus.in_progress, or_(PrivacyRequest.phase.is_(None), PrivacyRequest.phase != REVIEW)
+    )
     if request_ids is not None:
         query = query.where(PrivacyRequest.id.in_(list(request_ids)))
     ids = db.session.scalars(query).all()
