@@ -214,6 +214,7 @@ PHASE_LABELS: dict[str, LazyString] = {
     "notifying": lazy_pgettext("job phase", "Telling recipients"),
     "verifying": lazy_pgettext("job phase", "Verifying"),
     "verification_failed": lazy_pgettext("job phase", "Verification failed"),
+    "review": lazy_pgettext("job phase", "Waiting for the privacy officer"),
     "rectifying": lazy_pgettext("job phase", "Correcting"),
     "restricting": lazy_pgettext("job phase", "Restricting"),
     "objection": lazy_pgettext("job phase", "Recording the objection"),

@@ -15,13 +15,14 @@ from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.domain import DomainError
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import PrivacyRequest, RequestStatus, RequestType
 from app.privacy.registry import entry_for
-from app.privacy.requests import erasure_preview, rectification, restriction
+from app.privacy.requests import erasure_preview, lookalikes, rectification, restriction
 from app.privacy.requests import intake as request_service
 from app.privacy.requests.on_behalf import file_on_behalf, not_queued_message
 from app.privacy.requests.processing import request_processing
@@ -29,7 +30,7 @@ from app.privacy.requests.progress import percent
 from app.privacy.requests.subjects import Subject, rows_of
 from app.queueing import try_enqueue_request
 from app.saving import saving
-from app.tenancy import TenantModelView, current_dealer_id, current_user
+from app.tenancy import TenantModelView, current_dealer_id, current_user, is_dealer_user
 from app.views.privacy_display import (
     PrivacyRequestInterface,
     due_badge,
@@ -45,6 +46,7 @@ from app.views.privacy_forms import (
     ConfirmForm,
     ExtendForm,
     FileRequestForm,
+    LookalikeForm,
     ReasonForm,
     new_due_at,
 )
@@ -121,6 +123,8 @@ class PrivacyRequestView(TenantModelView):
             preview=preview_table(item.erasure_preview),
             rectification=self._rectification_rows(item),
             rectification_diff=rectification.diff(item, db.session) if item.rectification_proposal else [],
+            lookalikes=self._lookalikes(item),
+            may_decide_lookalikes=not is_dealer_user(current_user()),
             confirm_form=ConfirmForm(),
             RequestStatus=RequestStatus,
             RequestType=RequestType,
@@ -128,6 +132,12 @@ class PrivacyRequestView(TenantModelView):
             **forms,
         )
         return html, status
+
+    def _lookalikes(self, item: PrivacyRequest) -> list[dict]:
+        """The possible other people waiting for the officer, with what to compare."""
+        if item.request_type is not RequestType.erasure or item.status is not RequestStatus.in_progress:
+            return []
+        return [lookalikes.describe(db.session, found) for found in lookalikes.pending(db.session, item)]
 
     def _rectification_rows(self, item: PrivacyRequest) -> list[tuple[str, object, list[tuple[str, object, object]]]] | None:
         """The subject's correctable rows (table, row, [(column, current, proposed)]);
@@ -227,6 +237,28 @@ class PrivacyRequestView(TenantModelView):
             return self._enqueue_after(item, lambda: request_processing(db.session, item, _actor_id(), confirm_erasure=True))
 
         return self._act(pk, run)
+
+    @expose("/lookalike/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("decide")
+    def lookalike(self, pk):
+        """The privacy officer decides on a possible other person; the last decision
+        queues the erasure again, to complete it."""
+        if is_dealer_user(current_user()):
+            abort(403)  # a dealer's staff do not judge who a person is: the privacy officer does
+        form = LookalikeForm()
+
+        def run(item):
+            left = lookalikes.decide(db.session, item, form.table.data, form.row.data, form.decision.data, _actor_id())
+            if left:
+                return ngettext(
+                    "Decision recorded. %(num)d possible other person is left.",
+                    "Decision recorded. %(num)d possible other people are left.",
+                    len(left),
+                )
+            return self._enqueue_after(item, lambda: None)
+
+        return self._act(pk, run, form)
 
     @expose("/rectify/<int:pk>", methods=["POST"])
     @has_access

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.domain.enum_labels import lazy_label, staff_request_type_label
@@ -87,6 +87,17 @@ class ReasonForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button: CSRF is the only field."""
+
+
+class LookalikeForm(FlaskForm):
+    """The officer's decision on one possible other person (a row of one table)."""
+
+    table = StringField(validators=[InputRequired(), Length(max=64)])
+    row = IntegerField(validators=[InputRequired()])
+    decision = RadioField(
+        choices=[("confirm", _l("Same person: erase it too")), ("dismiss", _l("Another person: leave it"))],
+        validators=[InputRequired(message=_l("Choose whether it is the same person or another person."))],
+    )
 
 
 def new_due_at(request: PrivacyRequest, day) -> datetime:

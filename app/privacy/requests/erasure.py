@@ -8,11 +8,14 @@ resumes where it stopped, and running it again changes nothing more. The operato
 confirmed the preview (``erasure_preview``) first.
 
 Before any row goes, the recipients of the person's data are told (Art. 19) and the
-person's old export packages are deleted. Afterwards a verification scan searches every
-registered personal column for the identifiers; zero hits completes the request with a
-certificate and pseudonymises it; a hit fails the job loudly and leaves the request in
-progress for a retry. ``app.privacy.restore`` re-applies the deletion ledger after a
-backup restore.
+person's old export packages are deleted. Afterwards the verification scan searches every
+text column of every table for the person's exact identifiers (``scan``, with the rule
+that found the rows): a hit fails the job loudly and leaves the request in progress for
+a retry, naming the columns the registry does not declare personal. Rows that only share
+the person's name are possible other people: the request waits for the privacy
+officer's decisions (``lookalikes``), then completes. Completion pseudonymises the
+request and issues the certificate. ``app.privacy.restore`` re-applies
+the deletion ledger after a backup restore.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from app.models import Client, ErasureLedgerEntry, MailMessage, PrivacyRequest, 
 from app.models.base import utcnow
 from app.privacy.ledger.rows import note_rows, reason
 from app.privacy.registry import Entry, entries
-from app.privacy.requests import intake, progress, scan
+from app.privacy.requests import intake, lookalikes, progress, scan
 from app.privacy.requests.erasure_ledger import add_ledger_entry, is_ledgered, ledger_count
 from app.privacy.requests.erasure_rows import (
     ACTIONS,
@@ -80,6 +83,8 @@ def run_erasure(request_id: int) -> str:
         return "nothing to do"
     if request.erasure_confirmed_at is None:
         return "not confirmed"
+    if lookalikes.pending(session, request):
+        return "waiting for the privacy officer"
     try:
         subject = Subject.of(request)
         key = request.subject_key or subject_key(request.subject_email, request.subject_phone)
@@ -94,8 +99,11 @@ def run_erasure(request_id: int) -> str:
         with reason(session, "erasure"):
             for entry in entries():
                 _erase_table(session, request, entry, subject, key, tracker, placeholders)
-            _verify(session, request, subject, tracker)
-            certificate = _finish(session, request, key, tracker)
+            verified = _verify(session, request, subject, tracker)
+            if verified is None:
+                session.commit()
+                return "waiting for the privacy officer"
+            certificate = _finish(session, request, key, tracker, verified)
             session.commit()
     except _NoLongerInProgress:
         session.rollback()
@@ -206,8 +214,9 @@ def _own_messages(session: Session, request: PrivacyRequest) -> list[MailMessage
     return list(session.scalars(select(MailMessage).where(MailMessage.request_id == request.id).order_by(MailMessage.id)))
 
 
-def _verify(session: Session, request: PrivacyRequest, subject: Subject, tracker: _Progress) -> None:
-    """Zero hits of the identifiers in the registered personal columns, or fail loudly.
+def _verify(session: Session, request: PrivacyRequest, subject: Subject, tracker: _Progress) -> dict[str, Any] | None:
+    """No exact identifier left in any text column, or fail loudly; then the rows that
+    share the name: None while any waits for the officer, else the certificate's part.
 
     The request's own row and e-mails are left out: the final step empties them in the
     same transaction that completes the request.
@@ -218,19 +227,46 @@ def _verify(session: Session, request: PrivacyRequest, subject: Subject, tracker
         "privacy_request": [request.id],  # type: ignore[list-item]  # untyped Column model
         "mail_message": [m.id for m in _own_messages(session, request)],  # type: ignore[misc]  # untyped Column model
     }
-    hits = scan.scan_registered(session, subject.identifiers, dealer_id=request.dealer_id, exclude=exclude)  # type: ignore[arg-type]  # untyped Column model
-    if not hits:
-        return
-    summary = ", ".join(f"{table} ({count})" for table, count in sorted(hits.items()))
-    request.failure = f"The verification scan still found the person's identifiers in: {summary}"[:300]  # type: ignore[assignment]  # untyped Column model
-    intake.record_event(session, request, "verification_failed", hits=hits)
+    hits = scan.find_identifiers(session, subject, exclude=exclude)
+    if hits:
+        _fail(session, request, hits, tracker)
+    waiting = lookalikes.record(session, request, scan.find_lookalikes(session, subject, exclude=exclude))
+    if waiting:
+        request.failure = None  # type: ignore[assignment]  # untyped Column model
+        progress.report(request, lookalikes.REVIEW, tracker.done, tracker.total)
+        log.info("erasure of request %s waits for the officer: %d possible other people", request.id, len(waiting))
+        return None
+    columns = scan.scanned_columns()
+    undeclared = [f"{t}.{c}" for t, names in columns.items() for c in names if not scan.is_declared_personal(t, c)]
+    return {
+        "tables_scanned": len(columns),
+        "columns_scanned": sum(len(names) for names in columns.values()),
+        "undeclared_columns_scanned": len(undeclared),
+        "hits": 0,
+        # Columns a declaration keeps on purpose, with its reason (a dealer's own address).
+        "kept_on_purpose": scan.find_identifiers(session, subject, exclude=exclude, kept=True).columns,
+        "possible_other_people": lookalikes.counts(session, request),
+    }
+
+
+def _fail(session: Session, request: PrivacyRequest, hits: scan.Hits, tracker: _Progress) -> None:
+    """Identifiers are left: say where (tables; columns the registry does not declare
+    personal by name, first), log it, raise."""
+    undeclared = {c: n for c, n in sorted(hits.columns.items()) if not scan.is_declared_personal(*c.split(".", 1))}
+    summary = ", ".join(f"{table} ({count})" for table, count in sorted(hits.tables.items()))
+    failure = f"The verification scan still found the person's identifiers in: {summary}"
+    if undeclared:
+        named = ", ".join(f"{column} ({count})" for column, count in undeclared.items())
+        failure = f"Identifiers in columns the registry does not declare personal: {named}. {failure}"
+    request.failure = failure[:300]  # type: ignore[assignment]  # untyped Column model
+    intake.record_event(session, request, "verification_failed", hits=hits.tables, undeclared=sorted(undeclared))
     progress.report(request, "verification_failed", tracker.done, tracker.total)
     session.commit()
-    log.error("erasure of request %s failed verification: %s", request.id, summary)
-    raise ErasureVerificationFailed(request.failure)
+    log.error("erasure of request %s failed verification: %s; undeclared columns: %s", request.id, summary, sorted(undeclared) or "none")
+    raise ErasureVerificationFailed(failure)
 
 
-def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progress) -> dict[str, Any]:
+def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progress, verification: dict[str, Any]) -> dict[str, Any]:
     """One transaction: the completion notice, the request's own e-mails scrubbed, the
     request pseudonymised, the certificate, completed."""
     _claim(session, request)
@@ -249,7 +285,7 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
     pseudonymise_request(request)
     add_ledger_entry(session, request, key, "privacy_request", request.id, ANONYMISED, now)
     session.flush()
-    certificate = _certificate(session, request, now)
+    certificate = _certificate(session, request, now, verification)
     request.certificate = certificate  # type: ignore[assignment]  # untyped Column model
     request.failure = None  # type: ignore[assignment]  # untyped Column model
     intake.complete(session, request, now=now, ledger_entries=certificate["ledger_entries"])
@@ -258,7 +294,7 @@ def _finish(session: Session, request: PrivacyRequest, key: str, tracker: _Progr
     return certificate
 
 
-def _certificate(session: Session, request: PrivacyRequest, now: datetime) -> dict[str, Any]:
+def _certificate(session: Session, request: PrivacyRequest, now: datetime, verification: dict[str, Any]) -> dict[str, Any]:
     """What was done and what the scan found; counts and names of tables, no personal data."""
     rows: Sequence[Row[Any, Any, int]] = session.execute(  # table name, action, count
         select(ErasureLedgerEntry.table_name, ErasureLedgerEntry.action, func.count())
@@ -268,7 +304,6 @@ def _certificate(session: Session, request: PrivacyRequest, now: datetime) -> di
     tables: dict[str, dict[str, int]] = {}
     for table, action, count in rows:
         tables.setdefault(table, {a: 0 for a in ACTIONS})[action] = count
-    columns = scan.scanned_columns()
     return {
         "reference": request.reference,
         "request_id": request.id,
@@ -276,10 +311,5 @@ def _certificate(session: Session, request: PrivacyRequest, now: datetime) -> di
         "completed_at": now.isoformat(),
         "tables": dict(sorted(tables.items())),
         "ledger_entries": sum(count for _, _, count in rows),
-        "verification": {
-            "scanned_at": now.isoformat(),
-            "tables_scanned": len(columns),
-            "columns_scanned": sum(len(names) for names in columns.values()),
-            "hits": 0,
-        },
+        "verification": {"scanned_at": now.isoformat(), **verification},
     }

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Collection
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -67,9 +67,13 @@ def _handlers():
 def reconcile(dry_run: bool = False, request_ids: Collection[int] | None = None) -> int:
     """Re-enqueue every request in progress that has no live job; returns how many
     (``dry_run``: how many it would). ``request_ids`` looks at these requests only."""
+    from app.privacy.requests.lookalikes import REVIEW
     from app.queueing import enqueue_request, has_live_job, request_job_id
 
-    query: Select = select(PrivacyRequest.id).where(PrivacyRequest.status == RequestStatus.in_progress)
+    # An erasure waiting for the officer's decisions is not lost: their last one queues it.
+    query: Select = select(PrivacyRequest.id).where(
+        PrivacyRequest.status == RequestStatus.in_progress, or_(PrivacyRequest.phase.is_(None), PrivacyRequest.phase != REVIEW)
+    )
     if request_ids is not None:
         query = query.where(PrivacyRequest.id.in_(list(request_ids)))
     ids = db.session.scalars(query).all()

@@ -1,17 +1,26 @@
 """The data subject of a request, and how the registry finds their rows.
 
-Rows are found by e-mail or phone (never by name alone: names are not unique), by a
-link to one of the subject's clients, or by a link to one of their privacy requests.
-A dealer-scoped request only ever sees that dealer's rows.
+One matching rule, shared by finding the subject's rows (``rows_of``) and by verifying
+an erasure (``scan``): a row is the subject's when it holds one of their *exact
+identifiers*, the e-mail address (normalised: trimmed, lower-case) or the phone number
+(E.164). Declared contact columns store these normalised, so finding compares them for
+equality; free text is searched for the same values (``email_needles``,
+``phone_needles``: a phone also written nationally, with spaces or dashes). A name is
+never an identifier (names are not unique): the scan reports rows that only share the
+name as a possible other person, for the privacy officer to judge (``name_parts``).
+Rows are also found by a link to one of the subject's clients or privacy requests. A
+dealer-scoped request only ever sees that dealer's rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from flask import current_app
 from flask_appbuilder import Model
 from sqlalchemy import ColumnElement, false, or_, select
@@ -34,13 +43,67 @@ class Subject:
     @classmethod
     def of(cls, request) -> Subject:
         def one(value):
+            value = " ".join((value or "").split())
             return (value,) if value else ()
 
-        return cls(one(request.subject_email), one(request.subject_phone), one(request.subject_name), request.dealer_id)
+        email = (request.subject_email or "").strip().lower()
+        return cls(one(email), one(request.subject_phone), one(request.subject_name), request.dealer_id)
+
+    @property
+    def exact(self) -> tuple[str, ...]:
+        """The identifiers that single the person out: e-mail and phone."""
+        return self.emails + self.phones
 
     @property
     def identifiers(self) -> tuple[str, ...]:
-        return self.emails + self.phones + self.names
+        return self.exact + self.names
+
+
+# Characters people put between the digits of a phone number in free text.
+PHONE_SEPARATORS = " -/().\u00a0"
+# A national number shorter than this could be any number: the full E.164 digits are searched.
+MIN_NATIONAL_DIGITS = 7
+
+
+def email_needles(subject: Subject) -> list[str]:
+    """The e-mail addresses as searched in text (a JSON column stores non-ASCII escaped)."""
+    return _with_json_forms(subject.emails)
+
+
+def phone_needles(subject: Subject) -> list[str]:
+    """The digits searched in text stripped of ``PHONE_SEPARATORS``: the national number
+    (found in +49 151 …, 0049151…, 0151 …), or all E.164 digits when it is short."""
+    needles = []
+    for phone in subject.phones:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        try:
+            national = str(phonenumbers.parse(phone, None).national_number)
+        except phonenumbers.NumberParseException:
+            national = ""
+        needle = national if len(national) >= MIN_NATIONAL_DIGITS else digits
+        if needle and needle not in needles:
+            needles.append(needle)
+    return needles
+
+
+def name_parts(subject: Subject) -> list[str]:
+    """The parts of the name, lower-case (a row with every part is a possible match)."""
+    parts: list[str] = []
+    for name in subject.names:
+        for part in name.lower().replace(",", " ").split():
+            if len(part) >= 2 and part not in parts:
+                parts.append(part)
+    return parts
+
+
+def json_forms(value: str) -> list[str]:
+    """The value as plain text and as a JSON column stores it (non-ASCII escaped)."""
+    escaped = json.dumps(value)[1:-1]
+    return [value] if escaped == value else [value, escaped]
+
+
+def _with_json_forms(values: tuple[str, ...]) -> list[str]:
+    return [form for value in values for form in json_forms(value.lower())]
 
 
 def subject_key(email: str | None, phone: str | None) -> str:
