@@ -162,6 +162,8 @@ def keep_restricted(session: Session, entry: Entry, row: Any, now: datetime, pla
     d = entry.declaration
     if is_business_record(entry) and d.client_column:
         current = session.get(Client, getattr(row, d.client_column))
+        if current is not None and not current.is_erasure_placeholder:
+            keep_buyer_identity(row, current)
         if current is None or not current.is_erasure_placeholder:
             placeholder = placeholder_client(session, row.dealer_id, placeholders)
             relation = _relation_of(entry.model, d.client_column)
@@ -174,6 +176,17 @@ def keep_restricted(session: Session, entry: Entry, row: Any, now: datetime, pla
         row.restricted_at = now
         changed = True
     return changed
+
+
+def keep_buyer_identity(row: Any, buyer: Client) -> None:
+    """What the accounting purpose of a kept sale needs of its buyer: name and postal
+    address, copied onto the row (restricted with it, deleted with it when its years end)."""
+    if not hasattr(row, "buyer_name"):
+        return
+    row.buyer_name = " ".join(part for part in (buyer.first_name, buyer.last_name) if part)[:201] or None
+    place = " ".join(part for part in (buyer.postal_code, buyer.city) if part)
+    lines = (buyer.address_line1, buyer.address_line2, place, buyer.country)
+    row.buyer_address = ", ".join(line.strip() for line in lines if line and line.strip())[:600] or None
 
 
 def _relation_of(model: type[Model], column_name: str) -> str | None:
