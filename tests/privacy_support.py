@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import ErasureLedgerEntry, MailMessage, PrivacyRequest, PrivacyRequestEvent, RequestChannel, RequestType
-from app.privacy.requests import erasure, intake, processing
+from app.privacy.requests import erasure_preview, intake, processing
 from app.security import DealerUser
 from tests.factories import Person
 from tests.queue_support import run_queue
@@ -89,7 +89,7 @@ def file_erasure(db, person: Person, dealer_id: int | None, actor: str | None = 
 
 
 def confirm(db, request: PrivacyRequest) -> dict:
-    shown = erasure.preview(db.session, request, actor_id=user_id(db, "privacy"))
+    shown = erasure_preview.preview(db.session, request, actor_id=user_id(db, "privacy"))
     db.session.commit()
     processing.request_processing(db.session, request, user_id(db, "privacy"), confirm_erasure=True)
     db.session.commit()
