@@ -22,7 +22,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 
 
-
 def enforce_foreign_keys(engine: Engine) -> None:
     """Make SQLite enforce foreign keys (and their ON DELETE) on every connection, as
     PostgreSQL does: SQLite only does when each connection says so. The migrations turn

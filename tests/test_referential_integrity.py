@@ -33,7 +33,6 @@ from app.models import (
     Sale,
     SaleStatus,
 )
-from app.models.base import utcnow
 from app.privacy.lifecycle import retention
 from app.privacy.requests import erasure_rows
 from tests.factories import add_client, add_disclosure, add_inquiry, make_car, make_client, new_dealer, new_person, new_user, uid
@@ -256,12 +255,14 @@ def test_no_delete_path_leaves_an_orphan(app, db, login, api, dealers):
     for name, client in gone.items():
         q = new_person()
         add_inquiry(db, q, active.id, client=client)  # on a car that goes too
-        db.session.add(
-            Inquiry(dealer_id=active.id, car=cars[name], client=client, name="Ina Quiry", email=q.email, message="Still there?")
-        )
+        db.session.add(Inquiry(dealer_id=active.id, car=cars[name], client=client, name="Ina Quiry", email=q.email, message="Still there?"))
         add_disclosure(db, q, client)
     old_inquiry = Inquiry(
-        dealer_id=active.id, name="Old Visitor", email=f"old-{uid()}@example.org", message="Hi", received_at=LONG_AGO - relativedelta(years=3)
+        dealer_id=active.id,
+        name="Old Visitor",
+        email=f"old-{uid()}@example.org",
+        message="Hi",
+        received_at=LONG_AGO - relativedelta(years=3),
     )
     db.session.add(old_inquiry)
     db.session.commit()

@@ -127,20 +127,29 @@ def refuse_deleting_referenced(item: Any, session: Session) -> None:
     if isinstance(item, Car):
         deal = session.scalar(select(Sale.deal_number).where(Sale.car_id == item.id).order_by(Sale.id).limit(1))
         if deal:
-            raise DomainError(_l("Car %(car)s has sale %(deal)s and is kept with it: archive the car instead.", car=item.stock_number, deal=deal))
+            raise DomainError(
+                _l("Car %(car)s has sale %(deal)s and is kept with it: archive the car instead.", car=item.stock_number, deal=deal)
+            )
     if isinstance(item, Client):
         deal = session.scalar(select(Sale.deal_number).where(Sale.client_id == item.id).order_by(Sale.id).limit(1))
         if deal:
             raise DomainError(
-                _l("This client bought a car (sale %(deal)s) and is kept with the sale: to erase the person, file an erasure request.", deal=deal)
+                _l(
+                    "This client bought a car (sale %(deal)s) and is kept with the sale: to erase the person, file an erasure request.",
+                    deal=deal,
+                )
             )
     table = type(item).__table__
     (pk,) = table.primary_key.columns
-    for child in type(item).metadata.sorted_tables:
-        for fk in child.foreign_keys:
-            if fk.column.table is table and (fk.ondelete or "NO ACTION").upper() in ("RESTRICT", "NO ACTION"):
-                if session.scalar(select(fk.parent).where(fk.parent == getattr(item, pk.key)).limit(1)) is not None:
-                    raise DomainError(_l("This record cannot be deleted: other records refer to it."))
+    keeping = [
+        fk.parent
+        for child in type(item).metadata.sorted_tables
+        for fk in child.foreign_keys
+        if fk.column.table is table and (fk.ondelete or "NO ACTION").upper() in ("RESTRICT", "NO ACTION")
+    ]
+    for column in keeping:
+        if session.scalar(select(column).where(column == getattr(item, pk.key)).limit(1)) is not None:
+            raise DomainError(_l("This record cannot be deleted: other records refer to it."))
 
 
 def validate_sale(sale: Any, session: Session) -> None:

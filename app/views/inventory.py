@@ -188,7 +188,9 @@ class CarModelView(TenantModelView):
         db.session.commit()
         flash(ngettext("%(num)d car archived.", "%(num)d cars archived.", changed), "success")
         if refused:
-            flash(_("Cars with a draft sale are not archived (finish or void the sale first): %(cars)s", cars=", ".join(refused)), "warning")
+            flash(
+                _("Cars with a draft sale are not archived (finish or void the sale first): %(cars)s", cars=", ".join(refused)), "warning"
+            )
         self.update_redirect()
         return redirect(self.get_redirect())
 

@@ -183,10 +183,15 @@ def keep_buyer_identity(row: Any, buyer: Client) -> None:
     address, copied onto the row (restricted with it, deleted with it when its years end)."""
     if not hasattr(row, "buyer_name"):
         return
-    row.buyer_name = " ".join(part for part in (buyer.first_name, buyer.last_name) if part)[:201] or None
-    place = " ".join(part for part in (buyer.postal_code, buyer.city) if part)
-    lines = (buyer.address_line1, buyer.address_line2, place, buyer.country)
-    row.buyer_address = ", ".join(line.strip() for line in lines if line and line.strip())[:600] or None
+    name: list[str | None] = [buyer.first_name, buyer.last_name]  # type: ignore[list-item]  # untyped Column model
+    place: list[str | None] = [buyer.postal_code, buyer.city]  # type: ignore[list-item]  # untyped Column model
+    lines: list[str | None] = [buyer.address_line1, buyer.address_line2, _joined(place, " "), buyer.country]  # type: ignore[list-item]  # untyped Column model
+    row.buyer_name = _joined(name, " ")[:201] or None
+    row.buyer_address = _joined(lines, ", ")[:600] or None
+
+
+def _joined(parts: list[str | None], separator: str) -> str:
+    return separator.join(part.strip() for part in parts if part and part.strip())
 
 
 def _relation_of(model: type[Model], column_name: str) -> str | None:
