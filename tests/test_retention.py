@@ -52,7 +52,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.privacy.lifecycle import retention, users
-from app.privacy.requests import erasure, erasure_rows, intake
+from app.privacy.requests import erasure_rows, intake
 from tests.factories import uid
 from tests.privacy_support import user_id
 from tests.queue_support import run_queue
@@ -387,8 +387,8 @@ def test_expired_export_files_and_stray_files_are_deleted(app, db, made, store, 
 def test_sales_kept_after_an_erasure_go_when_their_three_years_end(db, made, long_ago):
     as_of = long_ago
     shared, alone = made.dealer(), made.dealer()
-    placeholder = erasure.placeholder_client(db.session, shared.id)
-    lone_placeholder = erasure.placeholder_client(db.session, alone.id)
+    placeholder = erasure_rows.placeholder_client(db.session, shared.id)
+    lone_placeholder = erasure_rows.placeholder_client(db.session, alone.id)
     customer = Client(dealer_id=shared.id, first_name="Karl", last_name=f"Kunde{uid()}")
     db.session.add(customer)
     db.session.commit()
