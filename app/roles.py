@@ -129,6 +129,8 @@ ROLE_GRANTS: dict[str, dict[str, object]] = {
         "Retention log": ALL,
         "BreachView": ALL,
         "Breach register": ALL,
+        "KeptSaleView": ("can_list", "can_show"),  # erased buyers' sales kept for accounting
+        "Kept sales": ALL,
         "ConsentRecordView": ("can_list", "can_show"),
         "All consent records": ALL,
     },

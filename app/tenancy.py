@@ -25,6 +25,7 @@ from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
+from app.models.rules import refuse_deleting_referenced
 from app.rest import ForecourtModelRestApi
 from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
 from app.saving import refused_forms_rolled_back
@@ -151,6 +152,7 @@ class TenantScopeMixin:
         if dealer_id is not None and getattr(item, self.tenant_column) != dealer_id:
             abort(404)
         refuse_restricted(item)
+        refuse_deleting_referenced(item, db.session)  # a car with a sale is archived instead
 
 
 class PermittedRelatedViewsMixin:

@@ -93,10 +93,43 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            set_sqlite_foreign_keys(connection, False)
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            before = context.get_context().get_current_heads()
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite and context.get_context().get_current_heads() != before:
+                report_foreign_key_violations(connection)  # once per upgrade: it reads every table
+        finally:
+            if sqlite:
+                set_sqlite_foreign_keys(connection, True)
+
+
+def set_sqlite_foreign_keys(connection, on: bool) -> None:
+    """The app turns SQLite's foreign keys on for every connection (app.extensions);
+    a batch operation recreates a table (copy, drop the old one, rename), and with them
+    on, dropping the old table would delete or refuse the rows pointing at it. SQLite
+    ignores the pragma inside a transaction, so it is set between transactions; the
+    connection goes back to the pool with them on again."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+def report_foreign_key_violations(connection) -> None:
+    """Rows pointing at a missing row (left by a version that did not enforce foreign
+    keys on SQLite): logged per table, for the operator to resolve."""
+    found: dict[str, int] = {}
+    for row in connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+        found[row[0]] = found.get(row[0], 0) + 1
+    connection.commit()
+    for table, count in sorted(found.items()):
+        logger.warning("table %s has %d rows pointing at a missing row (foreign key violations)", table, count)
 
 
 if context.is_offline_mode():

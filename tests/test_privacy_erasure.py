@@ -168,9 +168,12 @@ def test_erasure_changes_exactly_p_rows_leaves_no_trace_and_can_be_replayed(app,
     assert {m.kind for m in own} == {"recipient_notice", "completed"}
     assert all(m.sent_at and m.scrubbed_at and m.to_address is None for m in own)
 
-    # Nothing of P anywhere: every text column of every table (Q1 keeps the same address).
+    # Nothing of P anywhere: every text column of every table (Q1 keeps the same address),
+    # but the name the kept sale needs for accounting.
+    assert (kept.buyer_name, kept.buyer_address) == (p.name, "Hamburg")
     q1_rows = {"client": q1.rows["client"], "inquiry": q1.rows["inquiry"]}
-    assert scan_all_text_columns(db.session, p.identifiers, exclude=q1_rows) == {}
+    assert scan_all_text_columns(db.session, p.identifiers, exclude=q1_rows) == {"sale": 1}
+    assert scan_all_text_columns(db.session, p.identifiers, exclude={**q1_rows, "sale": [recent.id]}) == {}
     assert scan_all_text_columns(db.session, [p.email]) == {"client": 1, "inquiry": 1}
 
     # Every change is in the ledger, once, under P's keyed hash.

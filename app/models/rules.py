@@ -18,7 +18,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.domain import DomainError
 from app.domain.vin import check_vin
@@ -100,6 +100,56 @@ def set_published(cars: list[Any], published: bool) -> tuple[int, list[str]]:
             car.published = published
             changed += 1
     return changed, refused
+
+
+def archive_cars(cars: list[Any]) -> tuple[int, list[str]]:
+    """Archive cars (off the stock and the listing, history and sale kept); a car whose
+    sale is a draft is refused: the sale is finished or voided first."""
+    changed, refused = 0, []
+    for car in cars:
+        if car.status == CarStatus.archived:
+            continue
+        session = object_session(car)
+        draft = session is not None and session.scalar(select(Sale.id).where(Sale.car_id == car.id, Sale.status == SaleStatus.draft))
+        if draft:
+            refused.append(car.stock_number)
+            continue
+        car.status = CarStatus.archived
+        car.published = False
+        changed += 1
+    return changed, refused
+
+
+def refuse_deleting_referenced(item: Any, session: Session) -> None:
+    """Raise ``DomainError`` when rows must keep pointing at ``item`` (ON DELETE RESTRICT
+    or NO ACTION): deleting it would be refused by the database or leave them orphaned. A
+    car with a sale is archived instead; a client who bought a car goes by erasure."""
+    if isinstance(item, Car):
+        deal = session.scalar(select(Sale.deal_number).where(Sale.car_id == item.id).order_by(Sale.id).limit(1))
+        if deal:
+            raise DomainError(
+                _l("Car %(car)s has sale %(deal)s and is kept with it: archive the car instead.", car=item.stock_number, deal=deal)
+            )
+    if isinstance(item, Client):
+        deal = session.scalar(select(Sale.deal_number).where(Sale.client_id == item.id).order_by(Sale.id).limit(1))
+        if deal:
+            raise DomainError(
+                _l(
+                    "This client bought a car (sale %(deal)s) and is kept with the sale: to erase the person, file an erasure request.",
+                    deal=deal,
+                )
+            )
+    table = type(item).__table__
+    (pk,) = table.primary_key.columns
+    keeping = [
+        fk.parent
+        for child in type(item).metadata.sorted_tables
+        for fk in child.foreign_keys
+        if fk.column.table is table and (fk.ondelete or "NO ACTION").upper() in ("RESTRICT", "NO ACTION")
+    ]
+    for column in keeping:
+        if session.scalar(select(column).where(column == getattr(item, pk.key)).limit(1)) is not None:
+            raise DomainError(_l("This record cannot be deleted: other records refer to it."))
 
 
 def validate_sale(sale: Any, session: Session) -> None:

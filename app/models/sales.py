@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import relationship, validates
 
 from app.domain import DomainError, periods
-from app.domain.declarations import BY_CLIENT, PLACEHOLDER, PrivacyDeclaration
+from app.domain.declarations import BY_CLIENT, KEEP, PLACEHOLDER, PrivacyDeclaration
 from app.domain.formatting import format_money
 from app.domain.money import from_minor, normalise_currency, to_minor
 from app.models.base import DealerOwnedMixin, RestrictableMixin, TimestampMixin
@@ -46,6 +47,11 @@ class Sale(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     currency = Column(String(3), nullable=False, default="EUR")
     sale_date = Column(Date, nullable=False, default=date.today)
     status = Column(Enum(SaleStatus, native_enum=False, length=20), nullable=False, default=SaleStatus.draft)
+    # The buyer's name and postal address, copied here when the buyer is erased and the
+    # sale is kept for accounting (restricted: the privacy officer's kept-sales page only);
+    # empty otherwise. They go with the sale when its years end.
+    buyer_name = Column(String(201))
+    buyer_address = Column(String(600))
 
     car = relationship("Car")
     buyer = relationship("Client", back_populates="purchases", foreign_keys=[client_id])
@@ -59,12 +65,12 @@ class Sale(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
         recipients=_l("The dealer; tax authorities and finance partners where the law or your contract requires"),
         retention=_l("%(years)s years after the sale, then erased", years=periods.BUSINESS_RECORD_YEARS),
         source=_l("The dealer"),
-        personal={"client_id": PLACEHOLDER},
+        personal={"client_id": PLACEHOLDER, "buyer_name": KEEP, "buyer_address": KEEP},
         find=(BY_CLIENT,),
         client_column="client_id",
         business_record_years=periods.BUSINESS_RECORD_YEARS,
         record_date_column="sale_date",
-        keep_reason=_l("Business record kept for accounting (3 years), restricted"),
+        keep_reason=_l("Business record kept for accounting (3 years) with the buyer’s name and address, restricted"),
         export_columns=("deal_number", "sale_date", "car.make", "car.model", "car.year", "car.vin", "price_minor", "currency", "status"),
     )
 
@@ -81,6 +87,10 @@ class Sale(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
 
     def price_display(self) -> str:
         return format_money(self.price_minor, self.currency)
+
+    def kept_until(self) -> date | None:
+        """The day a sale kept for accounting is erased (its business-record years end)."""
+        return self.sale_date + relativedelta(years=periods.BUSINESS_RECORD_YEARS) if self.sale_date else None
 
     @validates("currency")
     def _currency(self, key, value):

@@ -25,7 +25,7 @@ from app.views.policy import PolicyVersionView
 from app.views.privacy import PrivacyRequestView
 from app.views.record_of_processing import RecordOfProcessingView
 from app.views.retention import RetentionEventView
-from app.views.sales import SaleModelView
+from app.views.sales import KeptSaleView, SaleModelView
 from app.views.subprocessors import SubProcessorView
 from app.views.usage import UsageLogView
 
@@ -79,6 +79,7 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(PolicyVersionView, "Privacy policy", label=_l("Privacy policy"), icon="fa-file-text-o", category="Privacy")
     appbuilder.add_view(SubProcessorView, "Sub-processors", label=_l("Sub-processors"), icon="fa-cloud", category="Privacy")
     appbuilder.add_view(RetentionEventView, "Retention log", label=_l("Retention log"), icon="fa-history", category="Privacy")
+    appbuilder.add_view(KeptSaleView, "Kept sales", label=_l("Sales kept for accounting"), icon="fa-archive", category="Privacy")
     appbuilder.add_view(BreachView, "Breach register", label=_l("Breach register"), icon="fa-exclamation-triangle", category="Privacy")
     appbuilder.add_view(UsageLogView, "Usage log", label=_l("Usage log"), icon="fa-line-chart", category="Accounts")
     for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView):

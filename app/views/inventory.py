@@ -13,7 +13,7 @@ from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.form_fields import ValidVin, currency_field, money_field
 from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
-from app.models.rules import set_published, validate_car
+from app.models.rules import archive_cars, set_published, validate_car
 from app.tenancy import TenantModelView
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CAR_LABELS
@@ -175,6 +175,24 @@ class CarModelView(TenantModelView):
     @action("unpublish", _l("Unpublish"), _l("Take the selected cars off the listing?"), "fa-eye-slash")
     def unpublish(self, items):
         return self._publish(items, False)
+
+    @action(
+        "archive",
+        _l("Archive"),
+        _l("Archive the selected cars? They leave the stock and the listing; their history and sale are kept."),
+        "fa-archive",
+    )
+    def archive(self, items):
+        cars = items if isinstance(items, list) else [items]
+        changed, refused = archive_cars(cars)
+        db.session.commit()
+        flash(ngettext("%(num)d car archived.", "%(num)d cars archived.", changed), "success")
+        if refused:
+            flash(
+                _("Cars with a draft sale are not archived (finish or void the sale first): %(cars)s", cars=", ".join(refused)), "warning"
+            )
+        self.update_redirect()
+        return redirect(self.get_redirect())
 
     def _publish(self, items, published: bool):
         cars = items if isinstance(items, list) else [items]

@@ -1,10 +1,12 @@
-"""Sales."""
+"""Sales, and the sales kept for accounting after their buyer was erased."""
 
 from __future__ import annotations
 
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
 from app.datamodel import ForecourtInterface
+from app.domain.formatting import format_date
 from app.extensions import db
 from app.form_fields import currency_field, money_field
 from app.models import Sale
@@ -32,3 +34,36 @@ class SaleModelView(TenantModelView):
 
     def validate(self, item):
         validate_sale(item, db.session)
+
+
+class FilterKeptBuyer(BaseFilter):
+    """Sales that keep an erased buyer's name and address for accounting."""
+
+    name = "Kept buyer"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(Sale.buyer_name.is_not(None))
+
+
+class KeptSaleView(TenantModelView):
+    """Sales kept for accounting after their buyer was erased, with the buyer's name and
+    address the accounting purpose needs. They are restricted, so only the privacy
+    officer sees them (``app.restriction``); read-only, not searchable by the buyer."""
+
+    datamodel = ForecourtInterface(Sale)
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["buyer_name", FilterKeptBuyer, None]]
+    list_title = _l("Sales kept for accounting")
+    show_title = _l("Sale kept for accounting")
+    list_columns = ["dealer", "deal_number", "sale_date", "buyer_name", "price_display", "kept_until"]
+    show_columns = ["dealer", "deal_number", "sale_date", "car", "price_display", "status", "buyer_name", "buyer_address", "kept_until"]
+    search_columns = ["dealer", "deal_number", "sale_date"]
+    formatters_columns = {"kept_until": format_date}
+    base_order = ("sale_date", "asc")
+    label_columns = {
+        **SALE_LABELS,
+        "buyer_name": _l("Buyer’s name"),
+        "buyer_address": _l("Buyer’s address"),
+        "kept_until": _l("Erased on"),
+    }

@@ -165,18 +165,15 @@ def _kept_records_of_erased_people(session: Session, as_of: datetime, dry_run: b
             delete_ids(session, model, [row[0] for row in due])
         due_per_client.update(row[2] for row in due)
         tally.add(entry.table, "deleted", len(due))
-    unused = _unused_placeholders(session, due_per_client if dry_run else Counter(), skip_dealers)
+    unused = _unused_placeholders(session, sorted(due_per_client), due_per_client if dry_run else Counter())
     if not dry_run:
         delete_ids(session, Client, unused)
     tally.add("client", "deleted", len(unused))
 
 
-def _unused_placeholders(session: Session, leaving: Counter, skip_dealers: list[int]) -> list[int]:
-    """Placeholder clients nothing points at (``leaving``: rows a dry run would delete)."""
-    query: Select[Any] = select(Client.id).where(Client.is_erasure_placeholder.is_(True))
-    if skip_dealers:
-        query = query.where(Client.dealer_id.not_in(skip_dealers))
-    ids = list(session.scalars(query.order_by(Client.id)))
+def _unused_placeholders(session: Session, ids: list[int], leaving: Counter) -> list[int]:
+    """Those of the placeholder clients ``ids`` (the buyers of the rows this sweep deletes)
+    nothing points at any more (``leaving``: rows a dry run would delete)."""
     if not ids:
         return []
     references: Counter = Counter()

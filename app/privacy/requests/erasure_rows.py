@@ -163,6 +163,8 @@ def keep_restricted(session: Session, entry: Entry, row: Any, now: datetime, pla
     d = entry.declaration
     if is_business_record(entry) and d.client_column:
         current = session.get(Client, getattr(row, d.client_column))
+        if current is not None and not current.is_erasure_placeholder:
+            keep_buyer_identity(row, current)
         if current is None or not current.is_erasure_placeholder:
             placeholder = placeholder_client(session, row.dealer_id, placeholders)
             relation = _relation_of(entry.model, d.client_column)
@@ -175,6 +177,22 @@ def keep_restricted(session: Session, entry: Entry, row: Any, now: datetime, pla
         row.restricted_at = now
         changed = True
     return changed
+
+
+def keep_buyer_identity(row: Any, buyer: Client) -> None:
+    """What the accounting purpose of a kept sale needs of its buyer: name and postal
+    address, copied onto the row (restricted with it, deleted with it when its years end)."""
+    if not hasattr(row, "buyer_name"):
+        return
+    name: list[str | None] = [buyer.first_name, buyer.last_name]  # type: ignore[list-item]  # untyped Column model
+    place: list[str | None] = [buyer.postal_code, buyer.city]  # type: ignore[list-item]  # untyped Column model
+    lines: list[str | None] = [buyer.address_line1, buyer.address_line2, _joined(place, " "), buyer.country]  # type: ignore[list-item]  # untyped Column model
+    row.buyer_name = _joined(name, " ")[:201] or None
+    row.buyer_address = _joined(lines, ", ")[:600] or None
+
+
+def _joined(parts: list[str | None], separator: str) -> str:
+    return separator.join(part.strip() for part in parts if part and part.strip())
 
 
 def _relation_of(model: type[Model], column_name: str) -> str | None:

@@ -122,12 +122,16 @@ def find_identifiers(session: Session, subject: Subject, exclude: Exclude | None
 
 
 def find_lookalikes(session: Session, subject: Subject, exclude: Exclude | None = None, limit: int = MAX_LOOKALIKES) -> list[Lookalike]:
-    """Rows in scope whose text holds every part of the subject's name (in any columns)."""
+    """Rows in scope whose text holds every part of the subject's name (in any columns but
+    those a declaration keeps on purpose: a kept sale's buyer name is the erased person's)."""
     parts = name_parts(subject)
     found: list[Lookalike] = []
     if not parts:
         return found
     for table, columns in text_columns().items():
+        columns = [c for c in columns if not is_kept_on_purpose(table.name, c.name)]
+        if not columns:
+            continue
         scope = table_scope(table, subject.dealer_id)
         if scope is None or len(table.primary_key.columns) != 1 or len(found) >= limit:
             continue
