@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,13 +35,17 @@ def run_embedded_stack() -> None:
         "cron": flask + ["forecourt", "cron"],
     }
     children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
-    print(f"Forecourt is running at http://127.0.0.1:{port}/ (Ctrl-C stops web, worker and cron)", flush=True)
 
     def stop(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     try:
+        print(f"Forecourt is starting on port {port} …", flush=True)
+        if not wait_until_answering("127.0.0.1", int(port), children["web"]):
+            print(f"web exited with {children['web'].returncode} before it answered; stopping the others", flush=True)
+            raise KeyboardInterrupt
+        print(f"Forecourt is running at http://127.0.0.1:{port}/ (Ctrl-C stops web, worker and cron)", flush=True)
         while True:
             for name, child in children.items():
                 if child.poll() is not None:
@@ -61,3 +66,14 @@ def run_embedded_stack() -> None:
                 child.kill()
         if redis_server is not None:
             redis_server.shutdown()
+
+
+def wait_until_answering(host: str, port: int, process: subprocess.Popen, interval: float = 0.2) -> bool:
+    """Wait until ``host:port`` accepts a connection (True), or ``process`` exits first (False)."""
+    while process.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=interval):
+                return True
+        except OSError:
+            time.sleep(interval)
+    return False
