@@ -198,6 +198,12 @@ class PageWatcher:
         assert not problems, "browser saw problems:\n  " + "\n  ".join(problems)
 
 
+def _expect_timeout(milliseconds: int) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=milliseconds)
+
+
 def _counted(problems: list[str]) -> list[str]:
     """Each distinct problem once, with how often it happened."""
     counts: dict[str, int] = {}
@@ -211,6 +217,7 @@ def page(browser, live_server):
     """A fresh browser context and page on the live server; fails on console/asset errors."""
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
+    _expect_timeout(TIMEOUT_MS)  # expect()'s own default is 5 s: too short on a loaded 2-core machine
     new_page = context.new_page()
     watcher = PageWatcher(origin=live_server.url, app_errors=live_server.app_errors)
     watcher.attach(new_page)
