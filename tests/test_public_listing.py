@@ -44,7 +44,7 @@ def _cars(app, dealer_ids):
 
 
 def test_the_listing_shows_published_cars_only_with_valid_json_ld(app, dealer_ids):
-    car_id, photo_ids, hidden, _photos, client_email = _cars(app, dealer_ids)
+    car_id, _photo_ids, hidden, _photos, client_email = _cars(app, dealer_ids)
     client = app.test_client()
     page = client.get("/d/north-motors/cars")
     assert page.status_code == 200
@@ -68,7 +68,7 @@ def test_the_listing_shows_published_cars_only_with_valid_json_ld(app, dealer_id
 
 
 def test_a_cars_page_links_the_inquiry_form_and_describes_the_offer(app, dealer_ids):
-    car_id, photo_ids, hidden, _photos, _ = _cars(app, dealer_ids)
+    car_id, _photo_ids, hidden, _photos, _ = _cars(app, dealer_ids)
     client = app.test_client()
     html = client.get(f"/d/north-motors/cars/{car_id}").get_data(as_text=True)
     assert f"/d/north-motors/inquiry?car={car_id}" in html
@@ -84,7 +84,7 @@ def test_a_cars_page_links_the_inquiry_form_and_describes_the_offer(app, dealer_
 
 
 def test_photos_are_public_only_for_listed_cars(app, dealer_ids):
-    car_id, photo_ids, hidden, hidden_photos, _ = _cars(app, dealer_ids)
+    _car_id, photo_ids, _hidden, hidden_photos, _ = _cars(app, dealer_ids)
     client = app.test_client()
     image = client.get(f"/d/north-motors/photos/{photo_ids[0]}/large.jpg")
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
