@@ -140,7 +140,7 @@ def _write_package(session: Session, request: PrivacyRequest, raw: IO[bytes], di
             files += [json_file, csv_file]
             counts[part.name] = json_file.rows or 0
         if is_account:  # the car photos themselves, next to the car_photo table
-            files += [_write_path(archive, name, path) for name, path in account_photo_files(session, request.dealer_id)]
+            files += [_write_path(archive, name, path) for name, path in account_photo_files(session, request.dealer_id)]  # type: ignore[arg-type]  # untyped Column model
         summary = render_summary(request, plan, counts, generated_at, export_expiry(request, generated_at))
         files.append(_write_bytes(archive, "summary.html", summary.encode("utf-8")))
         manifest: dict[str, Any] = {

@@ -90,7 +90,7 @@ def account_parts(session: Session, request: PrivacyRequest) -> list[Part]:
             left_out = count_rows(session, select(model).where(scope, model.restricted_at.is_not(None)))
             query = query.where(model.restricted_at.is_(None))
         if model is CarPhoto:  # a restricted car's photos stay out with it (their files too)
-            of_restricted = CarPhoto.car_id.in_(select(Car.id).where(Car.restricted_at.is_not(None)))
+            of_restricted: Any = CarPhoto.car_id.in_(select(Car.id).where(Car.restricted_at.is_not(None)))
             left_out = count_rows(session, select(model).where(scope, of_restricted))
             query = query.where(~of_restricted)
         query = query.order_by(*model.__table__.primary_key.columns)
