@@ -111,3 +111,28 @@ def test_a_failed_deletion_keeps_the_files(app, db):
     delete_rows(db.session, CarPhoto, CarPhoto.dealer_id == account.dealer_id, record=False)
     db.session.rollback()
     assert _photo_files(app, account.dealer_id) == before
+
+
+def test_the_daily_sweep_removes_photo_files_no_row_names_after_a_day(app, db):
+    import os
+
+    from app.privacy.lifecycle.sweeps import sweep_expired_exports
+
+    account, _ = _with_photos(app, db)
+    kept = _photo_files(app, account.dealer_id)
+    folder = Path(app.config["DATA_DIR"]) / "photos" / str(account.dealer_id) / "999999"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh = folder / "killed-large.jpg", folder / "uploading-large.jpg"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    now = utcnow()
+    two_days_ago = now.timestamp() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    for path in kept:
+        os.utime(path, (two_days_ago, two_days_ago))
+    dry = sweep_expired_exports(db.session, now, dry_run=True)
+    assert dry["car_photo_file"] == {"orphan_deleted": 1} and old.exists()
+    sweep_expired_exports(db.session, now, dry_run=False)
+    assert not old.exists() and fresh.exists()
+    assert all(path.exists() for path in kept)
+    fresh.unlink()

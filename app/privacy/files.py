@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 FILES_KEY = "files_to_remove"
@@ -87,3 +89,36 @@ def remove_written(session: Session, *args) -> None:
             path.unlink(missing_ok=True)
         except OSError:
             log.exception("could not remove %s", path)
+
+
+# -- files no row names --------------------------------------------------------------------
+
+PHOTO_DIR = "photos"
+ORPHAN_AFTER_SECONDS = 24 * 3600  # an upload writes its files just before its commit
+
+
+def remove_orphan_files(session: Session, now: float, dry_run: bool = False) -> int:
+    """Stored photo files that no row names (left by a process killed between writing them
+    and its commit), older than a day; how many were (or would be) removed."""
+    from flask import current_app
+
+    root = Path(current_app.config["DATA_DIR"])
+    folder = root / PHOTO_DIR
+    if not folder.is_dir():
+        return 0
+    known: set[str] = set()
+    for table, columns in FILE_COLUMNS.items():
+        target = db.metadata.tables[table]
+        for row in session.execute(select(*(target.c[name] for name in columns))):
+            known.update(path for path in row if path)
+    count = 0
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.relative_to(root).as_posix() in known or path.stat().st_mtime >= now - ORPHAN_AFTER_SECONDS:
+            continue
+        count += 1
+        if not dry_run:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                log.exception("could not remove %s", path)
+    return count
