@@ -311,3 +311,11 @@ def _stock(app, car_id: int) -> str:
 
     with app.app_context():
         return db.session.get(Car, car_id).stock_number
+
+
+def test_a_file_over_the_limit_is_refused_without_reading_it_whole(app, api, dealer_ids, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 2000)
+    car_id = _car_id(app, dealer_ids["north-motors"])
+    answer = api("north-motors-staff").post(f"/api/v1/car/{car_id}/photos", data=_files(("big.jpg", jpeg_with_gps())))
+    assert answer.status_code == 422
+    assert answer.json["message"]["file"] == ["big.jpg is larger than 0.002 MB."]

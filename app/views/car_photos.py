@@ -56,13 +56,14 @@ def photos_json(car: Car) -> list[dict[str, Any]]:
 
 
 def uploads_of(files: list) -> list[service.Upload]:
-    return [service.Upload(f.filename or "", f.read()) for f in files if f is not None and (f.filename or f.content_length)]
+    """The uploaded files; each read up to one byte over the size limit (refused as too large)."""
+    limit = service.limits().max_bytes + 1
+    return [service.Upload(f.filename or "", f.read(limit)) for f in files if f is not None and (f.filename or f.content_length)]
 
 
 def refused(error: DomainError) -> tuple[Any, int]:
     """422 with the message per field (``file``: one message per refused file)."""
-    errors = error.as_dict() if hasattr(error, "as_dict") else {"_schema": [str(error.message)]}
-    return jsonify(message={key: [str(m) for m in value] for key, value in errors.items()}), 422
+    return jsonify(message={key: [str(m) for m in value] for key, value in error.as_dict().items()}), 422
 
 
 def list_thumbnail(photo: CarPhoto | None) -> Markup:
