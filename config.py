@@ -67,6 +67,12 @@ class Config:
     EMBEDDED_REDIS_PATH = str(INSTANCE_DIR / "redis.db")
     DATA_DIR = os.environ.get("FORECOURT_DATA_DIR", str(INSTANCE_DIR / "data"))
     RQ_QUEUES = ["default"]
+    # Car photos: each upload is checked by content and re-encoded (app.domain.photos).
+    PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", "15000000"))
+    PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "40000000"))
+    PHOTOS_PER_CAR = 40
+    PHOTOS_PER_UPLOAD = 20
+    PUBLIC_LISTING_MAX_AGE = 300  # seconds a cache may keep a public listing page or feed
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB

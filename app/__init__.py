@@ -98,10 +98,12 @@ def register_views(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Public pages (no login)."""
+    """Public pages (no login); the dealers' public listings (no cookie, cacheable)."""
     from app.public.blueprint import public_bp
+    from app.public.listing import listing_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(listing_bp)
 
 
 def register_security_headers(app: Flask) -> None:

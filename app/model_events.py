@@ -13,6 +13,8 @@ from app.domain.tenancy import check_tenant_references
 from app.extensions import db
 from app.mail.notices import forget_after_rollback, send_outbox_after_commit
 from app.models import (
+    Car,
+    CarPhoto,
     CarPriceChange,
     CarStatusChange,
     Client,
@@ -25,7 +27,7 @@ from app.models import (
 from app.models.base import apply_scalar_defaults
 from app.models.rules import apply_sales_to_cars, flag_possible_duplicates, record_car_history, refuse_terminated_dealer_changes
 from app.privacy.consent.marketing_changes import record_marketing_changes
-from app.privacy.files import forget_files, remove_files
+from app.privacy.files import forget_files, keep_written, remove_files, remove_files_of_rows, remove_stored_after_commit, remove_written
 from app.privacy.ledger import rows as deletion_ledger
 from app.privacy.lifecycle.users import track_user_deactivation
 from app.privacy.transparency.policy_drafts import check_published_versions
@@ -57,6 +59,15 @@ def apply_flush_rules(session: Session, flush_context, instances) -> None:
         if isinstance(obj, Client):
             check_marketing_consent(obj)
     record_marketing_changes(session)  # every change of marketing consent is in the ledger
+    remove_photo_files_of_deleted(session)  # a photo's files go with its row, the car's with it
+
+
+def remove_photo_files_of_deleted(session: Session) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, CarPhoto):
+            remove_stored_after_commit(session, obj.stored_files())
+        elif isinstance(obj, Car) and obj.id is not None:
+            remove_files_of_rows(session, CarPhoto.__table__, CarPhoto.__table__.c.car_id == obj.id)
 
 
 def register_model_events() -> None:
@@ -69,5 +80,7 @@ def register_model_events() -> None:
         event.listen(db.session, "after_soft_rollback", forget_pending)
         event.listen(db.session, "after_commit", remove_files)
         event.listen(db.session, "after_soft_rollback", forget_files)
+        event.listen(db.session, "after_commit", keep_written)
+        event.listen(db.session, "after_soft_rollback", remove_written)
         event.listen(db.session, "before_commit", deletion_ledger.write_before_commit)
         event.listen(db.session, "after_soft_rollback", deletion_ledger.forget_after_rollback)

@@ -26,6 +26,8 @@ DEALER_WORK = {
     "CarPriceChangeView": ALL,
     "CarStatusChangeView": ALL,
     "CarPhotoView": ALL,
+    "CarPhotosView": ALL,
+    "CarPhotoApi": ALL,
     "ClientModelView": ALL,
     "ClientApi": ALL,
     "InquiryModelView": ALL,

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.api.manager import SwaggerView
 
+from app.api.car_photos import CarPhotoApi
 from app.api.clients import ClientApi
 from app.api.dealers import DealerApi
 from app.api.inquiries import InquiryApi
@@ -20,6 +21,8 @@ TENANT_APIS = (CarApi, CarCostApi, ClientApi, InquiryApi, SaleApi)
 ALL_APIS = (DealerApi,) + TENANT_APIS
 # Privacy requests: tenant-scoped too (a nullable dealer_id; tests/test_privacy_api.py checks isolation).
 ALL_APIS += (PrivacyRequestApi,)
+# A car's photos (/api/v1/car/<id>/photos): the car's tenant rule, checked per request.
+ALL_APIS += (CarPhotoApi,)
 
 
 def register_apis(appbuilder: AppBuilder) -> None:

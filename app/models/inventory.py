@@ -141,6 +141,11 @@ class Car(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
 
         return f"{format_decimal(self.mileage or 0)} {enum_label(self.mileage_unit)}".strip()
 
+    def main_photo(self) -> CarPhoto | None:
+        """The photo chosen as main, else the first one."""
+        photos = sorted(self.photos, key=lambda photo: (photo.position, photo.id or 0))
+        return next((photo for photo in photos if photo.is_primary), photos[0] if photos else None)
+
     def days_in_stock(self, today: date | None = None) -> int:
         end = self.sold_on or today or date.today()
         return max(0, (end - self.acquired_on).days) if self.acquired_on else 0
@@ -230,13 +235,22 @@ class CarPhoto(DealerOwnedMixin, TimestampMixin, Model):
     car_id = Column(Integer, ForeignKey("car.id", ondelete="CASCADE"), nullable=False, index=True)
     position = Column(Integer, nullable=False, default=0)
     is_primary = Column(Boolean, nullable=False, default=False)
-    file_path = Column(String(300), nullable=False)
+    file_path = Column(String(300), nullable=False)  # the large variant, relative to DATA_DIR
+    thumb_path = Column(String(300))  # the thumbnail, relative to DATA_DIR
     caption = Column(String(200))
+    width = Column(Integer)  # of the large variant
+    height = Column(Integer)
+    byte_size = Column(Integer)  # of the large variant
+    content_sha256 = Column(String(64))  # of the stored large variant (ETag)
 
     car = relationship("Car", back_populates="photos")
 
     def __str__(self) -> str:
         return self.caption or f"#{self.position}"
+
+    def stored_files(self) -> list[str]:
+        """Every file of the photo in the file store, relative to ``DATA_DIR``."""
+        return [path for path in (self.file_path, self.thumb_path) if path]
 
 
 class CarPriceChange(DealerOwnedMixin, Model):

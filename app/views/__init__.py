@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.views.account import AccountView
 from app.views.breaches import BreachView
+from app.views.car_photos import CarPhotosView
 from app.views.clients import ClientModelView
 from app.views.consent import ConsentRecordView
 from app.views.dealers import DealerModelView, DealerProfileView, DealerSocialLinkView
@@ -82,7 +83,7 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(KeptSaleView, "Kept sales", label=_l("Sales kept for accounting"), icon="fa-archive", category="Privacy")
     appbuilder.add_view(BreachView, "Breach register", label=_l("Breach register"), icon="fa-exclamation-triangle", category="Privacy")
     appbuilder.add_view(UsageLogView, "Usage log", label=_l("Usage log"), icon="fa-line-chart", category="Accounts")
-    for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView):
+    for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView, CarPhotosView):
         appbuilder.add_view_no_menu(view)
 
 

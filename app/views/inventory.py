@@ -15,6 +15,7 @@ from app.form_fields import ValidVin, currency_field, money_field
 from app.models import Car, CarCost, CarPhoto, CarPriceChange, CarStatusChange
 from app.models.rules import archive_cars, set_published, validate_car
 from app.tenancy import TenantModelView
+from app.views.car_photos import list_thumbnail
 from app.views.inquiries import InquiryModelView
 from app.views.labels import CAR_LABELS
 
@@ -97,6 +98,7 @@ class CarModelView(TenantModelView):
     edit_title = _l("Edit car")
     related_views = [CarCostView, CarPriceChangeView, CarStatusChangeView, InquiryModelView]
     list_columns = [
+        "main_photo",
         "stock_number",
         "year",
         "make",
@@ -162,7 +164,9 @@ class CarModelView(TenantModelView):
     add_form_extra_fields = {"currency": currency_field(), "asking_price": money_field(_l("Asking price"))}
     edit_form_extra_fields = add_form_extra_fields
     base_order = ("acquired_on", "desc")
-    label_columns = CAR_LABELS
+    label_columns = {**CAR_LABELS, "main_photo": _l("Photo")}
+    formatters_columns = {"main_photo": list_thumbnail}
+    show_template = "inventory/car_show.html"  # the details, then the photos (inventory/_car_photos.html)
     validators_columns = {"vin": [ValidVin()]}
 
     def validate(self, item):

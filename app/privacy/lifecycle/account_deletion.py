@@ -22,6 +22,7 @@ from app.domain import DomainError
 from app.mail.audience import users_of
 from app.models import (
     CLOSED_STATUSES,
+    CarPhoto,
     ConsentRecord,
     Dealer,
     DealerSocialLink,
@@ -65,8 +66,9 @@ log = logging.getLogger(__name__)
 DELETED_EVENT = "account_deleted"
 # Profile columns emptied on day 30 (slug and business name get placeholders).
 PROFILE_COLUMNS = ("legal_name", "address_line1", "address_line2", "city", "region", "postal_code", "phone", "email", "website")
-# Account data deleted on day 30, children first.
-ACCOUNT_DATA: tuple[Any, ...] = (ConsentRecord, Disclosure, Inquiry, DealerSocialLink)
+# Account data deleted on day 30, children first. Car photos (and their files) are
+# listing material, not business records: they go on day 30 too.
+ACCOUNT_DATA: tuple[Any, ...] = (ConsentRecord, Disclosure, Inquiry, DealerSocialLink, CarPhoto)
 # Dealer-owned tables that outlive the business records' years: the tombstone itself,
 # anonymised users, privacy requests (their own retention), the breach register and the
 # retention events.

@@ -18,8 +18,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
-from app.models import CarPhoto, Dealer, DealerStatus, PageView
-from app.privacy.files import remove_after_commit
+from app.models import Dealer, DealerStatus, PageView
 from app.privacy.ledger.rows import reason
 from app.privacy.lifecycle.account_deletion import KEPT_AFTER_ERASURE, AccountPlan, owned_by_dealer
 from app.privacy.lifecycle.steps import (
@@ -98,7 +97,7 @@ def _records_steps(session: Session, dealer_id: int, as_of: datetime, skip: set[
     for model in erased_models():
         if model.__tablename__ in skip:
             continue
-        steps.append(delete_step(session, model, _owned(model, dealer_id, as_of), before=_photo_files if model is CarPhoto else None))
+        steps.append(delete_step(session, model, _owned(model, dealer_id, as_of)))  # photos' files too (delete_rows)
     return steps
 
 
@@ -107,13 +106,3 @@ def _owned(model: Any, dealer_id: int, as_of: datetime) -> Any:
     if model is PageView:
         return and_(PageView.dealer_id == dealer_id, PageView.viewed_at >= usage_log_cutoff(as_of))  # type: ignore[arg-type]  # untyped Column model
     return model.dealer_id == dealer_id
-
-
-def _photo_files(session: Session, where: Any) -> None:
-    """The photos' files go once the deletion of their rows is committed."""
-    from app.privacy.requests.export_files import data_dir
-
-    root = data_dir().resolve()
-    files: list[str] = list(session.scalars(select(CarPhoto.file_path).where(where)))
-    paths = [(root / p).resolve() for p in files if p]
-    remove_after_commit(session, [path for path in paths if path.is_relative_to(root)])

@@ -35,6 +35,7 @@ from app.models import (
     PrivacyRequestEvent,
     RequestStatus,
 )
+from app.privacy.files import remove_orphan_files
 from app.privacy.ledger import store as deletion_ledger
 from app.privacy.lifecycle import account_deletion, records, users
 from app.privacy.lifecycle.sweeping import Counts, Tally, count, delete_ids, delete_where, each_unit, mail_cutoff, usage_log_cutoff
@@ -60,6 +61,8 @@ def sweep_expired_exports(session: Session, as_of: datetime, dry_run: bool) -> C
     tally = Tally()
     tally.add("export_file", "deleted", found["expired"])
     tally.add("export_file", "orphan_deleted", found["orphaned"])
+    # Photo files no row names (a process killed between writing them and its commit).
+    tally.add("car_photo_file", "orphan_deleted", remove_orphan_files(session, as_of.timestamp(), dry_run=dry_run))
     return tally.as_dict()
 
 

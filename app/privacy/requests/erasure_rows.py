@@ -24,6 +24,7 @@ from app.domain.declarations import KEEP, NULL, PLACEHOLDER
 from app.extensions import db
 from app.models import OPEN_STATUSES, Client, ClientSource, MailMessage, PrivacyRequest
 from app.models.base import utcnow
+from app.privacy.files import remove_files_of_rows
 from app.privacy.ledger.rows import note_rows
 from app.privacy.ledger.store import ACTIONS, ANONYMISED, DELETED, KEPT
 from app.privacy.registry import Entry
@@ -238,6 +239,7 @@ def delete_rows(
     (pk,) = target.primary_key.columns
     where = rows if isinstance(rows, ColumnElement) else pk.in_(list(rows))
     doomed = select(pk).where(where)
+    remove_files_of_rows(session, target, where)  # stored files go once the deletion commits
     for table in db.metadata.sorted_tables:
         for fk in table.foreign_keys:
             if fk.column.table is not target:
@@ -245,6 +247,7 @@ def delete_rows(
             if fk.ondelete == "SET NULL":
                 session.execute(update(table).where(fk.parent.in_(doomed)).values({fk.parent.name: None}))
             elif fk.ondelete == "CASCADE":
+                remove_files_of_rows(session, table, fk.parent.in_(doomed))
                 session.execute(delete(table).where(fk.parent.in_(doomed)))
     session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
     session.expire_all()  # the session's copies may point at rows that are gone

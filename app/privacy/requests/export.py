@@ -48,6 +48,7 @@ from app.privacy.requests.export_files import (
 )
 from app.privacy.requests.export_notices import notify_export_ready
 from app.privacy.requests.export_parts import Part, account_parts, subject_parts
+from app.privacy.requests.export_photos import account_photo_files
 from app.privacy.requests.export_summary import render_summary
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,8 @@ def _write_package(session: Session, request: PrivacyRequest, raw: IO[bytes], di
             json_file, csv_file = _write_category(session, archive, part, batch_size, tracker, directory)
             files += [json_file, csv_file]
             counts[part.name] = json_file.rows or 0
+        if is_account:  # the car photos themselves, next to the car_photo table
+            files += [_write_path(archive, name, path) for name, path in account_photo_files(session, request.dealer_id)]  # type: ignore[arg-type]  # untyped Column model
         summary = render_summary(request, plan, counts, generated_at, export_expiry(request, generated_at))
         files.append(_write_bytes(archive, "summary.html", summary.encode("utf-8")))
         manifest: dict[str, Any] = {
@@ -294,6 +297,11 @@ def _csv_line(rows: Sequence[Sequence[Any]]) -> bytes:
 def _write_bytes(archive: zipfile.ZipFile, name: str, data: bytes) -> PackedFile:
     archive.writestr(name, data)
     return PackedFile(name, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _write_path(archive: zipfile.ZipFile, name: str, path: Path) -> PackedFile:
+    archive.write(path, name)
+    return PackedFile(name, *_file_digest(path))
 
 
 def _file_digest(path: Path) -> tuple[str, int]:

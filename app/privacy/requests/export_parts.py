@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.domain import DomainError
-from app.models import Dealer, PrivacyRequest
+from app.models import Car, CarPhoto, Dealer, PrivacyRequest
 from app.privacy.registry import Entry, entries, entry_for, mapped_models
 from app.privacy.requests.subjects import Subject, client_ids, request_ids, rows_of
 
@@ -89,6 +89,10 @@ def account_parts(session: Session, request: PrivacyRequest) -> list[Part]:
         if "restricted_at" in model.__table__.c:
             left_out = count_rows(session, select(model).where(scope, model.restricted_at.is_not(None)))
             query = query.where(model.restricted_at.is_(None))
+        if model is CarPhoto:  # a restricted car's photos stay out with it (their files too)
+            of_restricted: Any = CarPhoto.car_id.in_(select(Car.id).where(Car.restricted_at.is_not(None)))
+            left_out = count_rows(session, select(model).where(scope, of_restricted))
+            query = query.where(~of_restricted)
         query = query.order_by(*model.__table__.primary_key.columns)
         total = count_rows(session, query)
         if total or left_out:

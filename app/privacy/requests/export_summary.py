@@ -28,7 +28,7 @@ from app.privacy.transparency.subprocessors import by_category, in_service, tran
 TABLE_TITLES = {
     "car": _l("Cars"),
     "car_cost": _l("Car costs"),
-    "car_photo": _l("Car photos (descriptions and file names)"),
+    "car_photo": _l("Car photos (captions and order; the pictures are in the folder photos/)"),
     "car_price_change": _l("Price history"),
     "car_status_change": _l("Status history"),
     "dealer_social_link": _l("Social links"),
