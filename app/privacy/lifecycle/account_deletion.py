@@ -2,7 +2,7 @@
 termination), ``delete_account``.
 
 The account and profile data go: profile columns emptied, social links, inquiries, consent
-records, disclosures, usage data and export files deleted, users anonymised, their e-mails
+records, disclosures, the change history of records, usage data and export files deleted, users anonymised, their e-mails
 emptied. Business records (cars, clients, sales) stay, restricted, until ``records``
 erases them. Planned first (``AccountPlan``), then applied and verified.
 """
@@ -22,6 +22,7 @@ from app.domain import DomainError
 from app.mail.audience import users_of
 from app.models import (
     CLOSED_STATUSES,
+    ChangeRecord,
     ConsentRecord,
     Dealer,
     DealerSocialLink,
@@ -66,7 +67,7 @@ DELETED_EVENT = "account_deleted"
 # Profile columns emptied on day 30 (slug and business name get placeholders).
 PROFILE_COLUMNS = ("legal_name", "address_line1", "address_line2", "city", "region", "postal_code", "phone", "email", "website")
 # Account data deleted on day 30, children first.
-ACCOUNT_DATA: tuple[Any, ...] = (ConsentRecord, Disclosure, Inquiry, DealerSocialLink)
+ACCOUNT_DATA: tuple[Any, ...] = (ChangeRecord, ConsentRecord, Disclosure, Inquiry, DealerSocialLink)
 # Dealer-owned tables that outlive the business records' years: the tombstone itself,
 # anonymised users, privacy requests (their own retention), the breach register and the
 # retention events.

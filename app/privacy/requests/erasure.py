@@ -48,6 +48,7 @@ from app.privacy.requests.erasure_rows import (
     action_for,
     anonymise,
     delete_rows,
+    forget_anonymised_history,
     keep_restricted,
     pseudonymise_request,
     scrub_message,
@@ -204,6 +205,7 @@ def _erase_batch(
         add_ledger_entry(session, request, key, entry.table, row.id, action, now)
         count += 1
     session.flush()
+    forget_anonymised_history(session, entry, [row.id for row, action in planned if action != DELETED])
     if doomed:
         delete_rows(session, entry.model, doomed, subject=key)
         placeholders.clear()  # expired with the session: looked up again when needed

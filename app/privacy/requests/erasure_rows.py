@@ -24,6 +24,7 @@ from app.domain.declarations import KEEP, NULL, PLACEHOLDER
 from app.extensions import db
 from app.models import OPEN_STATUSES, Client, ClientSource, MailMessage, PrivacyRequest
 from app.models.base import utcnow
+from app.privacy.history import forget_fields, forget_records
 from app.privacy.ledger.rows import note_rows
 from app.privacy.ledger.store import ACTIONS, ANONYMISED, DELETED, KEPT
 from app.privacy.registry import Entry
@@ -87,6 +88,12 @@ def _anonymised_columns(entry: Entry) -> list[str]:
 def _blank(entry: Entry, name: str) -> str | None:
     column = entry.model.__table__.c[name]
     return None if column.nullable else ERASED
+
+
+def forget_anonymised_history(session: Session, entry: Entry, ids: Collection[int]) -> None:
+    """The history of the personal columns of rows anonymised or kept by an erasure: their
+    old values are what was erased (call after the flush that recorded the change)."""
+    forget_fields(session, entry.table, ids, entry.declaration.personal)
 
 
 def anonymise(session: Session, entry: Entry, row: Any, now: datetime, placeholders: dict[int, Client]) -> bool:
@@ -245,6 +252,10 @@ def delete_rows(
             if fk.ondelete == "SET NULL":
                 session.execute(update(table).where(fk.parent.in_(doomed)).values({fk.parent.name: None}))
             elif fk.ondelete == "CASCADE":
+                if len(table.primary_key.columns) == 1:  # their history goes with them
+                    (child_pk,) = table.primary_key.columns
+                    forget_records(session, table.name, select(child_pk).where(fk.parent.in_(doomed)))
                 session.execute(delete(table).where(fk.parent.in_(doomed)))
+    forget_records(session, target.name, doomed)
     session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
     session.expire_all()  # the session's copies may point at rows that are gone
