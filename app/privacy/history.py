@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from app.models.history import NOT_TRACKED, ChangeRecord
 
@@ -22,7 +22,7 @@ def forget_records(session: Session, table: str, ids: Select[Any] | Iterable[int
     """Delete the history of these rows of ``table`` (ids, or a select of them)."""
     if table in NOT_TRACKED:
         return
-    where = ChangeRecord.row_id.in_(ids if isinstance(ids, Select) else list(ids))
+    where: ColumnElement[bool] = ChangeRecord.row_id.in_(ids if isinstance(ids, Select) else list(ids))
     session.execute(delete(ChangeRecord).where(ChangeRecord.table_name == table, where), execution_options={"synchronize_session": False})
 
 
