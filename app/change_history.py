@@ -75,7 +75,7 @@ def _updates(obj: Any) -> list[tuple[str, str | None, str | None]]:
             continue
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None
-        if old == new:
+        if old == new or (old in (None, "") and new in (None, "")):  # a form's empty text is no change
             continue
         changes.append((key, None, None) if secret else (key, _as_json(old), _as_json(new)))
     return changes

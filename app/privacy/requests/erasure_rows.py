@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import MANYTOONE
 from werkzeug.security import generate_password_hash
 
-from app.domain.declarations import KEEP, NULL, PLACEHOLDER
+from app.domain.declarations import BY_RECORD, KEEP, NULL, PLACEHOLDER
 from app.extensions import db
 from app.models import OPEN_STATUSES, Client, ClientSource, MailMessage, PrivacyRequest
 from app.models.base import utcnow
@@ -41,6 +41,8 @@ def action_for(entry: Entry, row: Any, request: PrivacyRequest, today: date, fin
     """delete / anonymise / keep, or None: left alone (now, or until the final step when
     ``final`` is False: the request itself and its own e-mails)."""
     d = entry.declaration
+    if BY_RECORD in d.find:
+        return None  # the change history goes with its records (``delete_rows``, ``forget_anonymised_history``)
     if entry.table == "privacy_request":
         if row.id == request.id:
             return ANONYMISED if final else None
