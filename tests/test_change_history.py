@@ -19,7 +19,7 @@ from app.privacy.requests import export_parts
 from app.privacy.requests.erasure_rows import delete_rows
 from app.privacy.requests.scan import scan_all_text_columns
 from app.queueing import enqueue_request
-from tests.factories import add_client, add_inquiry, add_sale, make_car, make_client, new_dealer, new_person
+from tests.factories import add_client, add_inquiry, add_sale, make_account, make_car, make_client, new_dealer, new_person
 from tests.privacy_support import confirm, file_access, file_erasure, user_id
 from tests.queue_support import run_queue
 
@@ -236,3 +236,31 @@ def test_history_goes_with_its_record_and_with_the_account(db, dealer_ids):
     delete_rows(db.session, Car, [car_id], record=False)  # an erasure's or a sweep's deletion
     db.session.commit()
     assert history(db, "car", car_id) == [] and history(db, "car_cost", cost_id) == []  # its costs' too
+
+
+def test_the_account_export_leaves_out_the_history_of_restricted_records(db):
+    from app.models import PrivacyRequest
+
+    account = make_account(db)
+    open_client, restricted = db.session.get(Client, account.client_id), db.session.get(Client, account.restricted_client_id)
+    restricted.restricted_at = None
+    db.session.commit()
+    open_client.city, restricted.city = "Rostock", "Wismar"
+    db.session.commit()
+    db.session.execute(update(Client).where(Client.id == restricted.id).values(restricted_at=utcnow()))
+    db.session.commit()
+    parts = {part.name: part for part in export_parts.account_parts(db.session, PrivacyRequest(dealer_id=account.dealer_id))}
+    exported = db.session.scalars(parts["change_history"].query).all()
+    assert ("client", open_client.id) in {(r.table_name, r.row_id) for r in exported}
+    assert all(not (r.table_name == "client" and r.row_id == restricted.id) for r in exported)
+    assert parts["change_history"].left_out == len(history(db, "client", restricted.id)) >= 2
+    db.session.rollback()
+
+
+def test_a_client_s_show_page_lists_changes_of_the_fields_it_shows(db, dealer_ids, login):
+    client = make_client(db, dealer_ids["north-motors"])
+    client.city, client.marketing_objected_at = "Erfurt", utcnow()
+    db.session.commit()
+    page = login("north-motors-staff").get(f"/clientmodelview/show/{client.id}").get_data(as_text=True)
+    fields = set(re.findall(r'<tr class="change change-update" data-field="(\w+)">', page))
+    assert "city" in fields and "marketing_objected_at" not in fields  # not on the page, not in its history

@@ -41,7 +41,8 @@ class ChangeRecord(DealerOwnedMixin, Model):
     inserted or deleted), by whom and when. Values are JSON text; a secret's are empty."""
 
     __tablename__ = "change_history"
-    __table_args__ = (Index("ix_change_history_record", "table_name", "row_id"),)
+    # Ids never reused (SQLite reuses a deleted last id): the deletion ledger names rows by id.
+    __table_args__ = (Index("ix_change_history_record", "table_name", "row_id"), {"sqlite_autoincrement": True})
 
     id = Column(Integer, primary_key=True)
     table_name = Column(String(60), nullable=False)

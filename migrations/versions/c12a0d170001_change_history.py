@@ -32,6 +32,7 @@ def upgrade():
         sa.ForeignKeyConstraint(["dealer_id"], ["dealer.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["changed_by_id"], ["ab_user.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,  # ids never reused: the deletion ledger names rows by id
     )
     with op.batch_alter_table("change_history") as batch:
         batch.create_index("ix_change_history_record", ["table_name", "row_id"], unique=False)
