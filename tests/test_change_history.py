@@ -264,3 +264,17 @@ def test_a_client_s_show_page_lists_changes_of_the_fields_it_shows(db, dealer_id
     page = login("north-motors-staff").get(f"/clientmodelview/show/{client.id}").get_data(as_text=True)
     fields = set(re.findall(r'<tr class="change change-update" data-field="(\w+)">', page))
     assert "city" in fields and "marketing_objected_at" not in fields  # not on the page, not in its history
+
+
+def test_a_secret_is_recorded_as_changed_and_never_with_its_values(db, dealer_ids, monkeypatch):
+    import app.change_history as writer
+
+    real = writer.tracked_columns
+    monkeypatch.setattr(writer, "tracked_columns", lambda model: tuple((key, secret or key == "notes") for key, secret in real(model)))
+    client = make_client(db, dealer_ids["north-motors"])
+    client.notes = "door code 4711"
+    db.session.commit()
+    [row] = [r for r in history(db, "client", client.id) if r.field == "notes"]
+    assert (row.action, row.old_value, row.new_value) == ("update", None, None)
+    [entry] = [e for e in writer.history_of(client, ["notes"], {"notes": "Notes"}) if e.field == "notes"]
+    assert (entry.old, entry.new) == ("(changed)", "(changed)")
