@@ -24,6 +24,7 @@ def create_app(config: type[Config] | None = None, overrides: Mapping[str, Any] 
     check_production_config(app)
     register_logging(app)
     register_model_events(app)
+    register_change_history(app)
     register_extensions(app)
     register_languages(app)
     with app.app_context():
@@ -57,6 +58,13 @@ def register_model_events(app: Flask) -> None:
     from app import model_events
 
     model_events.register_model_events()
+
+
+def register_change_history(app: Flask) -> None:
+    """Who changed which field of a dealer's record, when (app.change_history), after every flush."""
+    from app import change_history
+
+    change_history.register_change_history()
 
 
 def register_extensions(app: Flask) -> None:

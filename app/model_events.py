@@ -17,6 +17,7 @@ from app.models import (
     CarPhoto,
     CarPriceChange,
     CarStatusChange,
+    ChangeRecord,
     Client,
     ConsentRecord,
     DealerUser,
@@ -33,7 +34,7 @@ from app.privacy.lifecycle.users import track_user_deactivation
 from app.privacy.transparency.policy_drafts import check_published_versions
 from app.queueing import enqueue_pending, forget_pending
 
-INSERT_ONLY = (CarPriceChange, CarStatusChange, PrivacyRequestEvent, ErasureLedgerEntry, ConsentRecord, RetentionEvent)
+INSERT_ONLY = (CarPriceChange, CarStatusChange, ChangeRecord, PrivacyRequestEvent, ErasureLedgerEntry, ConsentRecord, RetentionEvent)
 
 
 def apply_flush_rules(session: Session, flush_context, instances) -> None:

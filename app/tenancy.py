@@ -16,15 +16,21 @@ from typing import Any
 
 from flask import abort, flash, has_request_context, request
 from flask_appbuilder import ModelView, expose
+from flask_appbuilder.api import expose as expose_api
+from flask_appbuilder.api import protect, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 
+from app.change_history import history_of
+from app.datamodel import as_row_id
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
+from app.models.history import is_tracked
 from app.models.rules import refuse_deleting_referenced
 from app.rest import ForecourtModelRestApi
 from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
@@ -228,6 +234,15 @@ class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCh
         for warning in warnings or []:
             flash(warning, "warning")
 
+    def render_template(self, template, **kwargs):
+        """The show page of a tracked record gets its History tab (``history``): the
+        record was found through the tenant and restriction filters, its history is too."""
+        if template == self.show_template and "pk" in kwargs and is_tracked(self.datamodel.obj):
+            item = self.datamodel.get(kwargs["pk"], self._base_filters)
+            if item is not None:
+                kwargs["history"] = history_of(item, self.show_columns, self.label_columns)
+        return super().render_template(template, **kwargs)
+
 
 class TenantModelRestApi(TenantScopeMixin, ForecourtModelRestApi):
     """A REST resource limited to the user's dealer; rule errors answer 422 (``app.rest``)."""
@@ -236,7 +251,84 @@ class TenantModelRestApi(TenantScopeMixin, ForecourtModelRestApi):
 
     def __init__(self):
         self._tenant_setup()
+        if not is_tracked(self.datamodel.obj):
+            self.exclude_route_methods = set(self.exclude_route_methods or ()) | {"history"}
+        elif self.include_route_methods is not None:
+            self.include_route_methods = set(self.include_route_methods) | {"history"}
         super().__init__()
+
+    @expose_api("/<pk>/history", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def history(self, pk):
+        """Who changed which field of the record, from what to what, when.
+        ---
+        get:
+          description: >-
+            The record's change history, newest first (at most 200 changes): the fields
+            this resource shows, with their stored values (JSON) and as people read them
+            in the user's language. A record of another dealer, or restricted, is a 404.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: The record's changes
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            changed_at:
+                              type: string
+                              format: date-time
+                            action:
+                              type: string
+                              enum: [insert, update, delete]
+                            field:
+                              type: string
+                              nullable: true
+                            label:
+                              type: string
+                            old_value:
+                              nullable: true
+                            new_value:
+                              nullable: true
+                            old_display:
+                              type: string
+                            new_display:
+                              type: string
+                            changed_by:
+                              type: integer
+                              nullable: true
+                            changed_by_name:
+                              type: string
+                            actor:
+                              type: string
+                              enum: [user, system]
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        row_id = as_row_id(pk)
+        item = self.datamodel.get(row_id, self._base_filters) if row_id is not None else None
+        if item is None:
+            return self.response_404()
+        entries = history_of(item, self.show_columns, self.label_columns)
+        return self.response(200, count=len(entries), result=[entry.as_json() for entry in entries])
 
     def _init_model_schemas(self):
         super()._init_model_schemas()

@@ -291,9 +291,10 @@ def test_day_30_deletion_survives_a_restore(app, db, backup, ledger_file):
     assert restored.status is DealerStatus.active and restored.email is not None  # back whole
 
     changed, left_alone = replay(app, "--since", backup.taken_at.isoformat())
-    # 2 inquiries, 2 consents, 2 page views, a disclosure, a social link; 2 users and the
-    # dealer; its car, client and sale restricted (the export request came after the backup)
-    assert (changed, left_alone) == ({"delete": 8, "anonymise": 3, "keep": 3}, 0)
+    # 2 inquiries, 2 consents, 2 page views, a disclosure, a social link, the 8 rows of the
+    # records' change history; 2 users and the dealer; its car, client and sale restricted
+    # (the export request came after the backup)
+    assert (changed, left_alone) == ({"delete": 16, "anonymise": 3, "keep": 3}, 0)
     db.session.expire_all()
     assert scan_registered(db, identifiers) == {}
     dealer = db.session.get(Dealer, account.dealer_id)

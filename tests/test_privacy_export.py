@@ -216,8 +216,10 @@ def test_the_package_holds_every_row_of_the_person_and_nothing_of_anyone_else(db
 
     data = {name[:-5]: json.loads(body) for name, body in files.items() if name.endswith(".json") and name != "manifest.json"}
     counts = {category: len(rows) for category, rows in data.items()}
-    # P's earlier request and this one; the mail and the rectification of the earlier one.
+    # P's earlier request and this one; the mail and the rectification of the earlier one;
+    # the change history of P's client, inquiries and sale (each created once).
     assert counts == {
+        "change_history": 4,
         "clients": 1,
         "inquiries": 2,
         "sales": 1,
@@ -390,8 +392,8 @@ def test_progress_is_recorded_in_batches(app, db, store, people, dealer_ids, mon
     monkeypatch.setattr(export.progress, "report", spy)
     request = process_through_queue(app, db, file_access(db, people[0].email, dealer_ids["north-motors"]))
     assert request.status is RequestStatus.completed
-    assert seen[0] == ("exporting", 0, 9) and seen[-1] == ("exporting", 9, 9)
-    assert [done for _, done, _ in seen] == list(range(10))  # one batch of one row at a time
+    assert seen[0] == ("exporting", 0, 13) and seen[-1] == ("exporting", 13, 13)  # 9 rows and their 4 of history
+    assert [done for _, done, _ in seen] == list(range(14))  # one batch of one row at a time
     files = read_zip(store / request.export_path)
     assert len(json.loads(files["inquiries.json"])) == 2
 

@@ -20,6 +20,7 @@ BY_CONTACT = "contact"  # email/phone columns equal the subject's identifiers
 BY_CLIENT = "client"  # a foreign key to one of the subject's clients
 BY_REQUEST = "request"  # a foreign key to one of the subject's privacy requests
 BY_USER = "user"  # a foreign key to the user account(s) with the subject's e-mail
+BY_RECORD = "record"  # (table, row id) of one of the subject's rows in another table (history)
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class PrivacyDeclaration:
 
     ``personal`` maps each personal column to how it is erased. ``find`` lists the ways
     a subject's rows are found (``BY_CONTACT`` uses ``email_column``/``phone_column``,
-    ``BY_CLIENT`` uses ``client_column``, ``BY_REQUEST`` uses ``request_column``, ``BY_USER`` uses ``user_column``);
+    ``BY_CLIENT`` uses ``client_column``, ``BY_REQUEST`` uses ``request_column``, ``BY_USER`` uses ``user_column``, ``BY_RECORD``
+    uses ``record_columns``: the table-name and row-id columns naming a row of another table);
     ``scope_column`` limits a dealer-scoped request to that dealer's rows (None: the
     relation used to find the rows already carries the scope); ``platform_only`` rows
     (accounts, dealer profiles) belong to whole-platform requests only. ``export_columns`` go into the portability
@@ -55,6 +57,7 @@ class PrivacyDeclaration:
     client_column: str | None = None
     request_column: str | None = None
     user_column: str | None = None
+    record_columns: tuple[str, str] | None = None
     business_record_years: int | None = None
     record_date_column: str | None = None
     keep_reason: Any = None

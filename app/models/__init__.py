@@ -12,6 +12,7 @@ from app.models.breach import Breach, BreachDealerNotice, BreachReminder, Breach
 from app.models.clients import Client, ClientSource  # noqa: F401
 from app.models.consent import ConsentAction, ConsentMethod, ConsentPurpose, ConsentRecord  # noqa: F401
 from app.models.dealers import Dealer, DealerSocialLink, DealerStatus  # noqa: F401
+from app.models.history import ChangeRecord  # noqa: F401
 from app.models.inquiries import Inquiry, InquirySource, InquiryStatus  # noqa: F401
 from app.models.inventory import (  # noqa: F401
     BodyType,

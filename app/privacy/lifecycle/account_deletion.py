@@ -2,7 +2,7 @@
 termination), ``delete_account``.
 
 The account and profile data go: profile columns emptied, social links, inquiries, consent
-records, disclosures, usage data and export files deleted, users anonymised, their e-mails
+records, disclosures, the change history of records, usage data and export files deleted, users anonymised, their e-mails
 emptied. Business records (cars, clients, sales) stay, restricted, until ``records``
 erases them. Planned first (``AccountPlan``), then applied and verified.
 """
@@ -23,6 +23,7 @@ from app.mail.audience import users_of
 from app.models import (
     CLOSED_STATUSES,
     CarPhoto,
+    ChangeRecord,
     ConsentRecord,
     Dealer,
     DealerSocialLink,
@@ -68,7 +69,7 @@ DELETED_EVENT = "account_deleted"
 PROFILE_COLUMNS = ("legal_name", "address_line1", "address_line2", "city", "region", "postal_code", "phone", "email", "website")
 # Account data deleted on day 30, children first. Car photos (and their files) are
 # listing material, not business records: they go on day 30 too.
-ACCOUNT_DATA: tuple[Any, ...] = (ConsentRecord, Disclosure, Inquiry, DealerSocialLink, CarPhoto)
+ACCOUNT_DATA: tuple[Any, ...] = (ChangeRecord, ConsentRecord, Disclosure, Inquiry, DealerSocialLink, CarPhoto)
 # Dealer-owned tables that outlive the business records' years: the tombstone itself,
 # anonymised users, privacy requests (their own retention), the breach register and the
 # retention events.

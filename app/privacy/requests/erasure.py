@@ -27,13 +27,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.extensions import db
 from app.mail import notices
-from app.models import Client, ErasureLedgerEntry, MailMessage, PrivacyRequest, RequestStatus, RequestType
+from app.models import ChangeRecord, Client, ErasureLedgerEntry, MailMessage, PrivacyRequest, RequestStatus, RequestType
 from app.models.base import utcnow
 from app.privacy.ledger.rows import note_rows, reason
 from app.privacy.registry import Entry, entries
@@ -48,6 +48,7 @@ from app.privacy.requests.erasure_rows import (
     action_for,
     anonymise,
     delete_rows,
+    forget_anonymised_history,
     keep_restricted,
     pseudonymise_request,
     scrub_message,
@@ -99,6 +100,7 @@ def run_erasure(request_id: int) -> str:
         with reason(session, "erasure"):
             for entry in entries():
                 _erase_table(session, request, entry, subject, key, tracker, placeholders)
+            _erase_history_holding(session, subject, key)
             verified = _verify(session, request, subject, tracker)
             if verified is None:
                 session.commit()
@@ -204,10 +206,25 @@ def _erase_batch(
         add_ledger_entry(session, request, key, entry.table, row.id, action, now)
         count += 1
     session.flush()
+    forget_anonymised_history(session, entry, [row.id for row, action in planned if action != DELETED])
     if doomed:
         delete_rows(session, entry.model, doomed, subject=key)
         placeholders.clear()  # expired with the session: looked up again when needed
     return count
+
+
+def _erase_history_holding(session: Session, subject: Subject, key: str) -> None:
+    """The change history of records that are not the person's but once held one of their
+    identifiers (a note since rewritten): those history rows go too."""
+    history = ChangeRecord.__table__
+    scope = scan.table_scope(history, subject.dealer_id)
+    if scope is None:
+        return
+    holds = or_(scan.holds_identifier(history.c.old_value, subject), scan.holds_identifier(history.c.new_value, subject))
+    ids = list(session.scalars(select(history.c.id).where(holds, scope)))
+    if ids:
+        delete_rows(session, ChangeRecord, ids, subject=key)
+        session.commit()
 
 
 def _own_messages(session: Session, request: PrivacyRequest) -> list[MailMessage]:

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import MANYTOONE
 from werkzeug.security import generate_password_hash
 
-from app.domain.declarations import KEEP, NULL, PLACEHOLDER
+from app.domain.declarations import BY_RECORD, KEEP, NULL, PLACEHOLDER
 from app.extensions import db
 from app.models import OPEN_STATUSES, Client, ClientSource, MailMessage, PrivacyRequest
 from app.models.base import utcnow
 from app.privacy.files import remove_files_of_rows
+from app.privacy.history import forget_fields, forget_records
 from app.privacy.ledger.rows import note_rows
 from app.privacy.ledger.store import ACTIONS, ANONYMISED, DELETED, KEPT
 from app.privacy.registry import Entry
@@ -41,6 +42,8 @@ def action_for(entry: Entry, row: Any, request: PrivacyRequest, today: date, fin
     """delete / anonymise / keep, or None: left alone (now, or until the final step when
     ``final`` is False: the request itself and its own e-mails)."""
     d = entry.declaration
+    if BY_RECORD in d.find:
+        return None  # the change history goes with its records (``delete_rows``, ``forget_anonymised_history``)
     if entry.table == "privacy_request":
         if row.id == request.id:
             return ANONYMISED if final else None
@@ -88,6 +91,12 @@ def _anonymised_columns(entry: Entry) -> list[str]:
 def _blank(entry: Entry, name: str) -> str | None:
     column = entry.model.__table__.c[name]
     return None if column.nullable else ERASED
+
+
+def forget_anonymised_history(session: Session, entry: Entry, ids: Collection[int]) -> None:
+    """The history of the personal columns of rows anonymised or kept by an erasure: their
+    old values are what was erased (call after the flush that recorded the change)."""
+    forget_fields(session, entry.table, ids, entry.declaration.personal)
 
 
 def anonymise(session: Session, entry: Entry, row: Any, now: datetime, placeholders: dict[int, Client]) -> bool:
@@ -248,6 +257,10 @@ def delete_rows(
                 session.execute(update(table).where(fk.parent.in_(doomed)).values({fk.parent.name: None}))
             elif fk.ondelete == "CASCADE":
                 remove_files_of_rows(session, table, fk.parent.in_(doomed))
+                if len(table.primary_key.columns) == 1:  # their history goes with them
+                    (child_pk,) = table.primary_key.columns
+                    forget_records(session, table.name, select(child_pk).where(fk.parent.in_(doomed)))
                 session.execute(delete(table).where(fk.parent.in_(doomed)))
+    forget_records(session, target.name, doomed)
     session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
     session.expire_all()  # the session's copies may point at rows that are gone

@@ -5,7 +5,7 @@ rows of the subject, with the declaration's export columns. A dealer's account p
 has one part per table with a ``dealer_id`` column (the dealer row and its users first),
 all columns but secrets, or the declaration's ``account_export_columns`` (the staff's
 usage log goes without IP address and browser); rows restricted at a person's request
-(GDPR Art. 18) are left out and counted.
+(GDPR Art. 18), and the change history of such rows, are left out and counted.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from app.domain import DomainError
-from app.models import Car, CarPhoto, Dealer, PrivacyRequest
+from app.models import Car, CarPhoto, ChangeRecord, Dealer, PrivacyRequest
+from app.models.history import of_restricted_records
 from app.privacy.registry import Entry, entries, entry_for, mapped_models
 from app.privacy.requests.subjects import Subject, client_ids, request_ids, rows_of
 
@@ -86,19 +87,28 @@ def account_parts(session: Session, request: PrivacyRequest) -> list[Part]:
         scope = model.id == dealer_id if model is Dealer else model.dealer_id == dealer_id
         query = select(model).where(scope)
         left_out = 0
-        if "restricted_at" in model.__table__.c:
-            left_out = count_rows(session, select(model).where(scope, model.restricted_at.is_not(None)))
-            query = query.where(model.restricted_at.is_(None))
-        if model is CarPhoto:  # a restricted car's photos stay out with it (their files too)
-            of_restricted: Any = CarPhoto.car_id.in_(select(Car.id).where(Car.restricted_at.is_not(None)))
-            left_out = count_rows(session, select(model).where(scope, of_restricted))
-            query = query.where(~of_restricted)
+        hidden = restricted_rows(model)
+        if hidden is not None:
+            left_out = count_rows(session, select(model).where(scope, hidden))
+            query = query.where(~hidden)
         query = query.order_by(*model.__table__.primary_key.columns)
         total = count_rows(session, query)
         if total or left_out:
             entry = entry_for(model)
             plan.append(Part(model.__tablename__, model, query, account_columns(model, entry), total, entry, left_out))
     return plan
+
+
+def restricted_rows(model: type[Model]) -> ColumnElement[bool] | None:
+    """The rows of ``model`` restricted at a person's request: their own stamp, or for the
+    change history, that of the record it describes (None: nothing of it is restricted)."""
+    if "restricted_at" in model.__table__.c:
+        return model.restricted_at.is_not(None)
+    if model is ChangeRecord:
+        return of_restricted_records()
+    if model is CarPhoto:  # a restricted car's photos stay out with it (their files too)
+        return CarPhoto.car_id.in_(select(Car.id).where(Car.restricted_at.is_not(None)))
+    return None
 
 
 def account_columns(model: type[Model], entry: Entry | None) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, ColumnElement, String, Table, Text, and_, cast, func, or_, select, true
+from sqlalchemy import JSON, ColumnElement, String, Table, Text, and_, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -194,6 +194,12 @@ def _declared_scope(entry: Entry, dealer_id: int) -> ColumnElement[bool] | None:
         in_scope = select(Client.id).where(Client.dealer_id == dealer_id)
         return getattr(model, d.client_column).in_(in_scope)
     return true()
+
+
+def holds_identifier(column, subject: Subject) -> ColumnElement[bool]:
+    """``column`` holds one of the subject's exact identifiers (the scan's own rule)."""
+    emails, phones = email_needles(subject), phone_needles(subject)
+    return _exact_match(column, emails, phones) if emails or phones else false()
 
 
 def _is_text(column) -> bool:

@@ -23,12 +23,12 @@ from typing import Any
 import phonenumbers
 from flask import current_app
 from flask_appbuilder import Model
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from app.domain.declarations import BY_CLIENT, BY_CONTACT, BY_REQUEST, BY_USER
-from app.privacy.registry import Entry
+from app.domain.declarations import BY_CLIENT, BY_CONTACT, BY_RECORD, BY_REQUEST, BY_USER
+from app.privacy.registry import Entry, entries
 
 
 @dataclass(frozen=True)
@@ -187,9 +187,31 @@ def rows_of(
         clauses.append(_declared_column(model, d.request_column).in_(ids))
     if BY_USER in d.find:
         clauses.append(_declared_column(model, d.user_column).in_(user_ids(session, subject)))
+    if BY_RECORD in d.find:
+        clauses.append(_of_subject_records(entry, subject, session, clients, requests))
     query = select(model).where(or_(*clauses) if clauses else false())
     if subject.dealer_id is not None and d.scope_column:
         query = query.where(getattr(model, d.scope_column) == subject.dealer_id)
     if model.__tablename__ == "client":
         query = query.where(model.is_erasure_placeholder.is_(False))
     return query.order_by(*model.__table__.primary_key.columns)
+
+
+def _of_subject_records(
+    entry: Entry, subject: Subject, session: Session, clients: list[int] | None, requests: list[int] | None
+) -> ColumnElement[bool]:
+    """Rows naming (table, row id) one of the subject's rows in another registered table."""
+    from app.models.history import tracked_models
+
+    if entry.declaration.record_columns is None:
+        raise TypeError(f"{entry.table}: the privacy declaration finds rows by record but names no record columns")
+    table_column, id_column = (getattr(entry.model, name) for name in entry.declaration.record_columns)
+    tracked = {model.__tablename__ for model in tracked_models()}
+    clauses = []
+    for other in entries():
+        if other.table not in tracked or BY_RECORD in other.declaration.find:
+            continue
+        (pk,) = other.model.__table__.primary_key.columns
+        theirs = rows_of(other, subject, session, clients=clients, requests=requests).with_only_columns(pk).order_by(None)
+        clauses.append(and_(table_column == other.table, id_column.in_(theirs)))
+    return or_(*clauses) if clauses else false()
