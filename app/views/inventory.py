@@ -108,6 +108,22 @@ class CarModelView(TenantModelView):
         "days_in_stock",
     ]
     search_columns = ["stock_number", "vin", "make", "model", "year", "status", "published", "condition", "fuel", "acquired_on"]
+    # The list's columns as the database holds them (the list shows formatted properties).
+    export_columns = [
+        "stock_number",
+        "vin",
+        "year",
+        "make",
+        "model",
+        "status",
+        "published",
+        "asking_price_minor",
+        "currency",
+        "mileage",
+        "mileage_unit",
+        "acquired_on",
+        "sold_on",
+    ]
     _details = [
         "stock_number",
         "vin",

@@ -1,0 +1,2 @@
+"""The data workbench: rules for moving a dealer's data in and out in bulk (list exports,
+bulk edits), testable without HTTP or Redis; views, APIs and jobs stay thin around them."""
