@@ -75,7 +75,7 @@ class ListExport:
             response = Response(body, mimetype=MIME_TYPES["csv"])
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
-        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
         self.write(spool, title)
         spool.seek(0)
         return send_file(spool, mimetype=MIME_TYPES["xlsx"], as_attachment=True, download_name=name)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from app.bulk_editing import BulkEditViewMixin
 from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.extensions import db
@@ -89,7 +90,7 @@ class CarPhotoView(TenantModelView):
     base_order = ("position", "asc")
 
 
-class CarModelView(TenantModelView):
+class CarModelView(BulkEditViewMixin, TenantModelView):
     datamodel = ForecourtInterface(Car)
     list_title = _l("Cars")
     show_title = _l("Car")
