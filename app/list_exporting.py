@@ -133,9 +133,10 @@ class ListExportViewMixin:
         if path.is_file():
             return send_file(path, mimetype=MIME_TYPES[fmt], as_attachment=True, download_name=file_name(self.endpoint, fmt))
         job = fetch_job(list_export_job_id(token))
-        if job is None or job.is_failed:
-            return self.render_template("forecourt/export_waiting.html", failed=True, ready=False), 404
-        return self.render_template("forecourt/export_waiting.html", failed=False, ready=False)
+        if job is None or job.args[2] != current_user().id:  # (endpoint, args, user_id, …)
+            abort(404)
+        failed = job.is_failed
+        return self.render_template("forecourt/export_waiting.html", failed=failed)
 
 
 def _locale() -> str:
