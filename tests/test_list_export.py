@@ -72,7 +72,7 @@ def test_unknown_format_or_mode_is_refused_with_a_message(app):
 
 
 def test_converters_give_labels_and_local_numbers_for_people_and_iso_minor_units_for_machines(app, db, shop):
-    dealer, _user, cars = shop
+    _dealer, _user, cars = shop
     names = ["stock_number", "status", "published", "asking_price_minor", "acquired_on", "created_at"]
     labels = {"stock_number": "Stock no.", "asking_price": "Asking price"}
     columns = export_columns(Car, names, labels)
@@ -91,10 +91,10 @@ def test_converters_give_labels_and_local_numbers_for_people_and_iso_minor_units
 
 
 def test_csv_rows_stream_in_pieces_and_header_comes_once(app, db, shop):
-    dealer, _user, _cars = shop
+    _dealer, _user, _cars = shop
     columns = export_columns(Car, ["stock_number"], {})
     with app.test_request_context():
-        compiled, expressions = compile_columns(columns, "csv", "machine", db.session)
+        compiled, _expressions = compile_columns(columns, "csv", "machine", db.session)
         rows = [(f"S{i}",) for i in range(2500)]
         pieces = list(csv_chunks(iter(rows), compiled))
     assert len(pieces) >= 3  # header, then a piece per batch of rows
@@ -103,7 +103,7 @@ def test_csv_rows_stream_in_pieces_and_header_comes_once(app, db, shop):
 
 
 def test_export_is_the_filtered_and_sorted_list_of_the_own_dealer_only(login, db, shop, dealer_ids):
-    dealer, user, cars = shop
+    _dealer, user, cars = shop
     other = make_car(db, dealer_ids["south-cars"], make="Audi", model="A3")
     db.session.commit()
     browser = login(user.username)
@@ -121,7 +121,7 @@ def test_export_is_the_filtered_and_sorted_list_of_the_own_dealer_only(login, db
 
 
 def test_xlsx_export_has_numbers_dates_and_neutralised_formulas(login, db, shop):
-    dealer, user, cars = shop
+    _dealer, user, cars = shop
     browser = login(user.username)
     response = browser.get("/carmodelview/export?format=xlsx&mode=human&_oc_CarModelView=year&_od_CarModelView=asc")
     assert response.status_code == 200
@@ -137,14 +137,14 @@ def test_xlsx_export_has_numbers_dates_and_neutralised_formulas(login, db, shop)
 
 
 def test_csv_export_neutralises_formula_cells(login, db, shop):
-    dealer, user, cars = shop
+    _dealer, user, _cars = shop
     response = login(user.username).get("/carmodelview/export?format=csv&mode=human")
     text = response.get_data(as_text=True)
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
 
 
 def test_restricted_rows_are_left_out_like_on_the_list(login, db, shop):
-    dealer, user, cars = shop
+    _dealer, user, cars = shop
     db.session.get(Car, cars[1].id).restricted_at = utcnow()
     db.session.commit()
     text = login(user.username).get("/carmodelview/export?format=csv&mode=machine").get_data(as_text=True)
@@ -152,7 +152,7 @@ def test_restricted_rows_are_left_out_like_on_the_list(login, db, shop):
 
 
 def test_unknown_format_goes_back_to_the_list_with_a_message(login, shop):
-    dealer, user, _cars = shop
+    _dealer, user, _cars = shop
     browser = login(user.username)
     response = browser.get("/carmodelview/export?format=pdf")
     assert response.status_code == 302 and response.headers["Location"].endswith("/carmodelview/list/")
@@ -165,7 +165,7 @@ def test_export_needs_the_lists_permission(login):
 
 
 def test_each_export_is_recorded_in_the_usage_log(login, db, shop):
-    dealer, user, _cars = shop
+    _dealer, user, _cars = shop
     login(user.username).get("/carmodelview/export?format=xlsx&mode=machine")
     features = db.session.scalars(select(PageView.feature).where(PageView.user_id == user.id)).all()
     assert "list_export:CarModelView:xlsx:machine" in features
@@ -193,7 +193,7 @@ def test_a_big_export_is_written_by_a_job_and_downloaded_when_ready(app, login, 
 
 
 def test_rest_export_follows_q_and_is_in_the_openapi_document(api, db, shop):
-    dealer, user, cars = shop
+    _dealer, user, cars = shop
     client = api(user.username)
     q = "(filters:!((col:make,opr:eq,value:Audi)),order_column:year,order_direction:desc)"
     response = client.get(f"/api/v1/car/export?format=csv&q={q}")
@@ -209,7 +209,7 @@ def test_rest_export_follows_q_and_is_in_the_openapi_document(api, db, shop):
 
 
 def test_rest_export_of_another_dealers_rows_is_empty(api, db, shop, dealer_ids):
-    dealer, user, cars = shop
+    _dealer, user, cars = shop
     theirs = make_car(db, dealer_ids["south-cars"], status=CarStatus.available)
     db.session.commit()
     text = api(user.username).get("/api/v1/car/export?format=csv").get_data(as_text=True)
