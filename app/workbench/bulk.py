@@ -171,7 +171,7 @@ def run_bulk(session: Session, kind_of_rows: str, rows: list[Any], change: Chang
         return _run_on_inquiries(session, rows, change)
 
 
-def _run_on_cars(session: Session, cars: list[Car], change: Change) -> Outcome:
+def _run_on_cars(session: Session, cars: list[Any], change: Change) -> Outcome:
     before = {car.id: (car.status, car.published, car.asking_price_minor) for car in cars}
     refused: list[tuple[str, str]] = []
     if change.kind in ("publish", "unpublish"):
@@ -207,8 +207,10 @@ def _run_on_cars(session: Session, cars: list[Car], change: Change) -> Outcome:
     return outcome
 
 
-def _reprice(cars: list[Car], change: Change) -> list[tuple[str, str]]:
-    refused, below_zero, new_prices = [], [], {}
+def _reprice(cars: list[Any], change: Change) -> list[tuple[str, str]]:
+    refused: list[tuple[str, str]] = []
+    below_zero: list[str] = []
+    new_prices: dict[int, int] = {}
     for car in cars:
         if car.asking_price_minor is None:
             refused.append((car.stock_number, gettext("The car has no asking price.")))
@@ -230,7 +232,7 @@ def _reprice(cars: list[Car], change: Change) -> list[tuple[str, str]]:
     return refused
 
 
-def _run_on_inquiries(session: Session, inquiries: list[Inquiry], change: Change) -> Outcome:
+def _run_on_inquiries(session: Session, inquiries: list[Any], change: Change) -> Outcome:
     outcome = Outcome()
     user = None
     if change.kind == "assign":
