@@ -68,7 +68,7 @@ class Config:
     DATA_DIR = os.environ.get("FORECOURT_DATA_DIR", str(INSTANCE_DIR / "data"))
     RQ_QUEUES = ["default"]
     # A list export of more rows than this is written by a job and downloaded when ready.
-    LIST_EXPORT_INLINE_ROWS = 20_000
+    LIST_EXPORT_INLINE_ROWS = 10_000
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB
