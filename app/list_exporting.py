@@ -82,7 +82,7 @@ class ListExport:
 
 
 class ListExportViewMixin:
-    """``/<view>/export`` (and ``/export/file/<token>`` for big ones) on a ModelView."""
+    """``/<view>/export_list`` (and ``/export_list/file/<token>`` for big ones) on a ModelView."""
 
     export_columns: list[str] | None = None  # default: the list's columns that are SQL columns
 
@@ -99,10 +99,10 @@ class ListExportViewMixin:
         query = list_query(self.datamodel, filters, order_column, order_direction)
         return ListExport(self.datamodel, self.export_column_names(), self.label_columns, query, fmt, mode)
 
-    @expose("/export")
+    @expose("/export_list")
     @has_access
     @permission_name("list")
-    def export(self):
+    def export_list(self):
         try:
             fmt, mode = check_choice(request.args.get("format"), request.args.get("mode"))
         except ExportError as exc:
@@ -120,12 +120,12 @@ class ListExportViewMixin:
         args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("format", "mode")]
         enqueue_list_export(self.endpoint, args, user.id, fmt, mode, str(_locale()), token)
         flash(gettext("This list is large: its export is being prepared. The download starts from the next page when it is ready."), "info")
-        return redirect(url_for(f"{self.endpoint}.export_file", token=token, format=fmt))
+        return redirect(url_for(f"{self.endpoint}.export_list_file", token=token, format=fmt))
 
-    @expose("/export/file/<token>")
+    @expose("/export_list/file/<token>")
     @has_access
     @permission_name("list")
-    def export_file(self, token: str):
+    def export_list_file(self, token: str):
         fmt = request.args.get("format", "")
         if not TOKEN.match(token) or fmt not in MIME_TYPES:
             abort(404)
@@ -155,7 +155,7 @@ class ListExportApiMixin:
     @safe
     @permission_name("get")
     @rison(get_list_schema)
-    def export(self, **kwargs):
+    def export_list(self, **kwargs):
         """Export the list (as filtered and sorted by ``q``) as CSV or XLSX.
         ---
         get:

@@ -2,7 +2,7 @@
 machine-readable), through the same route the list's Export button uses.
 
 Seeds one dealer with N cars in a temporary SQLite database (bulk insert, no ORM rules)
-and downloads ``/carmodelview/export`` answered at once (the job threshold raised above N).
+and downloads ``/carmodelview/export_list`` answered at once (the job threshold raised above N).
 Prints figures; asserts nothing. Run with `make bench`.
 """
 
@@ -81,7 +81,7 @@ def main() -> None:
         for fmt in ("csv", "xlsx"):
             for mode in ("machine", "human"):
                 start = time.perf_counter()
-                response = client.get(f"/carmodelview/export?format={fmt}&mode={mode}")
+                response = client.get(f"/carmodelview/export_list?format={fmt}&mode={mode}")
                 body = response.get_data()  # a CSV streams: the time includes every row
                 seconds = time.perf_counter() - start
                 print(f"  {fmt:4s} {mode:7s}  {seconds:6.2f} s   {len(body) / 1_048_576:6.1f} MiB   HTTP {response.status_code}")

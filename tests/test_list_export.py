@@ -110,8 +110,8 @@ def test_export_is_the_filtered_and_sorted_list_of_the_own_dealer_only(login, db
     # The list's own arguments: make = Audi, sorted by year ascending.
     args = "_flt_0_make=Audi&_oc_CarModelView=year&_od_CarModelView=asc"
     listed = browser.get(f"/carmodelview/list/?{args}").get_data(as_text=True)
-    assert 'action="/carmodelview/export"' in listed and 'name="_flt_0_make" value="Audi"' in listed
-    response = browser.get(f"/carmodelview/export?{args}&format=csv&mode=machine")
+    assert 'action="/carmodelview/export_list"' in listed and 'name="_flt_0_make" value="Audi"' in listed
+    response = browser.get(f"/carmodelview/export_list?{args}&format=csv&mode=machine")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith('attachment; filename="carmodelview-')
     rows = _csv(response)
@@ -123,7 +123,7 @@ def test_export_is_the_filtered_and_sorted_list_of_the_own_dealer_only(login, db
 def test_xlsx_export_has_numbers_dates_and_neutralised_formulas(login, db, shop):
     _dealer, user, cars = shop
     browser = login(user.username)
-    response = browser.get("/carmodelview/export?format=xlsx&mode=human&_oc_CarModelView=year&_od_CarModelView=asc")
+    response = browser.get("/carmodelview/export_list?format=xlsx&mode=human&_oc_CarModelView=year&_od_CarModelView=asc")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     header, *rows = _xlsx(response)
@@ -138,7 +138,7 @@ def test_xlsx_export_has_numbers_dates_and_neutralised_formulas(login, db, shop)
 
 def test_csv_export_neutralises_formula_cells(login, db, shop):
     _dealer, user, _cars = shop
-    response = login(user.username).get("/carmodelview/export?format=csv&mode=human")
+    response = login(user.username).get("/carmodelview/export_list?format=csv&mode=human")
     text = response.get_data(as_text=True)
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
 
@@ -147,26 +147,26 @@ def test_restricted_rows_are_left_out_like_on_the_list(login, db, shop):
     _dealer, user, cars = shop
     db.session.get(Car, cars[1].id).restricted_at = utcnow()
     db.session.commit()
-    text = login(user.username).get("/carmodelview/export?format=csv&mode=machine").get_data(as_text=True)
+    text = login(user.username).get("/carmodelview/export_list?format=csv&mode=machine").get_data(as_text=True)
     assert cars[1].stock_number not in text and cars[0].stock_number in text
 
 
 def test_unknown_format_goes_back_to_the_list_with_a_message(login, shop):
     _dealer, user, _cars = shop
     browser = login(user.username)
-    response = browser.get("/carmodelview/export?format=pdf")
+    response = browser.get("/carmodelview/export_list?format=pdf")
     assert response.status_code == 302 and response.headers["Location"].endswith("/carmodelview/list/")
     assert "Choose CSV or XLSX" in browser.get("/carmodelview/list/").get_data(as_text=True)
 
 
 def test_export_needs_the_lists_permission(login):
-    response = login(None).get("/carmodelview/export?format=csv")
+    response = login(None).get("/carmodelview/export_list?format=csv")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_each_export_is_recorded_in_the_usage_log(login, db, shop):
     _dealer, user, _cars = shop
-    login(user.username).get("/carmodelview/export?format=xlsx&mode=machine")
+    login(user.username).get("/carmodelview/export_list?format=xlsx&mode=machine")
     features = db.session.scalars(select(PageView.feature).where(PageView.user_id == user.id)).all()
     assert "list_export:CarModelView:xlsx:machine" in features
 
@@ -175,10 +175,10 @@ def test_a_big_export_is_written_by_a_job_and_downloaded_when_ready(app, login, 
     dealer, user, cars = shop
     monkeypatch.setitem(app.config, "LIST_EXPORT_INLINE_ROWS", 2)
     browser = login(user.username)
-    response = browser.get("/carmodelview/export?format=xlsx&mode=machine&_flt_0_make=Audi")
+    response = browser.get("/carmodelview/export_list?format=xlsx&mode=machine&_flt_0_make=Audi")
     assert response.status_code == 302
     waiting = response.headers["Location"]
-    assert "/carmodelview/export/file/" in waiting
+    assert "/carmodelview/export_list/file/" in waiting
     page = browser.get(waiting)
     assert page.status_code == 200 and "being prepared" in page.get_data(as_text=True)
     run_queue(app)
