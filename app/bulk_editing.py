@@ -108,14 +108,16 @@ class BulkEditViewMixin:
         outcome, error = None, None
         if request.method == "POST":
             value = self._value_of(chosen)
+            # Apply only what the preview showed: a change edited after it is previewed again.
+            apply = "apply" in request.form and form.get("previewed") == self._signature(chosen)
             try:
-                outcome = bulk_edit(self.bulk_kind, ids, chosen["change"], value, apply="apply" in request.form)
+                outcome = bulk_edit(self.bulk_kind, ids, chosen["change"], value, apply=apply)
             except NotVisible:
                 abort(404)
             except DomainError as exc:
                 error = str(exc.message)
             else:
-                if "apply" in request.form:
+                if apply:
                     flash(ngettext("%(num)d row changed.", "%(num)d rows changed.", len({r.id for r in outcome.changed})), "success")
                     for label, reason in outcome.refused:
                         flash(f"{label}: {reason}", "warning")
@@ -138,10 +140,15 @@ class BulkEditViewMixin:
             outcome=outcome,
             error=error,
             list_url=url_for(f"{self.endpoint}.list"),
+            previewed=self._signature(chosen) if outcome is not None else "",
             field_labels={
                 name: str(self.label_columns.get(name, name)) for name in ("status", "published", "asking_price", "assigned_user")
             },
         )
+
+    @classmethod
+    def _signature(cls, chosen: dict[str, str]) -> str:
+        return f"{chosen['change']}:{cls._value_of(chosen)}"
 
     @staticmethod
     def _value_of(chosen: dict[str, str]) -> Any:

@@ -119,7 +119,7 @@ class ListExportViewMixin:
         token = secrets.token_urlsafe(18)
         args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("format", "mode")]
         enqueue_list_export(self.endpoint, args, user.id, fmt, mode, str(_locale()), token)
-        flash(gettext("This list is large: its export is being prepared. The download starts from the next page when it is ready."), "info")
+        flash(gettext("This list is large: its export is being prepared. The next page shows its download link when it is ready."), "info")
         return redirect(url_for(f"{self.endpoint}.export_list_file", token=token, format=fmt))
 
     @expose("/export_list/file/<token>")
@@ -131,7 +131,10 @@ class ListExportViewMixin:
             abort(404)
         path = export_dir(current_user().id) / f"{token}.{fmt}"
         if path.is_file():
-            return send_file(path, mimetype=MIME_TYPES[fmt], as_attachment=True, download_name=file_name(self.endpoint, fmt))
+            if request.args.get("download"):
+                return send_file(path, mimetype=MIME_TYPES[fmt], as_attachment=True, download_name=file_name(self.endpoint, fmt))
+            link = url_for(f"{self.endpoint}.export_list_file", token=token, format=fmt, download=1)
+            return self.render_template("forecourt/export_waiting.html", failed=False, download_url=link)
         job = fetch_job(list_export_job_id(token))
         if job is None or job.args[2] != current_user().id:  # (endpoint, args, user_id, …)
             abort(404)

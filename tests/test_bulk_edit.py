@@ -124,6 +124,17 @@ def _selection_url(browser, ids) -> str:
     return response.headers["Location"]
 
 
+def _previewed(page: str) -> str:
+    match = re.search(r'name="previewed" value="([^"]+)"', page)
+    assert match, "a preview names the change it showed"
+    return match.group(1)
+
+
+def _preview_and_apply(browser, url: str, form: dict):
+    preview = browser.post_form(url, {**form, "preview": "1"}, form_url=url).get_data(as_text=True)
+    return browser.post_form(url, {**form, "previewed": _previewed(preview), "apply": "1"}, form_url=url)
+
+
 def test_bulk_reduce_by_five_percent_previews_then_applies_with_price_history(login, db, shop):
     _dealer, user, cars = shop
     browser = login(user.username)
@@ -133,7 +144,7 @@ def test_bulk_reduce_by_five_percent_previews_then_applies_with_price_history(lo
     preview = browser.post_form(url, {**form, "preview": "1"}, form_url=url).get_data(as_text=True)
     assert "2 rows will change." in preview and "€9,500.00" in preview and "€19,000.48" in preview
     assert _prices(db, cars) == [1_000_000, 2_000_050, 999]  # nothing written before Apply
-    applied = browser.post_form(url, {**form, "apply": "1"}, form_url=url)
+    applied = browser.post_form(url, {**form, "previewed": _previewed(preview), "apply": "1"}, form_url=url)
     assert applied.status_code == 302 and applied.headers["Location"].endswith("/carmodelview/list/")
     assert _prices(db, cars) == [950_000, 1_900_048, 999]
     assert _history(db, cars[0])[-1] == (1_000_000, 950_000, user.id)
@@ -144,9 +155,20 @@ def test_typed_amounts_follow_the_users_language(login, db, shop):
     _dealer, user, cars = shop
     browser = login(user.username)
     url = f"/carmodelview/bulk?ids={cars[0].id}&_l_=de"
-    form = {"ids": [cars[0].id], "change": "price_amount", "amount": "-1.250,50", "apply": "1"}
-    assert browser.post_form(url, form, form_url=url).status_code == 302
+    form = {"ids": [cars[0].id], "change": "price_amount", "amount": "-1.250,50"}
+    assert _preview_and_apply(browser, url, form).status_code == 302
     assert _prices(db, cars)[0] == 1_000_000 - 125_050
+
+
+def test_a_change_edited_after_its_preview_is_previewed_again_not_applied(login, db, shop):
+    _dealer, user, cars = shop
+    browser = login(user.username)
+    url = f"/carmodelview/bulk?ids={cars[0].id}"
+    form = {"ids": [cars[0].id], "change": "price_percent", "amount": "-5"}
+    preview = browser.post_form(url, {**form, "preview": "1"}, form_url=url).get_data(as_text=True)
+    edited = browser.post_form(url, {**form, "amount": "-50", "previewed": _previewed(preview), "apply": "1"}, form_url=url)
+    assert edited.status_code == 200 and "€5,000.00" in edited.get_data(as_text=True)
+    assert _prices(db, cars)[0] == 1_000_000
 
 
 def test_another_dealers_id_in_a_bulk_form_is_404_and_changes_nothing(login, db, shop, dealer_ids):
@@ -155,7 +177,7 @@ def test_another_dealers_id_in_a_bulk_form_is_404_and_changes_nothing(login, db,
     db.session.commit()
     browser = login(user.username)
     assert browser.get(f"/carmodelview/bulk?ids={theirs.id}").status_code == 404
-    form = {"ids": [cars[0].id, theirs.id], "change": "price_percent", "amount": "-5", "apply": "1"}
+    form = {"ids": [cars[0].id, theirs.id], "change": "price_percent", "amount": "-5", "previewed": "price_percent:-5", "apply": "1"}
     assert browser.post_form("/carmodelview/bulk", form, form_url=f"/carmodelview/bulk?ids={cars[0].id}").status_code == 404
     assert _prices(db, [cars[0], theirs]) == [1_000_000, 500_000]
     # FAB's action_post is checked as well.
@@ -167,7 +189,7 @@ def test_a_refused_change_shows_the_reason_and_changes_nothing(login, db, shop):
     _dealer, user, cars = shop
     browser = login(user.username)
     url = f"/carmodelview/bulk?ids={cars[2].id}"
-    form = {"ids": [cars[2].id], "change": "price_amount", "amount": "-10", "apply": "1"}
+    form = {"ids": [cars[2].id], "change": "price_amount", "amount": "-10", "previewed": "price_amount:-10", "apply": "1"}
     page = browser.post_form(url, form, form_url=url).get_data(as_text=True)
     assert re.search(r'id="bulk-error">The price would go below zero for [^<]*: nothing was changed\.', page)
     assert _prices(db, cars)[2] == 999

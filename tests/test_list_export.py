@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import openpyxl
@@ -182,7 +183,9 @@ def test_a_big_export_is_written_by_a_job_and_downloaded_when_ready(app, login, 
     page = browser.get(waiting)
     assert page.status_code == 200 and "being prepared" in page.get_data(as_text=True)
     run_queue(app)
-    ready = browser.get(waiting)
+    link = re.search(r'id="export-download" href="([^"]+)"', browser.get(waiting).get_data(as_text=True))
+    assert link, "the page shows a download link once the file is ready"
+    ready = browser.get(link.group(1).replace("&amp;", "&"))
     assert ready.status_code == 200 and ready.mimetype.endswith("spreadsheetml.sheet")
     header, *rows = _xlsx(ready)
     assert sorted(row[header.index("stock_number")] for row in rows) == sorted(c.stock_number for c in cars if c.make == "Audi")
@@ -190,6 +193,7 @@ def test_a_big_export_is_written_by_a_job_and_downloaded_when_ready(app, login, 
     colleague = new_user("DealerAdmin", dealer.slug)
     db.session.commit()
     assert login(colleague.username).get(waiting).status_code == 404
+    assert login(colleague.username).get(link.group(1).replace("&amp;", "&")).status_code == 404
 
 
 def test_rest_export_follows_q_and_is_in_the_openapi_document(api, db, shop):
