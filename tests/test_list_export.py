@@ -207,6 +207,8 @@ def test_rest_export_follows_q_and_is_in_the_openapi_document(api, db, shop):
     assert [r[stock] for r in rows[1:]] == [cars[1].stock_number, cars[0].stock_number, cars[3].stock_number]
     assert rows[0][rows[0].index("asking_price_minor")] == "asking_price_minor"
     assert client.get("/api/v1/car/export?format=pdf").status_code == 400
+    features = db.session.scalars(select(PageView.feature).where(PageView.user_id == user.id)).all()
+    assert features.count("api_list_export:car:csv:machine") == 1
     spec = client.get("/api/v1/_openapi").json
     assert "get" in spec["paths"]["/api/v1/car/export"] and "post" in spec["paths"]["/api/v1/car/bulk"]
     assert "post" in spec["paths"]["/api/v1/inquiry/bulk"]
