@@ -220,3 +220,16 @@ def test_rest_export_of_another_dealers_rows_is_empty(api, db, shop, dealer_ids)
     db.session.commit()
     text = api(user.username).get("/api/v1/car/export?format=csv").get_data(as_text=True)
     assert theirs.stock_number not in text and cars[0].stock_number in text
+
+
+def test_rest_export_of_inquiries_carries_the_related_ids(api, db, shop):
+    from tests.factories import add_inquiry, new_person
+
+    dealer, user, cars = shop
+    inquiry = add_inquiry(db, new_person(), dealer.id)
+    inquiry.car_id = cars[0].id
+    db.session.commit()
+    rows = _csv(api(user.username).get("/api/v1/inquiry/export?format=csv"))
+    header, line = rows[0], rows[1]
+    assert line[header.index("id")] == str(inquiry.id) and line[header.index("car.id")] == str(cars[0].id)
+    assert line[header.index("client.id")] == ""

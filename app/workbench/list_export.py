@@ -124,6 +124,12 @@ def _column(model: Any, name: str, label: str) -> ExportColumn | None:
         kind = kind_of(column, model)
         currency = table.columns["currency"] if kind == "money" else None
         return ExportColumn(name, label, getattr(model, name), kind, currency)
+    root, _, leaf = name.partition(".")
+    if leaf == "id" and root in mapper.relationships:  # "car.id" (REST lists): the foreign key
+        relation = mapper.relationships[root]
+        if not relation.uselist and len(relation.local_columns) == 1:
+            local = next(iter(relation.local_columns))
+            return ExportColumn(name, label, getattr(model, local.key), "number")
     if name in mapper.relationships:
         relation = mapper.relationships[name]
         if relation.uselist or len(relation.local_columns) != 1:
