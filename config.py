@@ -73,6 +73,8 @@ class Config:
     PHOTOS_PER_CAR = 40
     PHOTOS_PER_UPLOAD = 20
     PUBLIC_LISTING_MAX_AGE = 300  # seconds a cache may keep a public listing page or feed
+    # A list export of more rows than this is written by a job and downloaded when ready.
+    LIST_EXPORT_INLINE_ROWS = 10_000
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB

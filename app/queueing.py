@@ -189,3 +189,13 @@ def enqueue_pending(session) -> None:
 
 def forget_pending(session, *args) -> None:
     session.info.pop(PENDING_KEY, None)
+
+
+def list_export_job_id(token: str) -> str:
+    return f"list-export-{token}"
+
+
+def enqueue_list_export(endpoint: str, args: list[tuple[str, str]], user_id: int, fmt: str, mode: str, locale: str, token: str) -> Job:
+    """Write a big list export to the file store (``jobs.list_export.export_list``); the
+    arguments are the list's own (filters, order), replayed as the user who asked."""
+    return enqueue_unique("jobs.list_export.export_list", list_export_job_id(token), endpoint, args, user_id, fmt, mode, locale, token)

@@ -30,6 +30,7 @@ from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
+from app.list_exporting import ListExportApiMixin, ListExportViewMixin
 from app.models.history import is_tracked
 from app.models.rules import refuse_deleting_referenced
 from app.rest import ForecourtModelRestApi
@@ -209,9 +210,13 @@ class TenantActionsMixin:
         return super().action_post()
 
 
-class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView):
-    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
+class TenantModelView(
+    ListExportViewMixin, TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView
+):
+    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer; its
+    list can be exported as filtered and sorted (``app.list_exporting``)."""
 
+    list_template = "forecourt/list.html"
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")
 
     def __init__(self, **kwargs):
@@ -244,8 +249,9 @@ class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCh
         return super().render_template(template, **kwargs)
 
 
-class TenantModelRestApi(TenantScopeMixin, ForecourtModelRestApi):
-    """A REST resource limited to the user's dealer; rule errors answer 422 (``app.rest``)."""
+class TenantModelRestApi(ListExportApiMixin, TenantScopeMixin, ForecourtModelRestApi):
+    """A REST resource limited to the user's dealer; rule errors answer 422 (``app.rest``);
+    ``GET …/export`` gives its list as CSV or XLSX."""
 
     rel_filter_attrs = ("add_query_rel_fields", "edit_query_rel_fields")
 

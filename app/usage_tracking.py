@@ -63,6 +63,32 @@ def log_page_view(response: Response) -> Response:
     return response
 
 
+def log_feature_use(feature: str) -> None:
+    """Record a feature used without a page (a list export, a download) in the usage log,
+    in its own short transaction; the signed-in user of a page or of the REST API."""
+    from app.signed_in import signed_in_user
+
+    try:
+        user = signed_in_user()
+        if user is None or not is_usage_logged(user):
+            return
+        from app.extensions import db
+
+        with Session(db.engine) as own:
+            record_page_view(
+                own,
+                user_id=user.id,
+                dealer_id=getattr(user, "dealer_id", None),
+                path=request.path,
+                feature=feature,
+                user_agent=request.headers.get("User-Agent"),
+                ip=request.remote_addr,
+            )
+            own.commit()
+    except Exception as exc:  # noqa: BLE001 - the log must never cost the user their file
+        log.warning("feature use not recorded for %s: %s", request.endpoint, type(exc).__name__)
+
+
 def _record(user) -> ViewMark:
     from app.extensions import db
 

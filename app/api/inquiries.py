@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from app.bulk_editing import BulkEditApiMixin
 from app.datamodel import ForecourtInterface
 from app.models import Inquiry
 from app.tenancy import TenantModelRestApi
 
 
-class InquiryApi(TenantModelRestApi):
+class InquiryApi(BulkEditApiMixin, TenantModelRestApi):
+    bulk_kind = "inquiry"
     resource_name = "inquiry"
     datamodel = ForecourtInterface(Inquiry)
     _fields = ["car", "client", "name", "email", "phone", "message", "source", "status", "assigned_user", "first_response_at"]

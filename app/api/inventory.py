@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.bulk_editing import BulkEditApiMixin
 from app.datamodel import ForecourtInterface
 from app.extensions import db
 from app.models import Car, CarCost
@@ -33,7 +34,7 @@ CAR_FIELDS = [
 ]
 
 
-class CarApi(TenantModelRestApi):
+class CarApi(BulkEditApiMixin, TenantModelRestApi):
     resource_name = "car"
     datamodel = ForecourtInterface(Car)
     list_columns = ["id", "dealer.id", "sold_on", "created_at", "updated_at"] + CAR_FIELDS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.bulk_editing import BulkEditViewMixin
 from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.models import Inquiry
@@ -11,7 +12,8 @@ from app.tenancy import TenantModelView
 from app.views.labels import INQUIRY_LABELS
 
 
-class InquiryModelView(TenantModelView):
+class InquiryModelView(BulkEditViewMixin, TenantModelView):
+    bulk_kind = "inquiry"
     datamodel = ForecourtInterface(Inquiry)
     list_title = _l("Inquiries")
     show_title = _l("Inquiry")

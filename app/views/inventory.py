@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from app.bulk_editing import BulkEditViewMixin
 from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
 from app.extensions import db
@@ -90,7 +91,7 @@ class CarPhotoView(TenantModelView):
     base_order = ("position", "asc")
 
 
-class CarModelView(TenantModelView):
+class CarModelView(BulkEditViewMixin, TenantModelView):
     datamodel = ForecourtInterface(Car)
     list_title = _l("Cars")
     show_title = _l("Car")
@@ -110,6 +111,22 @@ class CarModelView(TenantModelView):
         "days_in_stock",
     ]
     search_columns = ["stock_number", "vin", "make", "model", "year", "status", "published", "condition", "fuel", "acquired_on"]
+    # The list's columns as the database holds them (the list shows formatted properties).
+    export_columns = [
+        "stock_number",
+        "vin",
+        "year",
+        "make",
+        "model",
+        "status",
+        "published",
+        "asking_price_minor",
+        "currency",
+        "mileage",
+        "mileage_unit",
+        "acquired_on",
+        "sold_on",
+    ]
     _details = [
         "stock_number",
         "vin",

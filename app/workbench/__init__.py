@@ -1,2 +1,3 @@
-"""The data workbench's services (photos, …): rules over the models, testable without HTTP
-or Redis; the views and APIs hand them plain values and ids."""
+"""The data workbench: rules for moving a dealer's data in and out (photos, imports, list
+exports, bulk edits), testable without HTTP or Redis; views, APIs and jobs stay thin
+around them and hand them plain values and ids."""
