@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from app.dashboards import Figure, url_time, whole_seconds
 from app.domain.dashboard import due_soon_until
 from app.extensions import db
-from app.privacy.transparency.breaches import NOTICE_WITHIN
 from app.models import CLOSED_STATUSES, OPEN_STATUSES, Breach, BreachStatus, MailMessage, PrivacyRequest, RequestType
+from app.privacy.transparency.breaches import NOTICE_WITHIN
 
 # The mail outbox lists a time filter only: "given up after 2000" is "given up".
 EVER = "2000-01-01T00:00:00Z"
