@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from babel.dates import format_date
 
 from app.dashboards import dealer as dealer_dash
 from app.dashboards import privacy as privacy_dash
@@ -18,7 +18,6 @@ from app.models import (
     Breach,
     BreachStatus,
     CarStatus,
-    Dealer,
     DealerStatus,
     Inquiry,
     InquirySource,
@@ -267,7 +266,6 @@ def test_staff_figures_count_dealers_by_status_pending_terminations_and_users_pe
     assert top.figure.filters == {"_flt_0_dealer": str(busy.id)}
     assert after.internal_users - before.internal_users == 1
     assert after.dealers_with_users - before.dealers_with_users == 2
-    assert quiet.id and db.session.get(Dealer, quiet.id) is not None
 
 
 # ------------------------------------------------------------------ the page and its links
@@ -343,6 +341,46 @@ def test_the_home_page_for_a_dealer_reads_ukrainian(db, login):
     make_car(db, dealer.id, acquired_on=date.today())
     db.session.commit()
     html = login(user.username).get("/").get_data(as_text=True)
-    assert "грудня" in html or "грудень" in html.lower() or "Грудень" in html  # December, the month names in Ukrainian
+    this_month = format_date(date.today().replace(day=1), "LLLL yyyy", locale="uk")  # e.g. "грудень 2026"
+    assert this_month in html
     assert 'lang="uk"' in html
-    assert select is not None
+
+
+def test_the_sales_month_and_waiting_figures_link_to_lists_of_exactly_their_rows(db, login):
+    dealer = new_dealer(db)
+    user = new_user("DealerAdmin", dealer.slug)
+    client = add_client(db, new_person(), dealer.id)
+    first = date.today().replace(day=1)
+    deals = {}
+    for label, on, status in (
+        ("this", first, SaleStatus.sold),
+        ("last", first - timedelta(days=1), SaleStatus.sold),
+        ("draft", first, SaleStatus.draft),
+    ):
+        row = Sale(
+            dealer_id=dealer.id,
+            deal_number=f"D-{uid()}",
+            car=make_car(db, dealer.id),
+            buyer=client,
+            price_minor=1000,
+            currency="EUR",
+            sale_date=on,
+            status=status,
+        )
+        db.session.add(row)
+        deals[label] = row.deal_number
+    waiting = Inquiry(dealer_id=dealer.id, name=f"Wait {uid()}", status=InquiryStatus.new)
+    answered = Inquiry(dealer_id=dealer.id, name=f"Done {uid()}", status=InquiryStatus.contacted)
+    db.session.add_all([waiting, answered])
+    db.session.commit()
+
+    browser = login(user.username)
+    home = browser.get("/").get_data(as_text=True)
+    month_links = re.findall(r'href="(/salemodelview/list/\?[^"]+)" data-figure="chart-sales-(\d+)"', home)
+    assert len(month_links) == 12
+    listed = browser.get(month_links[-1][0].replace("&amp;", "&")).get_data(as_text=True)
+    assert set(re.findall(r"D-[0-9a-f]{10}", listed)) == {deals["this"]}
+
+    href = re.search(r'href="([^"]+)" data-figure="waiting"', home).group(1).replace("&amp;", "&")
+    listed = browser.get(href).get_data(as_text=True)
+    assert waiting.name in listed and answered.name not in listed
