@@ -7,7 +7,7 @@ dealer's time zone) or the ones a job forces for its recipient.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import format_currency, format_decimal, format_timedelta
@@ -58,3 +58,8 @@ def format_relative(value: datetime | None, now: datetime | None = None) -> str:
         return ""
     now = _aware(now) if now is not None else datetime.now(UTC)
     return format_timedelta(_aware(value) - now, granularity="minute", add_direction=True)
+
+
+def format_duration(value: timedelta | None) -> str:
+    """A length of time, rounded to its largest unit: ``3 hours``, ``2 Tage``, ``5 хвилин``."""
+    return "" if value is None else format_timedelta(value, threshold=1)
