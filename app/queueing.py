@@ -185,7 +185,45 @@ def enqueue_pending(session) -> None:
             enqueue_request(request_id)
         except Exception:
             log.exception("could not enqueue privacy request %s; the reconciler will", request_id)
+    for batch_id in dict.fromkeys(session.info.pop(IMPORTS_PENDING_KEY, [])):
+        try:
+            enqueue_import(batch_id)
+        except Exception:
+            log.exception("could not enqueue import %s; confirming it again queues it", batch_id)
 
 
 def forget_pending(session, *args) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(IMPORTS_PENDING_KEY, None)
+
+
+# -- imports (app.workbench) ------------------------------------------------------------
+
+IMPORTS_PENDING_KEY = "imports_to_apply"
+
+
+def import_job_id(batch_id: int) -> str:
+    return f"import-{batch_id}"
+
+
+def enqueue_import(batch_id: int) -> Job:
+    """Apply a confirmed import batch (committed as queued); twice is harmless."""
+    return enqueue_unique("jobs.imports.apply_import", import_job_id(batch_id), batch_id)
+
+
+def enqueue_import_after_commit(session, batch_id: int) -> None:
+    """The batch's job is enqueued once ``session`` commits (``enqueue_pending``)."""
+    session.info.setdefault(IMPORTS_PENDING_KEY, []).append(batch_id)
+
+
+def import_job_meta(batch_id: int) -> dict:
+    """The import job's status and progress; ``UNKNOWN_JOB`` when Redis cannot be asked."""
+    try:
+        job = fetch_job(import_job_id(batch_id))
+        if job is None:
+            return {}
+        status = job.get_status(refresh=True)
+        return {"status": getattr(status, "value", status), **(job.get_meta(refresh=True) or {})}
+    except (RedisError, OSError):
+        log.warning("job of import %s: Redis unreachable", batch_id)
+        return dict(UNKNOWN_JOB)
