@@ -10,6 +10,7 @@ from flask_appbuilder.api.manager import SwaggerView
 
 from app.api.clients import ClientApi
 from app.api.dealers import DealerApi
+from app.api.imports import CarImportApi, ClientImportApi
 from app.api.inquiries import InquiryApi
 from app.api.inventory import CarApi, CarCostApi
 from app.api.openapi import ForecourtOpenApi
@@ -17,9 +18,11 @@ from app.api.privacy import PrivacyRequestApi
 from app.api.sales import SaleApi
 
 TENANT_APIS = (CarApi, CarCostApi, ClientApi, InquiryApi, SaleApi)
+# Import with preview: tenant-scoped by hand (tests/test_import.py checks isolation).
+IMPORT_APIS = (CarImportApi, ClientImportApi)
 ALL_APIS = (DealerApi,) + TENANT_APIS
 # Privacy requests: tenant-scoped too (a nullable dealer_id; tests/test_privacy_api.py checks isolation).
-ALL_APIS += (PrivacyRequestApi,)
+ALL_APIS += (PrivacyRequestApi,) + IMPORT_APIS
 
 
 def register_apis(appbuilder: AppBuilder) -> None:

@@ -43,7 +43,7 @@ def _grouped(text: str, separators: str, decimal_symbol: str) -> re.Pattern[str]
     return re.compile(rf"^-?(\d+|\d{{1,3}}([{seps}]\d{{3}})+)({re.escape(decimal_symbol)}\d+)?$")
 
 
-def parse_number(value: str | int | float | Decimal | None, locale: str, field: str | None = None) -> Decimal | None:
+def parse_number(value: str | float | Decimal | None, locale: str, field: str | None = None) -> Decimal | None:
     """``value`` as a ``Decimal`` (None when empty), or ``DomainError`` naming the language."""
     if value is None:
         return None
@@ -89,7 +89,7 @@ def format_example_amount(value: object, locale: str) -> str:
     return format_decimal(Decimal(str(value)), format="#,##0.00", locale=locale)
 
 
-def parse_amount(value: str | int | float | Decimal | None, currency: str, locale: str, field: str = "price") -> int | None:
+def parse_amount(value: str | float | Decimal | None, currency: str, locale: str, field: str = "price") -> int | None:
     """A typed amount in major units to minor units of ``currency`` (None when empty)."""
     try:
         number = parse_number(value, locale, field)
@@ -102,7 +102,7 @@ def parse_amount(value: str | int | float | Decimal | None, currency: str, local
         raise DomainError(error.message, field) from error
 
 
-def parse_whole_number(value: str | int | float | Decimal | None, locale: str, field: str) -> int | None:
+def parse_whole_number(value: str | float | Decimal | None, locale: str, field: str) -> int | None:
     """A whole number (mileage, year) typed with or without grouping (None when empty)."""
     number = parse_number(value, locale, field)
     if number is None:

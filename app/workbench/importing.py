@@ -173,9 +173,9 @@ def read_row(kind: str, cells: Sequence[Cell], mapping: Mapping[str, str], conte
             reading.errors.append((name, str(error.message)))
     if kind == "car" and "vin" in reading.values:
         _check_vin(reading)
-    if kind == "client" and not (reading.values.get("email") or reading.values.get("phone")):
-        if not any(n in ("email", "phone") for n, _ in reading.errors):
-            reading.errors.append(("email", str(_l("A client needs an e-mail address or a phone number."))))
+    contact = reading.values.get("email") or reading.values.get("phone")
+    if kind == "client" and not contact and not any(n in ("email", "phone") for n, _ in reading.errors):
+        reading.errors.append(("email", str(_l("A client needs an e-mail address or a phone number."))))
     return reading
 
 

@@ -26,7 +26,7 @@ from app.queueing import enqueue_import_after_commit
 from app.workbench import importing
 from app.workbench.importing import ERROR, UNCHANGED, UPDATE, Known, ReadContext
 from app.workbench.labels import COLUMN_LABELS, EXAMPLES, EXTRA_ALIASES
-from app.workbench.spreadsheets import csv_bytes, read_table, xlsx_bytes
+from app.workbench.spreadsheets import MAX_FILE_BYTES, csv_bytes, read_table, xlsx_bytes
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ ENUMS = {"body_type": BodyType, "fuel": Fuel, "transmission": Transmission, "mil
 ENUMS_WITH_STATUS = {**ENUMS, "status": CarStatus}
 _CHUNK = 500
 PROGRESS_EVERY = 200
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 
 
 # -- words of every language ------------------------------------------------------------
