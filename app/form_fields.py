@@ -17,6 +17,7 @@ from wtforms.validators import (
     InputRequired,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -54,6 +55,10 @@ class TypedDecimalField(DecimalField):
         except DomainError as error:
             self.data = None
             raise ValueError(str(error.message))
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:  # one clear message, not also "must be at least 0"
+            raise StopValidation()
 
 
 def money_field(label, required: bool = False):

@@ -99,7 +99,9 @@ def test_headers_are_recognised_by_name_or_wording_and_unknown_ones_are_left_unm
     aliases = {"stockno": "stock_number", "price": "asking_price"}
     mapping = importing.guess_mapping("car", ["VIN", "Stock no.", "Price", "Colour of seats", "vin"], aliases)
     assert mapping == {"0": "vin", "1": "stock_number", "2": "asking_price", "3": "", "4": ""}
-    assert importing.mapping_problems("car", mapping) == ["make", "model", "year"]
+    assert importing.mapping_problems("car", mapping) == []
+    assert importing.mapping_problems("car", {"0": "make", "1": "make"}) == ["vin", "make"]
+    assert importing.mapping_problems("client", {"0": "first_name", "1": "phone"}) == []
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("http://evil.example","click")', "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3*cmd", " =1+1"])
@@ -124,7 +126,6 @@ def test_a_car_row_is_read_in_the_files_language_with_errors_in_its_own_terms(ct
     assert good.values == {"stock_number": "A-1", "vin": VIN, "make": "VW", "model": "Golf", "year": 2019, "asking_price": 1_250_000}
     bad = importing.read_row("car", ["A-2", "123", "", "Golf", "next year", "12.500,00"], CAR_MAP, ctx("en"))
     assert bad.errors == [
-        ("make", "This column is required."),
         ("year", "'next year' is not a number in en; write it like 12,500.00."),
         ("asking_price", "'12.500,00' is not an amount in en."),
         ("vin", "A VIN has 17 characters; this one has 3. For a classic car, tick 'legacy chassis number'."),
@@ -136,7 +137,8 @@ def test_a_client_row_needs_an_email_or_a_phone_and_normalises_both(ctx):
     reading = importing.read_row("client", ["Anna", "Muster", " Anna@Example.ORG ", "030 1234567"], mapping, ctx("de"))
     assert reading.values == {"first_name": "Anna", "last_name": "Muster", "email": "anna@example.org", "phone": "+49301234567"}
     nothing = importing.read_row("client", ["Anna", "Muster", "", ""], mapping, ctx())
-    assert nothing.errors == [("email", "A client needs an e-mail address or a phone number.")]
+    decision = importing.decide("client", nothing, Known(), {}, 2)
+    assert decision.errors == [("email", "A client needs an e-mail address or a phone number.")]
 
 
 def _reading(**values):
@@ -154,7 +156,10 @@ def test_cars_match_by_vin_or_stock_number_within_the_dealer_only():
     assert importing.decide("car", _reading(vin=VIN, make="VW"), known, {}, 2).action == UNCHANGED
     update = importing.decide("car", _reading(vin=VIN, make="Volkswagen"), known, {}, 2)
     assert (update.action, update.target_id, update.changes) == (UPDATE, 7, {"make": ["VW", "Volkswagen"]})
-    assert importing.decide("car", _reading(vin="WVWZZZ1JZ3W000000", stock_number="B-1"), known, {}, 2).action == CREATE
+    new = {"stock_number": "B-1", "make": "VW", "model": "Up", "year": 2019}
+    assert importing.decide("car", _reading(vin="WVWZZZ1JZ3W000000", **new), known, {}, 2).action == CREATE
+    incomplete = importing.decide("car", _reading(vin="WVWZZZ1JZ3W000000", stock_number="B-1"), known, {}, 2)
+    assert incomplete.errors == [(name, "A new record needs this column.") for name in ("make", "model", "year")]
     foreign = importing.decide("car", _reading(vin="WAUZZZ8V5KA123456", stock_number="B-2"), known, {}, 2)
     assert (foreign.action, foreign.errors) == (
         ERROR,
@@ -166,8 +171,9 @@ def test_cars_match_by_vin_or_stock_number_within_the_dealer_only():
 
 def test_a_file_cannot_name_one_record_twice_and_a_restricted_record_is_not_changed():
     seen: dict = {}
-    assert importing.decide("client", _reading(email="a@example.org"), Known(), seen, 2).action == CREATE
-    twice = importing.decide("client", _reading(email="a@example.org"), Known(), seen, 5)
+    anna = {"first_name": "Anna", "last_name": "Muster", "email": "a@example.org"}
+    assert importing.decide("client", _reading(**anna), Known(), seen, 2).action == CREATE
+    twice = importing.decide("client", _reading(**anna), Known(), seen, 5)
     assert twice.errors == [("email", "Row 2 has the same email.")]
     restricted = Known(by_key={"email": {"r@example.org": {"id": 3, "email": "r@example.org", "restricted": True}}})
     refused = importing.decide("client", _reading(email="r@example.org"), restricted, {}, 2)

@@ -56,9 +56,9 @@ _DOC_UPLOAD = """Upload a file and get its preview.
         post:
           description: >-
             Reads a CSV or XLSX file (multipart field "file"; "language": en, uk or de, how
-            numbers and dates are written, default the user's; "mapping": optional JSON of
-            header position to column). Nothing is written but the preview: 200 with every
-            row's action (create, update, unchanged, error), its errors and its changes, and
+            numbers and dates are written, by default the language of the user; "mapping":
+            optional JSON of header position to column). Nothing is written but the preview: 200 with
+            the action of every row (create, update, unchanged, error), its errors and its changes, and
             the import id to apply. A file that cannot be read is a 422.
           requestBody:
             required: true
@@ -76,7 +76,7 @@ _DOC_UPLOAD = """Upload a file and get its preview.
                       enum: [en, uk, de]
                     mapping:
                       type: string
-                      description: 'JSON: {"0": "vin", "1": "make", "2": ""}'
+                      description: A JSON object of header positions to column names, as in the mapping of the preview
           responses:
             200:
               description: The preview

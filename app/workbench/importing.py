@@ -112,9 +112,11 @@ def guess_mapping(kind: str, headers: Sequence[object], aliases: Mapping[str, st
 
 
 def mapping_problems(kind: str, mapping: Mapping[str, str]) -> list[str]:
-    """The required columns no header is mapped to, and columns mapped twice."""
+    """The columns a file must have and has not: one to match records by (any of
+    ``MATCH_KEYS``), and, unless every row updates, the ones a new record needs (those
+    are reported per row); plus columns mapped twice."""
     chosen = [name for name in mapping.values() if name]
-    missing = [c.name for c in columns_of(kind) if c.required and c.name not in chosen]
+    missing = [] if any(key in chosen for key in MATCH_KEYS[kind]) else [MATCH_KEYS[kind][0]]
     twice = sorted({name for name in chosen if chosen.count(name) > 1})
     return missing + twice
 
@@ -160,22 +162,15 @@ def read_row(kind: str, cells: Sequence[Cell], mapping: Mapping[str, str], conte
             reading.errors.append(("currency", str(error.message)))
     country = raw.get("country")
     for name, column in by_name.items():
-        if name == "currency" or (name not in raw and not column.required):
-            continue
         value = raw.get(name)
-        if not _filled(value):
-            if column.required:
-                reading.errors.append((name, str(_l("This column is required."))))
-            continue
+        if name == "currency" or not _filled(value):
+            continue  # an empty cell changes nothing; a new record's required ones: ``decide``
         try:
             reading.values[name] = _read(column, value, context, currency, country)
         except DomainError as error:
             reading.errors.append((name, str(error.message)))
     if kind == "car" and "vin" in reading.values:
         _check_vin(reading)
-    contact = reading.values.get("email") or reading.values.get("phone")
-    if kind == "client" and not contact and not any(n in ("email", "phone") for n, _ in reading.errors):
-        reading.errors.append(("email", str(_l("A client needs an e-mail address or a phone number."))))
     return reading
 
 
@@ -272,6 +267,8 @@ def decide(kind: str, reading: Reading, known: Known, seen: dict[tuple[str, Any]
     the file's earlier rows, so that a file cannot name one record twice."""
     errors = list(reading.errors)
     values = reading.values
+    if kind == "client" and not (values.get("email") or values.get("phone")) and not any(n in ("email", "phone") for n, _ in errors):
+        errors.append(("email", str(_l("A client needs an e-mail address or a phone number."))))
     keys = [(k, values[k]) for k in MATCH_KEYS[kind] if values.get(k)]
     for key in keys:
         if key in seen:
@@ -293,6 +290,7 @@ def decide(kind: str, reading: Reading, known: Known, seen: dict[tuple[str, Any]
     if errors:
         return Decision(ERROR, target["id"] if target else None, errors=errors)
     if target is None:
-        return Decision(CREATE)
+        missing = [(c.name, str(_l("A new record needs this column."))) for c in columns_of(kind) if c.required and c.name not in values]
+        return Decision(ERROR, errors=missing) if missing else Decision(CREATE)
     changes = {name: [target.get(name), value] for name, value in values.items() if target.get(name) != value and name in target}
     return Decision(UPDATE if changes else UNCHANGED, target["id"], changes)

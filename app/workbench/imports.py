@@ -283,10 +283,11 @@ def _write(session: Session, batch: ImportBatch, row: dict, context: ReadContext
                 setattr(car, name, ENUMS_WITH_STATUS[name](value))
             else:
                 setattr(car, name, value)
-        if car.id is None:
-            car.dealer = session.get(Dealer, batch.dealer_id)
-            session.add(car)
-        validate_car(car, session)
+        with session.no_autoflush:  # the rule asks for clashes with other cars, not this one
+            if car.id is None:
+                car.dealer = session.get(Dealer, batch.dealer_id)
+            validate_car(car, session)
+        session.add(car)
     else:
         client = session.get(Client, row["target_id"]) if row["target_id"] else None
         if client is None:
