@@ -126,7 +126,7 @@ def test_a_foreign_dealers_vin_is_an_error_and_changes_nothing(app, db, dealer_a
 
 
 def test_unknown_headers_are_mapped_by_hand_and_checked_again(app, db, dealer_admin):
-    dealer_id, _, browser = dealer_admin
+    _, _, browser = dealer_admin
     tag = f"M{uid()}"
     data = csv_bytes(
         ["Lagernummer", "Fahrgestell", "Marke", "Modell", "Baujahr"],

@@ -93,7 +93,7 @@ def _read_xlsx(data: bytes) -> list[list[Cell]]:
 
 def _cell(value: object) -> Cell:
     if value is None or isinstance(value, (str, bool, int, float)):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date):

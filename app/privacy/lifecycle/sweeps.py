@@ -106,7 +106,7 @@ def sweep_import_batches(session: Session, as_of: datetime, dry_run: bool) -> Co
     """Uploaded imports (previews and their rows, which hold what the file held) go
     ``IMPORT_RETENTION_DAYS`` after the upload, applied or not."""
     cutoff = as_of - timedelta(days=periods.IMPORT_RETENTION_DAYS)
-    old: Select[Any] = select(ImportBatch.id).where(ImportBatch.created_at < cutoff)
+    old: Select[Any] = select(ImportBatch.id).where(ImportBatch.created_at < cutoff)  # type: ignore[arg-type]  # untyped Column model
     tally = Tally()
     tally.add("import_row", "deleted", delete_where(session, ImportRow, (ImportRow.batch_id.in_(old),), dry_run))
     tally.add("import_batch", "deleted", delete_where(session, ImportBatch, (ImportBatch.created_at < cutoff,), dry_run))
