@@ -230,14 +230,17 @@ def test_the_rest_routes_preview_apply_and_report_and_are_in_the_openapi_documen
         assert "multipart/form-data" in paths[f"/api/v1/{kind}/import"]["post"]["requestBody"]["content"]
 
 
-@pytest.mark.parametrize(("language", "headers"), [("de", "Lagernr."), ("en", "Stock no.")])
-def test_templates_come_per_language_in_csv_and_xlsx_and_read_back(app, db, dealer_admin, language, headers):
+@pytest.mark.parametrize(
+    ("language", "first", "price"),
+    [("de", "Bestandsnr.", "12.500,00"), ("uk", "Складський №", "12\u00a0500,00"), ("en", "Stock no.", "12,500.00")],
+)
+def test_templates_come_per_language_in_csv_and_xlsx_and_read_back(app, db, dealer_admin, language, first, price):
     _, _, browser = dealer_admin
     for file_format in ("csv", "xlsx"):
         response = browser.get(f"/import/car/template.{file_format}?language={language}")
         assert response.status_code == 200
         _, read_headers, rows = read_table(response.data)
-        assert len(read_headers) == 19 and rows[0][1] == "WVWZZZ1JZ3W386752"
+        assert (len(read_headers), read_headers[0], rows[0][1], rows[0][-1]) == (19, first, "WVWZZZ1JZ3W386752", price)
     assert browser.get("/import/car/template.exe").status_code == 404
 
 

@@ -174,7 +174,15 @@ def test_a_file_cannot_name_one_record_twice_and_a_restricted_record_is_not_chan
     anna = {"first_name": "Anna", "last_name": "Muster", "email": "a@example.org"}
     assert importing.decide("client", _reading(**anna), Known(), seen, 2).action == CREATE
     twice = importing.decide("client", _reading(**anna), Known(), seen, 5)
-    assert twice.errors == [("email", "Row 2 has the same email.")]
+    assert twice.errors == [("email", "Row 2 has the same value in this column.")]
+    two_people = Known(
+        by_key={
+            "email": {"a@example.org": {"id": 3, "email": "a@example.org", "restricted": False}},
+            "phone": {"+49301234567": {"id": 4, "phone": "+49301234567", "restricted": False}},
+        }
+    )
+    both = importing.decide("client", _reading(email="a@example.org", phone="+49301234567"), two_people, {}, 2)
+    assert both.errors == [("phone", "The e-mail address and the phone number belong to different clients.")]
     restricted = Known(by_key={"email": {"r@example.org": {"id": 3, "email": "r@example.org", "restricted": True}}})
     refused = importing.decide("client", _reading(email="r@example.org"), restricted, {}, 2)
     assert refused.errors == [("_row", "The matching record is restricted (GDPR Art. 18) and cannot be changed.")]

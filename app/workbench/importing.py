@@ -272,7 +272,7 @@ def decide(kind: str, reading: Reading, known: Known, seen: dict[tuple[str, Any]
     keys = [(k, values[k]) for k in MATCH_KEYS[kind] if values.get(k)]
     for key in keys:
         if key in seen:
-            errors.append((key[0], str(_l("Row %(row)s has the same %(column)s.", row=seen[key], column=key[0]))))
+            errors.append((key[0], str(_l("Row %(row)s has the same value in this column.", row=seen[key]))))
         else:
             seen[key] = row_number
     if kind == "car" and values.get("vin") in known.foreign_vins and values["vin"] not in known.by_key.get("vin", {}):
@@ -280,8 +280,12 @@ def decide(kind: str, reading: Reading, known: Known, seen: dict[tuple[str, Any]
     matches = {k: known.by_key.get(k, {}).get(v) for k, v in keys}
     targets = {m["id"]: m for m in matches.values() if m is not None}
     if len(targets) > 1:
-        first, second = MATCH_KEYS[kind]
-        errors.append((second, str(_l("The %(a)s and the %(b)s belong to different records.", a=first, b=second))))
+        message = (
+            _l("The VIN and the stock number belong to different cars.")
+            if kind == "car"
+            else _l("The e-mail address and the phone number belong to different clients.")
+        )
+        errors.append((MATCH_KEYS[kind][1], str(message)))
     target = next(iter(targets.values()), None)
     if target is not None and target.get("restricted"):
         errors.append(("_row", str(_l("The matching record is restricted (GDPR Art. 18) and cannot be changed."))))
