@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from babel.dates import parse_date as babel_parse_date
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
@@ -31,6 +32,7 @@ _CANONICAL = re.compile(r"^-?\d+(\.\d{1,2})?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@cache
 def _symbols(locale: str) -> tuple[str, str]:
     try:
         return get_decimal_symbol(locale), get_group_symbol(locale)
@@ -38,7 +40,8 @@ def _symbols(locale: str) -> tuple[str, str]:
         return ".", ","
 
 
-def _grouped(text: str, separators: str, decimal_symbol: str) -> re.Pattern[str]:
+@cache
+def _grouped(separators: str, decimal_symbol: str) -> re.Pattern[str]:
     seps = "".join(re.escape(s) for s in dict.fromkeys(separators))
     return re.compile(rf"^-?(\d+|\d{{1,3}}([{seps}]\d{{3}})+)({re.escape(decimal_symbol)}\d+)?$")
 
@@ -60,7 +63,7 @@ def parse_number(value: str | float | Decimal | None, locale: str, field: str | 
     if _CANONICAL.match(text):
         return Decimal(text)
     separators = SPACES + group_symbol + ("." if decimal_symbol == "," else "")
-    if _grouped(text, separators, decimal_symbol).match(text):
+    if _grouped(separators, decimal_symbol).match(text):
         plain = text
         for sep in dict.fromkeys(separators):
             plain = plain.replace(sep, "")

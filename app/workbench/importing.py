@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -87,6 +88,7 @@ def columns_of(kind: str) -> tuple[Column, ...]:
     return COLUMNS[kind]
 
 
+@lru_cache(maxsize=4096)  # a file repeats its choices ("Diesel") thousands of times
 def header_key(text: object) -> str:
     """A header as compared: lower case, accents and punctuation gone ("E-Mail" = "email")."""
     folded = unicodedata.normalize("NFKD", str(text or "")).casefold()

@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from rq import get_current_job
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
@@ -169,7 +169,7 @@ def _check(session: Session, batch: ImportBatch, rows: list[tuple[int, list]]) -
         )
     session.execute(delete(ImportRow).where(ImportRow.batch_id == batch.id))
     for start in range(0, len(stored), _CHUNK):
-        session.execute(insert(ImportRow), stored[start : start + _CHUNK])
+        session.execute(ImportRow.__table__.insert(), stored[start : start + _CHUNK])  # executemany, no ORM per row
     actions = [row["action"] for row in stored]
     batch.to_create = actions.count(importing.CREATE)
     batch.to_update = actions.count(UPDATE)
@@ -193,15 +193,17 @@ def known_records(session: Session, dealer_id: int, kind: str, readings: Iterabl
     known = Known()
     model = Car if kind == "car" else Client
     names = [c.name for c in importing.columns_of(kind)]
+    columns = [model.id, model.restricted_at] + [getattr(model, "asking_price_minor" if n == "asking_price" else n) for n in names]
     for key in importing.MATCH_KEYS[kind]:
         wanted = sorted({r.values[key] for r in readings if r.values.get(key)})
         column = getattr(model, key)
         for start in range(0, len(wanted), _CHUNK):
-            query = select(model).where(model.dealer_id == dealer_id, column.in_(wanted[start : start + _CHUNK]))
+            query = select(*columns).where(model.dealer_id == dealer_id, column.in_(wanted[start : start + _CHUNK]))
             if kind == "client":
                 query = query.where(Client.is_erasure_placeholder.is_(False))
-            for record in session.scalars(query):
-                known.by_key.setdefault(key, {})[getattr(record, key)] = _snapshot(record, names)
+            for row in session.execute(query):
+                record = _snapshot(row, names)
+                known.by_key.setdefault(key, {})[record[key]] = record
     if kind == "car":
         vins = sorted({r.values["vin"] for r in readings if r.values.get("vin")})
         for start in range(0, len(vins), _CHUNK):
@@ -215,10 +217,10 @@ def known_records(session: Session, dealer_id: int, kind: str, readings: Iterabl
     return known
 
 
-def _snapshot(record: Any, names: list[str]) -> dict[str, Any]:
-    found: dict[str, Any] = {"id": record.id, "restricted": record.restricted_at is not None}
-    for name in names:
-        value = record.asking_price_minor if name == "asking_price" else getattr(record, name)
+def _snapshot(row: Any, names: list[str]) -> dict[str, Any]:
+    """A record as plain values: (id, restricted_at, *names) in, enums as their values."""
+    found: dict[str, Any] = {"id": row[0], "restricted": row[1] is not None}
+    for name, value in zip(names, row[2:]):
         found[name] = value.value if hasattr(value, "value") else value
     return found
 
