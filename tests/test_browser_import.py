@@ -105,7 +105,7 @@ def test_import_a_20_row_csv_with_3_bad_rows_preview_fix_apply_and_see_the_cars(
     expect(page.locator(".import-count-errors")).to_have_text("0")
     with page.expect_navigation():
         page.locator("button.import-apply").click()
-    expect(page.locator("#import-progress-bar")).to_be_visible()
+    expect(page.locator(".import-progress .progress")).to_be_visible()
     assert _cars_with_prefix(app, prefix) == 0
 
     run_queue(app)  # the worker; the page polls and reloads itself when the job is done
