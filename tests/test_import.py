@@ -199,6 +199,15 @@ def test_another_dealers_import_is_a_404_on_every_page_and_route(app, db, dealer
     assert db.session.get(ImportBatch, batch.id).status is ImportStatus.preview
 
 
+def test_internal_staff_read_what_imports_are_for_and_cannot_upload(app, db, login):
+    admin = login("admin")
+    page = admin.get("/import/car/")
+    assert page.status_code == 200 and "import-no-dealer" in page.get_data(as_text=True)
+    assert "import-upload-form" not in page.get_data(as_text=True)
+    refused = upload(admin, "car", csv_bytes(HEADERS, car_rows(1, f"A{uid()}")), name="cars.csv")
+    assert refused.status_code == 404
+
+
 def test_the_rest_routes_preview_apply_and_report_and_are_in_the_openapi_document(app, db, api, dealer_ids):
     client = api("north-motors-admin")
     tag = f"R{uid()}"

@@ -71,20 +71,26 @@ class ImportView(BaseView):
             abort(404)
         return batch
 
-    def _upload_page(self, kind: str, form: UploadForm, status: int = 200):
+    def _upload_page(self, kind: str, form: UploadForm, status: int = 200, has_dealer: bool = True):
         labels = [str(label) for label in COLUMN_LABELS[kind].values()]
         html = self.render_template(
-            "workbench/import_upload.html", kind=kind, title=str(KINDS[kind]), form=form, labels=labels, languages=LANGUAGE_CHOICES
+            "workbench/import_upload.html",
+            kind=kind,
+            title=str(KINDS[kind]),
+            form=form,
+            labels=labels,
+            languages=LANGUAGE_CHOICES,
+            has_dealer=has_dealer,
         )
         return html, status
 
     @expose("/<kind>/", methods=["GET"])
     @has_access
     def upload(self, kind):
+        """The upload form; internal staff (no dealer) read what it is for, and the templates."""
         kind = _kind(kind)
-        _dealer_id()
         form = UploadForm(language=str(get_locale() or "en"))
-        return self._upload_page(kind, form)
+        return self._upload_page(kind, form, has_dealer=current_dealer_id() not in (None, NO_DEALER))
 
     @expose("/<kind>/", methods=["POST"])
     @has_access
