@@ -30,6 +30,7 @@ bench: $(STAMP)  ## speed figures, printed (never asserted)
 	$(BIN)/python -m bench.list_views
 	$(BIN)/python -m bench.export_memory
 	$(BIN)/python -m bench.list_export
+	$(BIN)/python -m bench.import_preview
 	@# Load without leaks: gunicorn + worker + cron on PostgreSQL and Redis, 50 users for 5 minutes.
 	@if [ -n "$$PGPORT" ] && [ -n "$$REDIS_PORT" ]; then \
 		LOAD_USERS=$${LOAD_USERS:-50} LOAD_SECONDS=$${LOAD_SECONDS:-300} bash .ci/deploy-as-written; \

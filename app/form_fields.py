@@ -17,6 +17,7 @@ from wtforms.validators import (
     InputRequired,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -38,8 +39,30 @@ def currency_field(label=None):
     return SelectField(label or _l("Currency"), choices=_currency_choices, default="EUR", widget=Select2Widget())
 
 
+class TypedDecimalField(DecimalField):
+    """A decimal as a person types it in their language (``app.domain.numbers``):
+    ``12 500,00`` and ``12.500,00`` in de and uk, ``12,500.00`` in en, ``12500.00`` in all."""
+
+    def process_formdata(self, valuelist) -> None:
+        from app.domain import DomainError
+        from app.domain.numbers import parse_number
+
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        try:
+            self.data = parse_number(valuelist[0], str(get_locale() or "en"), self.name)
+        except DomainError as error:
+            self.data = None
+            raise ValueError(str(error.message))
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:  # one clear message, not also "must be at least 0"
+            raise StopValidation()
+
+
 def money_field(label, required: bool = False):
-    return DecimalField(
+    return TypedDecimalField(
         label,
         places=2,
         validators=[Optional() if not required else NumberRange(min=0), NumberRange(min=0)],

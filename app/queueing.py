@@ -185,10 +185,16 @@ def enqueue_pending(session) -> None:
             enqueue_request(request_id)
         except Exception:
             log.exception("could not enqueue privacy request %s; the reconciler will", request_id)
+    for batch_id in dict.fromkeys(session.info.pop(IMPORTS_PENDING_KEY, [])):
+        try:
+            enqueue_import(batch_id)
+        except Exception:
+            log.exception("could not enqueue import %s; confirming it again queues it", batch_id)
 
 
 def forget_pending(session, *args) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(IMPORTS_PENDING_KEY, None)
 
 
 def list_export_job_id(token: str) -> str:
@@ -199,3 +205,35 @@ def enqueue_list_export(endpoint: str, args: list[tuple[str, str]], user_id: int
     """Write a big list export to the file store (``jobs.list_export.export_list``); the
     arguments are the list's own (filters, order), replayed as the user who asked."""
     return enqueue_unique("jobs.list_export.export_list", list_export_job_id(token), endpoint, args, user_id, fmt, mode, locale, token)
+
+
+# -- imports (app.workbench) ------------------------------------------------------------
+
+IMPORTS_PENDING_KEY = "imports_to_apply"
+
+
+def import_job_id(batch_id: int) -> str:
+    return f"import-{batch_id}"
+
+
+def enqueue_import(batch_id: int) -> Job:
+    """Apply a confirmed import batch (committed as queued); twice is harmless."""
+    return enqueue_unique("jobs.imports.apply_import", import_job_id(batch_id), batch_id)
+
+
+def enqueue_import_after_commit(session, batch_id: int) -> None:
+    """The batch's job is enqueued once ``session`` commits (``enqueue_pending``)."""
+    session.info.setdefault(IMPORTS_PENDING_KEY, []).append(batch_id)
+
+
+def import_job_meta(batch_id: int) -> dict:
+    """The import job's status and progress; ``UNKNOWN_JOB`` when Redis cannot be asked."""
+    try:
+        job = fetch_job(import_job_id(batch_id))
+        if job is None:
+            return {}
+        status = job.get_status(refresh=True)
+        return {"status": getattr(status, "value", status), **(job.get_meta(refresh=True) or {})}
+    except (RedisError, OSError):
+        log.warning("job of import %s: Redis unreachable", batch_id)
+        return dict(UNKNOWN_JOB)

@@ -44,6 +44,12 @@ DEALER_WORK = {
     "Disclosures": ALL,
     "ConsentRecordView": ("can_list", "can_show"),  # the consent ledger, read-only
     "Consent ledger": ALL,
+    # Import with preview (app.views.imports, app.api.imports): cars and clients.
+    "ImportView": ALL,
+    "Import cars": ALL,
+    "Import clients": ALL,
+    "CarImportApi": ALL,
+    "ClientImportApi": ALL,
 }
 
 # Privacy requests: every tenant for the privacy officer, the own dealer for a dealer

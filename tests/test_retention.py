@@ -62,6 +62,7 @@ DAILY_SWEEPS = [
     "inquiries",
     "usage_log",
     "mail_outbox",
+    "import_batches",
     "erasure_ledger",
     "terminated_accounts",
     "business_records",

@@ -11,6 +11,7 @@ from flask_appbuilder.api.manager import SwaggerView
 from app.api.car_photos import CarPhotoApi
 from app.api.clients import ClientApi
 from app.api.dealers import DealerApi
+from app.api.imports import CarImportApi, ClientImportApi
 from app.api.inquiries import InquiryApi
 from app.api.inventory import CarApi, CarCostApi
 from app.api.openapi import ForecourtOpenApi
@@ -18,9 +19,11 @@ from app.api.privacy import PrivacyRequestApi
 from app.api.sales import SaleApi
 
 TENANT_APIS = (CarApi, CarCostApi, ClientApi, InquiryApi, SaleApi)
+# Import with preview: tenant-scoped by hand (tests/test_import.py checks isolation).
+IMPORT_APIS = (CarImportApi, ClientImportApi)
 ALL_APIS = (DealerApi,) + TENANT_APIS
 # Privacy requests: tenant-scoped too (a nullable dealer_id; tests/test_privacy_api.py checks isolation).
-ALL_APIS += (PrivacyRequestApi,)
+ALL_APIS += (PrivacyRequestApi,) + IMPORT_APIS
 # A car's photos (/api/v1/car/<id>/photos): the car's tenant rule, checked per request.
 ALL_APIS += (CarPhotoApi,)
 

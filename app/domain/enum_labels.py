@@ -71,6 +71,7 @@ LABELS: dict[str, dict[str, LazyString]] = {
         "marketplace": lazy_pgettext("client source", "Marketplace"),
         "referral": lazy_pgettext("client source", "Referral"),
         "other": lazy_pgettext("client source", "Other"),
+        "imported": lazy_pgettext("client source", "Imported from a file"),
     },
     "InquiryStatus": {
         "new": lazy_pgettext("inquiry status", "New"),

@@ -40,3 +40,5 @@ PRIVACY_VERIFICATION_TTL_HOURS = 48
 UNCONFIRMED_REQUEST_GRACE_DAYS = 7
 # The link confirming a marketing opt-in from a public form works this long (double opt-in).
 MARKETING_CONFIRMATION_TTL_HOURS = 168
+# An uploaded import (its preview and its rows) is deleted this long after the upload.
+IMPORT_RETENTION_DAYS = 7

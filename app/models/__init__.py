@@ -28,6 +28,7 @@ from app.models.inventory import (  # noqa: F401
     MileageUnit,
     Transmission,
 )
+from app.models.imports import ImportBatch, ImportKind, ImportRow, ImportStatus  # noqa: F401
 from app.models.lifecycle import RetentionEvent  # noqa: F401
 from app.models.mail import MailMessage  # noqa: F401
 from app.models.policy import PolicyVersion, SubProcessor, SubProcessorCategory, TransferSafeguard  # noqa: F401

@@ -23,6 +23,7 @@ class ClientSource(enum.Enum):
     marketplace = "marketplace"
     referral = "referral"
     other = "other"
+    imported = "imported"  # from a list the dealer imported (app.workbench)
 
 
 class Client(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
@@ -63,7 +64,7 @@ class Client(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
         retention=_l(
             "Until you ask for erasure or the dealer's account ends; sales records %(years)s years", years=periods.BUSINESS_RECORD_YEARS
         ),
-        source=_l("You, or the dealer's staff when you contacted them"),
+        source=_l("You, or the dealer's staff when you contacted them, or a list the dealer imported"),
         personal={
             "first_name": DELETE,
             "last_name": DELETE,

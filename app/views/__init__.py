@@ -13,6 +13,7 @@ from app.views.clients import ClientModelView
 from app.views.consent import ConsentRecordView
 from app.views.dealers import DealerModelView, DealerProfileView, DealerSocialLinkView
 from app.views.disclosures import DisclosureModelView
+from app.views.imports import ImportView
 from app.views.inquiries import InquiryModelView
 from app.views.inventory import (
     CarCostView,
@@ -37,9 +38,12 @@ DEALER_DATA_VIEWS = (CarModelView, ClientModelView, InquiryModelView, SaleModelV
 def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(CarModelView, "Cars", label=_l("Cars"), icon="fa-car", category="Inventory", category_label=_l("Inventory"))
     appbuilder.add_view(CarCostView, "Costs", label=_l("Costs"), icon="fa-money", category="Inventory")
+    appbuilder.add_view_no_menu(ImportView)
+    appbuilder.add_link("Import cars", href="/import/car/", label=_l("Import cars"), icon="fa-upload", category="Inventory")
     appbuilder.add_view(
         ClientModelView, "Clients", label=_l("Clients"), icon="fa-address-book", category="Customers", category_label=_l("Customers")
     )
+    appbuilder.add_link("Import clients", href="/import/client/", label=_l("Import clients"), icon="fa-upload", category="Customers")
     appbuilder.add_view(InquiryModelView, "Inquiries", label=_l("Inquiries"), icon="fa-envelope", category="Customers")
     appbuilder.add_view(SaleModelView, "Sales", label=_l("Sales"), icon="fa-handshake-o", category="Customers")
     appbuilder.add_view(DisclosureModelView, "Disclosures", label=_l("Disclosures"), icon="fa-share", category="Customers")

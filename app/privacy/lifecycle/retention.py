@@ -26,7 +26,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError
-from app.domain.periods import ACCOUNT_DELETION_AFTER_DAYS, BUSINESS_RECORD_YEARS, REQUEST_RECORD_YEARS, UNCONFIRMED_REQUEST_GRACE_DAYS
+from app.domain.periods import (
+    ACCOUNT_DELETION_AFTER_DAYS,
+    BUSINESS_RECORD_YEARS,
+    IMPORT_RETENTION_DAYS,
+    REQUEST_RECORD_YEARS,
+    UNCONFIRMED_REQUEST_GRACE_DAYS,
+)
 from app.extensions import db
 from app.models import RetentionEvent
 from app.models.base import utcnow
@@ -59,6 +65,12 @@ SWEEPS: dict[str, Sweep] = {
         Sweep("inquiries", DAILY, _l("Inquiries older than the dealer retention setting"), sweeps.sweep_inquiries),
         Sweep("usage_log", DAILY, _l("Usage log entries past their retention period"), sweeps.sweep_usage_log),
         Sweep("mail_outbox", DAILY, _l("Sent e-mails older than their retention period"), sweeps.sweep_mail_outbox),
+        Sweep(
+            "import_batches",
+            DAILY,
+            _l("Uploaded imports, %(days)s days after the upload", days=IMPORT_RETENTION_DAYS),
+            sweeps.sweep_import_batches,
+        ),
         Sweep("erasure_ledger", DAILY, _l("Erasure ledger entries older than the oldest backup"), sweeps.sweep_erasure_ledger),
         Sweep(
             "terminated_accounts",

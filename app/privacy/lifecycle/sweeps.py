@@ -28,6 +28,8 @@ from app.models import (
     Dealer,
     DealerStatus,
     ErasureLedgerEntry,
+    ImportBatch,
+    ImportRow,
     Inquiry,
     MailMessage,
     PageView,
@@ -100,6 +102,17 @@ def sweep_mail_outbox(session: Session, as_of: datetime, dry_run: bool) -> Count
     tally = Tally()
     sent = (MailMessage.sent_at.is_not(None), MailMessage.sent_at < cutoff)
     tally.add("mail_message", "deleted", delete_where(session, MailMessage, sent, dry_run))
+    return tally.as_dict()
+
+
+def sweep_import_batches(session: Session, as_of: datetime, dry_run: bool) -> Counts:
+    """Uploaded imports (previews and their rows, which hold what the file held) go
+    ``IMPORT_RETENTION_DAYS`` after the upload, applied or not."""
+    cutoff = as_of - timedelta(days=periods.IMPORT_RETENTION_DAYS)
+    old: Select[Any] = select(ImportBatch.id).where(ImportBatch.created_at < cutoff)  # type: ignore[arg-type]  # untyped Column model
+    tally = Tally()
+    tally.add("import_row", "deleted", delete_where(session, ImportRow, (ImportRow.batch_id.in_(old),), dry_run))
+    tally.add("import_batch", "deleted", delete_where(session, ImportBatch, (ImportBatch.created_at < cutoff,), dry_run))
     return tally.as_dict()
 
 
