@@ -25,7 +25,9 @@ from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
+from app.list_priority import PriorityColumnsMixin
 from app.models.rules import refuse_deleting_referenced
+from app.record_names import NamedRecordsMixin
 from app.rest import ForecourtModelRestApi
 from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
 from app.saving import refused_forms_rolled_back
@@ -203,8 +205,18 @@ class TenantActionsMixin:
         return super().action_post()
 
 
-class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView):
-    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
+class TenantModelView(
+    NamedRecordsMixin,
+    PriorityColumnsMixin,
+    TenantActionsMixin,
+    PermittedRelatedViewsMixin,
+    OptionalCheckboxesMixin,
+    TenantScopeMixin,
+    ModelView,
+):
+    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer;
+    its messages and titles name the record (``app.record_names``), its list keeps its
+    main columns on a phone (``app.list_priority``)."""
 
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")
 

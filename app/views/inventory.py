@@ -107,6 +107,7 @@ class CarModelView(TenantModelView):
         "mileage_display",
         "days_in_stock",
     ]
+    list_narrow_columns = ["stock_number", "status", "asking_price_display"]  # on a phone
     search_columns = ["stock_number", "vin", "make", "model", "year", "status", "published", "condition", "fuel", "acquired_on"]
     _details = [
         "stock_number",
@@ -164,6 +165,12 @@ class CarModelView(TenantModelView):
     base_order = ("acquired_on", "desc")
     label_columns = CAR_LABELS
     validators_columns = {"vin": [ValidVin()]}
+
+    def record_name(self, item):
+        return item.stock_number  # "Car N0100 added"
+
+    def record_title(self, item):
+        return f"{item.make} {item.model} {item.year} ({item.stock_number})"
 
     def validate(self, item):
         return validate_car(item, db.session)
