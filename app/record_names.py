@@ -16,7 +16,12 @@ from typing import Any
 from flask import g, has_request_context, request
 from flask_babel import gettext as _
 
+from app.i18n.languages import N_
+
 _SAVED = "forecourt_saved_record"
+ADDED = N_("%(kind)s %(record)s added")
+SAVED = N_("%(kind)s %(record)s saved")
+DELETED = N_("%(kind)s %(record)s deleted")
 
 
 def default_name(item: Any) -> str:
@@ -67,15 +72,15 @@ class NamedRecordsMixin:
 
     @property
     def add_row_message(self) -> str:
-        return self._saved_message("%(kind)s %(record)s added", "Added Row")
+        return self._saved_message(ADDED, "Added Row")
 
     @property
     def edit_row_message(self) -> str:
-        return self._saved_message("%(kind)s %(record)s saved", "Changed Row")
+        return self._saved_message(SAVED, "Changed Row")
 
     @property
     def delete_row_message(self) -> str:
-        return self._saved_message("%(kind)s %(record)s deleted", "Deleted Row")
+        return self._saved_message(DELETED, "Deleted Row")
 
     # -- page titles: the record shown or edited -------------------------------------------
 
