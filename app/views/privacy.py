@@ -50,7 +50,7 @@ from app.views.privacy_forms import (
     ReasonForm,
     new_due_at,
 )
-from app.views.privacy_words import certificate_view, event_rows, failure_text
+from app.views.privacy_words import certificate_view, event_rows, failure_text, table_title
 
 
 class PrivacyRequestView(TenantModelView):
@@ -125,6 +125,7 @@ class PrivacyRequestView(TenantModelView):
             events=event_rows(item.events),
             failure=failure_text(item, item.events),
             certificate=certificate_view(item.certificate),
+            table_title=table_title,
             rectification=self._rectification_rows(item),
             rectification_diff=rectification.diff(item, db.session) if item.rectification_proposal else [],
             lookalikes=self._lookalikes(item),
