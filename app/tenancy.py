@@ -31,8 +31,10 @@ from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.form_fields import OptionalCheckboxesMixin
 from app.list_exporting import ListExportApiMixin, ListExportViewMixin
+from app.list_priority import PriorityColumnsMixin
 from app.models.history import is_tracked
 from app.models.rules import refuse_deleting_referenced
+from app.record_names import NamedRecordsMixin
 from app.rest import ForecourtModelRestApi
 from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
 from app.saving import refused_forms_rolled_back
@@ -211,10 +213,19 @@ class TenantActionsMixin:
 
 
 class TenantModelView(
-    ListExportViewMixin, TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView
+    NamedRecordsMixin,
+    PriorityColumnsMixin,
+    ListExportViewMixin,
+    TenantActionsMixin,
+    PermittedRelatedViewsMixin,
+    OptionalCheckboxesMixin,
+    TenantScopeMixin,
+    ModelView,
 ):
-    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer; its
-    list can be exported as filtered and sorted (``app.list_exporting``)."""
+    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer;
+    its messages and titles name the record (``app.record_names``), its list keeps its
+    main columns on a phone (``app.list_priority``) and can be exported as filtered and
+    sorted (``app.list_exporting``)."""
 
     list_template = "forecourt/list.html"
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")

@@ -24,6 +24,7 @@ class ClientModelView(TenantModelView):
     add_title = _l("Add a client")
     edit_title = _l("Edit client")
     related_views = [InquiryModelView, SaleModelView, DisclosureModelView, ConsentRecordView]
+    list_narrow_columns = ["full_name", "phone"]  # on a phone
     list_columns = ["full_name", "email", "phone", "city", "source", "marketing_consent", "possible_duplicate", "assigned_user"]
     search_columns = [
         "first_name",

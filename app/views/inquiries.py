@@ -19,6 +19,7 @@ class InquiryModelView(BulkEditViewMixin, TenantModelView):
     show_title = _l("Inquiry")
     add_title = _l("Add an inquiry")
     edit_title = _l("Edit inquiry")
+    list_narrow_columns = ["name", "status"]  # on a phone
     list_columns = ["received_at", "name", "car", "status", "source", "assigned_user"]
     search_columns = ["name", "email", "phone", "status", "source", "car", "client", "assigned_user", "received_at"]
     _fields = ["car", "client", "name", "email", "phone", "message", "source", "status", "assigned_user", "first_response_at"]

@@ -110,6 +110,7 @@ class CarModelView(BulkEditViewMixin, TenantModelView):
         "mileage_display",
         "days_in_stock",
     ]
+    list_narrow_columns = ["stock_number", "status", "asking_price_display"]  # on a phone
     search_columns = ["stock_number", "vin", "make", "model", "year", "status", "published", "condition", "fuel", "acquired_on"]
     # The list's columns as the database holds them (the list shows formatted properties).
     export_columns = [
@@ -185,6 +186,12 @@ class CarModelView(BulkEditViewMixin, TenantModelView):
     formatters_columns = {"main_photo": list_thumbnail}
     show_template = "inventory/car_show.html"  # the details, then the photos (inventory/_car_photos.html)
     validators_columns = {"vin": [ValidVin()]}
+
+    def record_name(self, item):
+        return item.stock_number  # "Car N0100 added"
+
+    def record_title(self, item):
+        return f"{item.make} {item.model} {item.year} ({item.stock_number})"
 
     def validate(self, item):
         return validate_car(item, db.session)

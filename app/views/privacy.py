@@ -50,6 +50,7 @@ from app.views.privacy_forms import (
     ReasonForm,
     new_due_at,
 )
+from app.views.privacy_words import certificate_view, event_rows, failure_text, table_title
 
 
 class PrivacyRequestView(TenantModelView):
@@ -121,6 +122,10 @@ class PrivacyRequestView(TenantModelView):
             due_badge=due_badge(item),
             percent=percent(item),
             preview=preview_table(item.erasure_preview),
+            events=event_rows(item.events),
+            failure=failure_text(item, item.events),
+            certificate=certificate_view(item.certificate),
+            table_title=table_title,
             rectification=self._rectification_rows(item),
             rectification_diff=rectification.diff(item, db.session) if item.rectification_proposal else [],
             lookalikes=self._lookalikes(item),

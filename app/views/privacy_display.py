@@ -23,6 +23,7 @@ from app.privacy.requests.progress import percent
 from app.privacy.requests.subjects import mask
 from app.queueing import job_meta
 from app.views.privacy_forms import REQUEST_TYPE_LABELS, STATUS_LABELS
+from app.views.privacy_words import when
 
 DUE_BADGES = {
     "overdue": ("label-danger", _l("Overdue")),
@@ -116,7 +117,7 @@ def preview_table(preview: dict | None) -> dict | None:
     return {
         "rows": rows,
         "totals": preview.get("totals") or {},
-        "generated_at": preview.get("generated_at"),
+        "generated_at": when(preview["generated_at"]) if preview.get("generated_at") else None,
         "open_requests": preview.get("open_requests") or 0,
         "export_files": preview.get("export_files") or 0,
         "recipients": preview.get("recipients") or 0,

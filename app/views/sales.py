@@ -21,6 +21,7 @@ class SaleModelView(TenantModelView):
     show_title = _l("Sale")
     add_title = _l("Record a sale")
     edit_title = _l("Edit sale")
+    list_narrow_columns = ["deal_number", "price_display", "status"]  # on a phone
     list_columns = ["deal_number", "sale_date", "car", "buyer", "price_display", "status", "salesperson"]
     search_columns = ["deal_number", "sale_date", "status", "car", "buyer", "salesperson"]
     _fields = ["deal_number", "car", "buyer", "salesperson", "sale_date", "currency", "price", "status"]

@@ -62,6 +62,15 @@ class ForecourtUserDBModelView(TenantActionsMixin, UserDBModelView):
     search_form_query_rel_fields = _scoped
     label_columns = {**UserDBModelView.label_columns, "dealer": _l("Dealer"), "preferred_language": _l("Language")}
     formatters_columns = {"preferred_language": language_name}
+    # FAB's hints speak of LDAP and OID auth, which Forecourt does not use.
+    description_columns = {
+        **UserDBModelView.description_columns,
+        "username": _l("The name this person signs in with."),
+        "email": _l("Forecourt sends this person's notices to this address."),
+        "roles": _l("What this person may see and do."),
+        "active": _l("An inactive user cannot sign in. Deactivate users rather than delete them."),
+        "dealer": _l("The dealer whose records this person works with; empty for the service's own staff."),
+    }
     # The user's page and their own "Profile" show their language with the personal info.
     show_fieldsets = [with_language(fieldset) for fieldset in UserDBModelView.show_fieldsets]
     user_show_fieldsets = [with_language(fieldset) for fieldset in UserDBModelView.user_show_fieldsets]

@@ -1,5 +1,6 @@
-/* The progress bar of a privacy request's running job: polls the status endpoint and
-   reloads the page once the job has finished. Served by the app (CSP: script-src 'self'). */
+/* The progress bar of a privacy request's running job (the request page, the account
+   page): polls the status endpoint, moves the bar, and once the job has finished shows
+   the full bar and then reloads the page to show the result. Served by the app (CSP: script-src 'self'). */
 (function () {
   "use strict";
   var page = document.getElementById("privacy-request");
@@ -31,9 +32,14 @@
         return;  // signed out or no longer visible: stop quietly
       }
       var state = JSON.parse(xhr.responseText);
+      if (state.status === "completed") {
+        state.percent = 100;  // the last batch may not have been polled
+      }
       show(state);
       if (state.status !== "in_progress") {
-        window.location.reload();
+        // Let the full bar be seen, then show the result (download, certificate).
+        page.setAttribute("data-status", state.status);
+        window.setTimeout(function () { window.location.reload(); }, 1200);
         return;
       }
       window.setTimeout(poll, delay);
