@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
+from app.finding import FindingMixin
 from app.form_fields import OptionalCheckboxesMixin
 from app.models.rules import refuse_deleting_referenced
 from app.rest import ForecourtModelRestApi
@@ -203,8 +204,9 @@ class TenantActionsMixin:
         return super().action_post()
 
 
-class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView):
-    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
+class TenantModelView(FindingMixin, TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView):
+    """A FAB ``ModelView`` whose every read and write is limited to the user's dealer; its
+    list has the quick search, filter chips, columns and saved views of ``app.finding``."""
 
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")
 

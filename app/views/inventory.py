@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from app.datamodel import ForecourtInterface
+from app.domain.finding import NUMBER, TEXT, VIN
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.form_fields import ValidVin, currency_field, money_field
@@ -65,6 +66,7 @@ class CarCostView(TenantModelView):
     edit_columns = add_columns
     show_columns = ["car", "kind", "amount_display", "incurred_on", "note"]
     search_columns = ["car", "kind", "incurred_on"]
+    quick_search_columns = {"car.stock_number": TEXT, "car.vin": VIN, "note": TEXT}
     add_form_extra_fields = {"currency": currency_field(), "amount": money_field(_l("Amount"), required=True)}
     edit_form_extra_fields = add_form_extra_fields
     label_columns = {
@@ -108,6 +110,7 @@ class CarModelView(TenantModelView):
         "days_in_stock",
     ]
     search_columns = ["stock_number", "vin", "make", "model", "year", "status", "published", "condition", "fuel", "acquired_on"]
+    quick_search_columns = {"stock_number": TEXT, "vin": VIN, "make": TEXT, "model": TEXT, "trim": TEXT, "year": NUMBER}
     _details = [
         "stock_number",
         "vin",
