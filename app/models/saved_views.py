@@ -44,6 +44,7 @@ class SavedView(TimestampMixin, Model):
         source=_l("You, when you save a view"),
         # A filter or a quick search may name a client: the whole view goes with its owner.
         personal={"name": DELETE, "query": DELETE},
+        not_personal={"list_name": "the name of a list screen"},
         find=(BY_USER,),
         user_column="user_id",
         scope_column=None,
