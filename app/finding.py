@@ -229,7 +229,7 @@ class FindingMixin:
             if isinstance(column_type, sa_types.Enum) and column_type.enum_class is not None:
                 return str(label_of_value(column_type.enum_class, value))
             if isinstance(column_type, sa_types.Boolean):
-                return _("yes") if value.strip().lower() in ("y", "yes", "true", "1", "on") else _("no")
+                return _("Yes") if value.strip().lower() in ("y", "yes", "true", "1", "on") else _("No")
         except BadRequest:  # a value the database refuses (the interface rolled back): as typed
             pass
         return value
