@@ -66,12 +66,13 @@ def test_quick_search_finds_a_car_by_part_of_its_vin_in_any_case(db, desk):
 def test_quick_search_finds_a_car_by_stock_number_make_model_and_year(db, desk):
     dealer, _, browser = desk
     tag = uid().upper()
-    passat = make_car(db, dealer.id, stock_number=f"S-{tag}-1", make="Volkswagen", model=f"Passat{tag}", year=2019)
+    passat = make_car(db, dealer.id, stock_number=f"S-{tag}-1", make="Volkswagen", model=f"Passat{tag}", year=2019, trim=f"Elegance{tag}")
     golf = make_car(db, dealer.id, stock_number=f"S-{tag}-2", make="Volkswagen", model=f"Golf{tag}", year=2021)
     db.session.commit()
     assert stock_numbers(listed(browser, CARS, q=f"s-{tag}-1")) == [passat.stock_number]
     assert stock_numbers(listed(browser, CARS, q=f"volkswagen passat{tag.lower()}")) == [passat.stock_number]
     assert stock_numbers(listed(browser, CARS, q=f"{tag} 2021")) == [golf.stock_number]
+    assert stock_numbers(listed(browser, CARS, q=f"elegance{tag.lower()}")) == [passat.stock_number]
     assert sorted(stock_numbers(listed(browser, CARS, q=tag))) == sorted([passat.stock_number, golf.stock_number])
 
 
@@ -95,13 +96,14 @@ def test_quick_search_takes_wildcards_literally(db, desk):
 
 def test_quick_search_finds_a_client_by_name_email_and_phone_typed_as_people_type_it(db, desk):
     dealer, _, browser = desk
-    anna = client_at(db, dealer.id, email=f"Anna.{uid()}@Example.org", phone="+49301234567")
+    anna = client_at(db, dealer.id, email=f"Anna.{uid()}@Example.org", phone="+49301234567", city=f"Lübeck{uid()}")
     html = listed(browser, CLIENTS, q=f"anna {anna.last_name.lower()}")
     assert anna.email in html
     assert anna.email in rows(browser, CLIENTS, q=anna.email.split("@")[0].upper())
     assert anna.email in rows(browser, CLIENTS, q="030 123 4567")
     assert anna.email in rows(browser, CLIENTS, q="+49 30 1234567")
     assert anna.email in rows(browser, CLIENTS, q="0049-30-1234567")
+    assert anna.email in rows(browser, CLIENTS, q=anna.city[-10:])
     assert anna.email not in rows(browser, CLIENTS, q=f"{anna.last_name} nobody")
 
 
