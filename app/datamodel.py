@@ -7,7 +7,8 @@ Python property or an unknown column fails to compile, a negative page is a nega
 OFFSET. ``ForecourtInterface`` answers such requests as "no such row" (ids), "no
 ordering" (sort), a clamped page, or a ``BadInput`` (HTTP 400 with a translated message)
 for values the database refuses. Models may declare ``__sort_keys__`` to sort a computed
-column (``Client.full_name`` by last and first name).
+column (``Client.full_name`` by last and first name, ``Car.days_in_stock`` by a SQL
+expression).
 """
 
 from __future__ import annotations
@@ -136,10 +137,11 @@ class ForecourtInterface(SQLAInterface):
     def get_order_columns_list(self, list_columns: list[str] | None = None) -> list[str]:
         """FAB offers Python properties as sortable; only SQL columns and sort keys are."""
         sort_keys = self._sort_keys()
+        sortable = set(super().get_order_columns_list(list_columns))
         return [
             name
-            for name in super().get_order_columns_list(list_columns)
-            if name in sort_keys or not isinstance(getattr(self.obj, name, None), property)
+            for name in list_columns or self.get_columns_list()
+            if name in sort_keys or (name in sortable and not isinstance(getattr(self.obj, name, None), property))
         ]
 
     def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None, bypass_many_to_many=False, add_pk=False):

@@ -18,6 +18,8 @@ SIGNED_IN = {
     "OpenApi": ("can_get",),
     "SwaggerView": ("can_show",),
     "MenuApi": ("can_get",),
+    "SavedViewsView": ALL,
+    "Saved views": ALL,
 }
 
 DEALER_WORK = {

@@ -29,6 +29,7 @@ from app.datamodel import as_row_id
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
+from app.finding import FindingMixin
 from app.form_fields import OptionalCheckboxesMixin
 from app.list_exporting import ListExportApiMixin, ListExportViewMixin
 from app.list_priority import PriorityColumnsMixin
@@ -213,6 +214,7 @@ class TenantActionsMixin:
 
 
 class TenantModelView(
+    FindingMixin,
     NamedRecordsMixin,
     PriorityColumnsMixin,
     ListExportViewMixin,
@@ -225,7 +227,8 @@ class TenantModelView(
     """A FAB ``ModelView`` whose every read and write is limited to the user's dealer;
     its messages and titles name the record (``app.record_names``), its list keeps its
     main columns on a phone (``app.list_priority``) and can be exported as filtered and
-    sorted (``app.list_exporting``)."""
+    sorted (``app.list_exporting``); it has the quick search, filter chips, columns and
+    saved views of ``app.finding``."""
 
     list_template = "forecourt/list.html"
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")

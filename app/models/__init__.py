@@ -45,4 +45,5 @@ from app.models.privacy import (  # noqa: F401
     RequestType,
 )
 from app.models.sales import Sale, SaleStatus  # noqa: F401
+from app.models.saved_views import SavedView  # noqa: F401
 from app.models.usage import PageView  # noqa: F401

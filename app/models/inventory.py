@@ -18,7 +18,10 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    case,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import relationship, validates
 
 from app.domain import DomainError
@@ -33,6 +36,7 @@ from app.models.base import (
     UTCDateTime,
     utcnow,
 )
+from app.models.expressions import days_between
 
 
 def _enum(cls):
@@ -92,6 +96,12 @@ class Car(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
         CheckConstraint("mileage >= 0", name="ck_car_mileage_non_negative"),
         CheckConstraint("asking_price_minor IS NULL OR asking_price_minor >= 0", name="ck_car_price_non_negative"),
     )
+    # Lists sort the computed columns by SQL (app.datamodel.ForecourtInterface).
+    __sort_keys__ = {
+        "asking_price_display": ("asking_price_minor",),
+        "mileage_display": ("mileage_in_km",),
+        "days_in_stock": ("stock_days",),
+    }
 
     id = Column(Integer, primary_key=True)
     stock_number = Column(String(30), nullable=False)
@@ -149,6 +159,26 @@ class Car(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     def days_in_stock(self, today: date | None = None) -> int:
         end = self.sold_on or today or date.today()
         return max(0, (end - self.acquired_on).days) if self.acquired_on else 0
+
+    @hybrid_property
+    def mileage_in_km(self) -> int:
+        """Mileage in kilometres, so that miles and kilometres sort together."""
+        miles = self.mileage_unit == MileageUnit.mi
+        return (self.mileage or 0) * 1609 // 1000 if miles else (self.mileage or 0)
+
+    @mileage_in_km.inplace.expression
+    @classmethod
+    def _mileage_in_km_expression(cls):
+        return case((cls.mileage_unit == MileageUnit.mi, cls.mileage * 1609 / 1000), else_=cls.mileage)
+
+    @hybrid_property
+    def stock_days(self) -> int:
+        return self.days_in_stock()
+
+    @stock_days.inplace.expression
+    @classmethod
+    def _stock_days_expression(cls):
+        return days_between(cls.acquired_on, func.coalesce(cls.sold_on, func.current_date()))
 
     @validates("vin")
     def _vin(self, key, value):

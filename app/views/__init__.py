@@ -28,6 +28,7 @@ from app.views.privacy import PrivacyRequestView
 from app.views.record_of_processing import RecordOfProcessingView
 from app.views.retention import RetentionEventView
 from app.views.sales import KeptSaleView, SaleModelView
+from app.views.saved_views import SavedViewsView
 from app.views.subprocessors import SubProcessorView
 from app.views.usage import UsageLogView
 
@@ -87,6 +88,7 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(KeptSaleView, "Kept sales", label=_l("Sales kept for accounting"), icon="fa-archive", category="Privacy")
     appbuilder.add_view(BreachView, "Breach register", label=_l("Breach register"), icon="fa-exclamation-triangle", category="Privacy")
     appbuilder.add_view(UsageLogView, "Usage log", label=_l("Usage log"), icon="fa-line-chart", category="Accounts")
+    appbuilder.add_view(SavedViewsView, "Saved views", label=_l("Saved views"), icon="fa-bookmark")
     for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView, CarPhotosView):
         appbuilder.add_view_no_menu(view)
 

@@ -29,6 +29,7 @@ from app.domain import DomainError
 from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_datetime
 from app.extensions import db
+from app.finding import FindingMixin
 from app.models import Breach, BreachStatus, Dealer, DealerStatus
 from app.models.base import utcnow
 from app.privacy.transparency import breach_subjects, breaches
@@ -181,7 +182,7 @@ class TellDealersForm(FlaskForm):
         return list(self.dealers.data or [])
 
 
-class BreachView(ModelView):
+class BreachView(FindingMixin, ModelView):
     """The register: no delete, it is the record the authority may ask for (Art. 33(5))."""
 
     datamodel = BreachInterface(Breach)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.datamodel import ForecourtInterface
 from app.domain.clients import check_marketing_consent
+from app.domain.finding import EMAIL, PHONE, TEXT
 from app.extensions import db
 from app.models import Client
 from app.tenancy import TenantModelView
@@ -37,6 +38,7 @@ class ClientModelView(TenantModelView):
         "possible_duplicate",
         "assigned_user",
     ]
+    quick_search_columns = {"first_name": TEXT, "last_name": TEXT, "email": EMAIL, "phone": PHONE, "city": TEXT}
     _fields = [
         "first_name",
         "last_name",

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.datamodel import ForecourtInterface
 from app.domain.text import web_address
 from app.extensions import db
+from app.finding import FindingMixin
 from app.form_fields import DomainRule, OptionalCheckboxesMixin, single_line_validators
 from app.models import Dealer, DealerSocialLink
 from app.tenancy import PermittedRelatedViewsMixin, TenantModelView, current_user
@@ -46,7 +47,7 @@ class DealerSocialLinkView(TenantModelView):
     validators_columns = {**single_line_validators("platform"), "url": [DomainRule(web_address)]}
 
 
-class DealerModelView(DealerTerminationMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
+class DealerModelView(FindingMixin, DealerTerminationMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, ModelView):
     """Every dealer account: Staff and Admin (who terminate it from its page)."""
 
     datamodel = ForecourtInterface(Dealer)

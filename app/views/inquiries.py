@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.bulk_editing import BulkEditViewMixin
 from app.datamodel import ForecourtInterface
+from app.domain.finding import EMAIL, PHONE, TEXT, VIN
 from app.domain.formatting import format_datetime
 from app.models import Inquiry
 from app.tenancy import TenantModelView
@@ -22,6 +23,7 @@ class InquiryModelView(BulkEditViewMixin, TenantModelView):
     list_narrow_columns = ["name", "status"]  # on a phone
     list_columns = ["received_at", "name", "car", "status", "source", "assigned_user"]
     search_columns = ["name", "email", "phone", "status", "source", "car", "client", "assigned_user", "received_at"]
+    quick_search_columns = {"name": TEXT, "email": EMAIL, "phone": PHONE, "car.stock_number": TEXT, "car.vin": VIN}
     _fields = ["car", "client", "name", "email", "phone", "message", "source", "status", "assigned_user", "first_response_at"]
     add_columns = ["dealer"] + _fields
     edit_columns = _fields

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 
 from app.bulk_editing import BulkEditViewMixin
 from app.datamodel import ForecourtInterface
+from app.domain.finding import NUMBER, TEXT, VIN
 from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.form_fields import ValidVin, currency_field, money_field
@@ -67,6 +68,7 @@ class CarCostView(TenantModelView):
     edit_columns = add_columns
     show_columns = ["car", "kind", "amount_display", "incurred_on", "note"]
     search_columns = ["car", "kind", "incurred_on"]
+    quick_search_columns = {"car.stock_number": TEXT, "car.vin": VIN, "note": TEXT}
     add_form_extra_fields = {"currency": currency_field(), "amount": money_field(_l("Amount"), required=True)}
     edit_form_extra_fields = add_form_extra_fields
     label_columns = {
@@ -128,6 +130,7 @@ class CarModelView(BulkEditViewMixin, TenantModelView):
         "acquired_on",
         "sold_on",
     ]
+    quick_search_columns = {"stock_number": TEXT, "vin": VIN, "make": TEXT, "model": TEXT, "trim": TEXT, "year": NUMBER}
     _details = [
         "stock_number",
         "vin",

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from app.datamodel import ForecourtInterface
 from app.domain.formatting import format_datetime
+from app.finding import FindingMixin
 from app.models import MailMessage
 
 
@@ -31,7 +32,7 @@ def _given_up(when) -> Markup:
     return Markup('<span class="label label-danger mail-failed">{}</span>').format(label)
 
 
-class MailOutboxView(ModelView):
+class MailOutboxView(FindingMixin, ModelView):
     datamodel = ForecourtInterface(MailMessage)
     route_base = "/mailoutbox"
     base_permissions: ClassVar[list[str]] = ["can_list", "can_show"]

@@ -6,6 +6,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
 from app.datamodel import ForecourtInterface
+from app.domain.finding import EMAIL, PHONE, TEXT, VIN
 from app.domain.formatting import format_date
 from app.extensions import db
 from app.form_fields import currency_field, money_field
@@ -24,6 +25,17 @@ class SaleModelView(TenantModelView):
     list_narrow_columns = ["deal_number", "price_display", "status"]  # on a phone
     list_columns = ["deal_number", "sale_date", "car", "buyer", "price_display", "status", "salesperson"]
     search_columns = ["deal_number", "sale_date", "status", "car", "buyer", "salesperson"]
+    quick_search_columns = {
+        "deal_number": TEXT,
+        "car.stock_number": TEXT,
+        "car.vin": VIN,
+        "car.make": TEXT,
+        "car.model": TEXT,
+        "buyer.first_name": TEXT,
+        "buyer.last_name": TEXT,
+        "buyer.email": EMAIL,
+        "buyer.phone": PHONE,
+    }
     _fields = ["deal_number", "car", "buyer", "salesperson", "sale_date", "currency", "price", "status"]
     add_columns = ["dealer"] + _fields
     edit_columns = _fields

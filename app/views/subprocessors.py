@@ -23,6 +23,7 @@ from app.domain import DomainError
 from app.domain.enum_labels import choices, label_of_value
 from app.domain.formatting import format_date, format_datetime
 from app.extensions import db
+from app.finding import FindingMixin
 from app.models import SubProcessor, SubProcessorCategory, TransferSafeguard
 from app.models.base import utcnow
 from app.privacy.transparency import subprocessors
@@ -98,7 +99,7 @@ class SinceInRange:
             )
 
 
-class SubProcessorView(ModelView):
+class SubProcessorView(FindingMixin, ModelView):
     """The public list of sub-processors; adding one tells every dealer admin."""
 
     datamodel = ForecourtInterface(SubProcessor)
