@@ -6,12 +6,14 @@ from collections.abc import Callable
 from functools import cache
 
 from babel.numbers import get_currency_name, list_currencies
-from flask_appbuilder.fields import EnumField
+from flask import has_request_context, request
+from flask_appbuilder.fields import EnumField, QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField
 from wtforms.fields.core import UnboundField
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -111,3 +113,94 @@ class ValidVin:
         result = check_vin(field.data, year, legacy)
         if result.errors:
             raise ValidationError(result.errors[0])
+
+
+# -- pickers: relation drop-downs people can tell apart ------------------------------------
+
+
+def picker_label(obj) -> str:
+    """How a picker names a row: clients by name · e-mail · city, cars by stock number ·
+    make model year, users by name · user name (``app.domain.sales_flow``)."""
+    from app.domain import sales_flow
+
+    kind = type(obj).__name__
+    if kind == "Client":
+        return sales_flow.client_label(obj.full_name, obj.email, obj.city)
+    if kind == "Car":
+        return sales_flow.car_label(obj.stock_number, obj.make, obj.model, obj.year)
+    if kind == "DealerUser":
+        return sales_flow.user_label(obj.first_name, obj.last_name, obj.username)
+    return str(obj)
+
+
+def can_be_picked(obj) -> bool:
+    """Deactivated or anonymised users are never offered."""
+    if type(obj).__name__ == "DealerUser":
+        return bool(obj.active) and obj.deactivated_at is None and obj.anonymised_at is None
+    return True
+
+
+class PickerField(QuerySelectField):
+    """FAB's relation drop-down without its ``__None`` value and without choosing the
+    first row for a required field: it starts empty ("Choose…") unless the page's URL
+    names a row (``?car=12`` on the sale form), which is taken only when it is one of the
+    offered (tenant-scoped) rows. The dealer a dealer user's record belongs to is the one
+    choice there is, so it is chosen. Rows that cannot be picked stay out, except the
+    value a record already has."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_blank"] = True
+        kwargs.setdefault("blank_text", _l("Choose…"))
+        kwargs.setdefault("get_label", picker_label)
+        super().__init__(*args, **kwargs)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        if formdata is None and self._data is None and has_request_context() and request.method == "GET":
+            wanted = request.args.get(self.name, "")
+            if wanted.isdigit():
+                self._formdata = wanted  # resolved against the offered rows only
+            elif self.flags.required and self._only_dealer() is not None:
+                self._data = self._only_dealer()
+
+    def _only_dealer(self):
+        rows = self._get_object_list()
+        if len(rows) == 1 and type(rows[0][1]).__name__ == "Dealer":
+            return rows[0][1]
+        return None
+
+    def _get_object_list(self):
+        if self._object_list is None:
+            current = self._data
+            rows = [obj for obj in self.query_func() if can_be_picked(obj) or obj is current]
+            self._object_list = [(str(self.get_pk_func(obj)), obj) for obj in rows]
+        return self._object_list
+
+    def iter_choices(self):
+        yield ("", self.blank_text, self.data is None, {})
+        for pk, obj in self._get_object_list():
+            yield (pk, self.get_label(obj), obj == self.data, {})
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] in ("", "__None"):
+            self.data = None
+        else:
+            super().process_formdata(valuelist)
+
+    def pre_validate(self, form):
+        if self.data is None and not self._formdata:
+            return  # empty: DataRequired (a required relation) says so in words
+        super().pre_validate(form)
+
+
+class RelationPickersMixin:
+    """Every relation drop-down of a view's add and edit forms is a ``PickerField``."""
+
+    def _init_forms(self):
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for name in dir(form):
+                unbound = getattr(form, name, None)
+                if isinstance(unbound, UnboundField) and unbound.field_class is QuerySelectField:
+                    unbound.field_class = PickerField
+                    unbound.kwargs.pop("allow_blank", None)

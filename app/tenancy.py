@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
-from app.form_fields import OptionalCheckboxesMixin
+from app.form_fields import OptionalCheckboxesMixin, RelationPickersMixin
 from app.models.rules import refuse_deleting_referenced
 from app.rest import ForecourtModelRestApi
 from app.restriction import is_restrictable, refuse_restricted, refuse_restricted_references, restriction_filters
@@ -203,7 +203,35 @@ class TenantActionsMixin:
         return super().action_post()
 
 
-class TenantModelView(TenantActionsMixin, PermittedRelatedViewsMixin, OptionalCheckboxesMixin, TenantScopeMixin, ModelView):
+def local_next(value: str | None) -> str | None:
+    """A ``next`` address from the URL, if it is a path on this site (never another host)."""
+    from urllib.parse import urlsplit
+
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+class BackToNextMixin:
+    """After a save, go back to the page named by ``?next=`` (the page the person came
+    from, e.g. the car a sale was recorded on), else FAB's page history."""
+
+    def get_redirect(self):
+        wanted = local_next(request.args.get("next")) if has_request_context() else None
+        return wanted or super().get_redirect()
+
+
+class TenantModelView(
+    BackToNextMixin,
+    TenantActionsMixin,
+    PermittedRelatedViewsMixin,
+    RelationPickersMixin,
+    OptionalCheckboxesMixin,
+    TenantScopeMixin,
+    ModelView,
+):
     """A FAB ``ModelView`` whose every read and write is limited to the user's dealer."""
 
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")

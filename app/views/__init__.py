@@ -23,6 +23,7 @@ from app.views.inventory import (
 from app.views.mail import MailOutboxView
 from app.views.policy import PolicyVersionView
 from app.views.privacy import PrivacyRequestView
+from app.views.record_links import register_record_links
 from app.views.record_of_processing import RecordOfProcessingView
 from app.views.retention import RetentionEventView
 from app.views.sales import KeptSaleView, SaleModelView
@@ -84,6 +85,7 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(UsageLogView, "Usage log", label=_l("Usage log"), icon="fa-line-chart", category="Accounts")
     for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView):
         appbuilder.add_view_no_menu(view)
+    register_record_links(current_app)  # the sales flow's links on record pages and the menu
 
 
 def close_file_downloads(appbuilder: AppBuilder) -> None:
