@@ -402,3 +402,58 @@ def test_an_inquiry_entered_by_staff_mails_the_other_users(db, shop, login):
     ).all()
     admin_user = db.session.scalars(select(DealerUser).where(DealerUser.username == admin)).one()
     assert [m.to_address for m in mails] == [admin_user.email]
+
+
+# -- search as you type on large tables ---------------------------------------------------
+
+
+@pytest.fixture
+def large_tables(monkeypatch):
+    """Every picker counts as large: it searches instead of listing."""
+    import app.form_fields
+
+    monkeypatch.setattr(app.form_fields, "PICKER_SEARCH_FROM", 0)
+
+
+def test_a_large_picker_lists_only_the_chosen_row_and_searches_the_dealers_sellable_cars(db, shop, login, large_tables):
+    dealer, admin, _staff = shop
+    tag = uid()
+    car = make_car(db, dealer.id, model=f"Passat{tag}", stock_number=f"P-{tag}")
+    sold = make_car(db, dealer.id, model=f"Passat{tag}", status=CarStatus.sold)
+    foreign = make_car(db, new_dealer(db).id, model=f"Passat{tag}")
+    db.session.commit()
+    browser = login(admin)
+
+    form = browser.get(f"/salemodelview/add?car={car.id}").get_data(as_text=True)
+    assert 'data-picker-url="/salemodelview/picker/add/car"' in form
+    assert [(v, selected) for v, _t, selected in _options(form, "car")] == [("", False), (str(car.id), True)]
+    assert [v for v, _t, _s in _options(form, "buyer")] == [""], "a large picker lists no rows in the page"
+
+    found = browser.get(f"/salemodelview/picker/add/car?q=passat{tag.upper()}").get_json()
+    assert found == {"results": [{"id": str(car.id), "text": f"P-{tag} · Volkswagen Passat{tag} 2020"}]}
+    assert str(sold.id) not in str(found) and str(foreign.id) not in str(found)
+    assert browser.get("/salemodelview/picker/add/nothing").status_code == 404
+
+
+def test_a_large_picker_takes_a_sent_row_only_when_it_offers_it(db, shop, login, large_tables):
+    dealer, admin, _staff = shop
+    buyer = _client(db, dealer.id, email=new_email())
+    foreign = make_car(db, new_dealer(db).id)
+    car = make_car(db, dealer.id)
+    db.session.commit()
+    browser = login(admin)
+    base = {
+        "dealer": dealer.id,
+        "buyer": buyer.id,
+        "sale_date": date.today().isoformat(),
+        "currency": "EUR",
+        "price": "100",
+        "status": "draft",
+    }
+
+    refused = browser.post_form("/salemodelview/add", {**base, "deal_number": f"R-{uid()}", "car": foreign.id})
+    assert refused.status_code == 200 and not db.session.scalar(select(func.count(Sale.id)).where(Sale.car_id == foreign.id))
+
+    deal = f"OK-{uid()}"
+    assert browser.post_form("/salemodelview/add", {**base, "deal_number": deal, "car": car.id}).status_code == 302
+    assert db.session.scalars(select(Sale).where(Sale.deal_number == deal)).one().car_id == car.id

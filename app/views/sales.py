@@ -52,6 +52,8 @@ class SaleModelView(TenantModelView):
     base_order = ("sale_date", "desc")
     label_columns = SALE_LABELS
     add_form_query_rel_fields = {"car": _sellable_car_filters()}
+    add_template = "forecourt/picker_form_add.html"
+    edit_template = "forecourt/picker_form_edit.html"
     formatters_columns = {
         "car": lambda car: link_to("CarModelView.show", car),
         "buyer": lambda client: link_to("ClientModelView.show", client),
