@@ -137,3 +137,22 @@ def test_turn_an_inquiry_into_a_client(page, live_server, db, language):
     page.goto(f"/inquirymodelview/show/{inquiry.id}")
     expect(page.locator("button.make-client")).to_have_count(0)
     expect(page.locator(f'a[href="/clientmodelview/show/{client.id}"]').first).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "uk"])
+def test_a_large_picker_searches_as_you_type(page, live_server, db, language, monkeypatch):
+    import app.form_fields
+
+    monkeypatch.setattr(app.form_fields, "PICKER_SEARCH_FROM", 0)  # every picker counts as large
+    expect = _expect()
+    _dealer, username, _car, _sold, client = _shop(db, language)
+    login(page, username)
+    page.goto("/salemodelview/add")
+    expect(page.locator("#buyer option")).to_have_count(1)  # only the empty choice is in the page
+    page.locator("#buyer + .select2-container .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill(client.email.split("@")[0])
+    option = page.locator(".select2-container--open .select2-results__option", has_text=client.email)
+    expect(option).to_have_text(f"Anna Fischer · {client.email} · Berlin")
+    _shot(page, f"picker-search-{language}")
+    option.click()
+    expect(page.locator("#buyer")).to_have_value(str(client.id))
