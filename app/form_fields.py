@@ -250,7 +250,10 @@ class PickerField(QuerySelectField):
 class RelationPickersMixin:
     """Every relation drop-down of a view's add and edit forms is a ``PickerField``; on
     large tables it searches as the person types, through ``picker/<column>`` (the same
-    tenant, restriction and form filters as the drop-down)."""
+    tenant, restriction and form filters as the drop-down). A view opts in with
+    ``picker_search = True`` and forms that load ``pickers.js`` (forecourt/picker_form_*.html)."""
+
+    picker_search = False
 
     def _init_forms(self):
         super()._init_forms()
@@ -272,7 +275,7 @@ class RelationPickersMixin:
 
     def _picker_functions(self, column: str, kind: str) -> dict:
         related_model = self.datamodel.get_related_model(column)
-        if related_model.__name__ not in PICKER_SEARCH_COLUMNS:
+        if not self.picker_search or related_model.__name__ not in PICKER_SEARCH_COLUMNS:
             return {}
 
         def count() -> int:

@@ -457,3 +457,12 @@ def test_a_large_picker_takes_a_sent_row_only_when_it_offers_it(db, shop, login,
     deal = f"OK-{uid()}"
     assert browser.post_form("/salemodelview/add", {**base, "deal_number": deal, "car": car.id}).status_code == 302
     assert db.session.scalars(select(Sale).where(Sale.deal_number == deal)).one().car_id == car.id
+
+
+def test_a_form_without_the_search_script_keeps_listing_its_rows(db, shop, login, large_tables):
+    dealer, admin, _staff = shop
+    car = make_car(db, dealer.id)
+    db.session.commit()
+    form = login(admin).get("/carcostview/add").get_data(as_text=True)
+    assert "data-picker-url" not in form
+    assert str(car.id) in {v for v, _t, _s in _options(form, "car")}

@@ -49,6 +49,7 @@ class InquiryModelView(TenantModelView):
         "client": lambda client: link_to("ClientModelView.show", client),
     }
     base_order = ("received_at", "desc")
+    picker_search = True  # large tables: the pickers search as you type
     add_template = "forecourt/picker_form_add.html"
     edit_template = "forecourt/picker_form_edit.html"
     label_columns = INQUIRY_LABELS

@@ -52,6 +52,7 @@ class SaleModelView(TenantModelView):
     base_order = ("sale_date", "desc")
     label_columns = SALE_LABELS
     add_form_query_rel_fields = {"car": _sellable_car_filters()}
+    picker_search = True  # large tables: the pickers search as you type
     add_template = "forecourt/picker_form_add.html"
     edit_template = "forecourt/picker_form_edit.html"
     formatters_columns = {
