@@ -30,7 +30,7 @@ from app.domain import DomainError
 from app.domain.tenancy import TenantViolation, check_tenant_references
 from app.extensions import db
 from app.finding import FindingMixin
-from app.form_fields import OptionalCheckboxesMixin
+from app.form_fields import OptionalCheckboxesMixin, RelationPickersMixin
 from app.list_exporting import ListExportApiMixin, ListExportViewMixin
 from app.list_priority import PriorityColumnsMixin
 from app.models.history import is_tracked
@@ -213,13 +213,35 @@ class TenantActionsMixin:
         return super().action_post()
 
 
+def local_next(value: str | None) -> str | None:
+    """A ``next`` address from the URL, if it is a path on this site (never another host)."""
+    from urllib.parse import urlsplit
+
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+class BackToNextMixin:
+    """After a save, go back to the page named by ``?next=`` (the page the person came
+    from, e.g. the car a sale was recorded on), else FAB's page history."""
+
+    def get_redirect(self):
+        wanted = local_next(request.args.get("next")) if has_request_context() else None
+        return wanted or super().get_redirect()
+
+
 class TenantModelView(
     FindingMixin,
     NamedRecordsMixin,
+    BackToNextMixin,
     PriorityColumnsMixin,
     ListExportViewMixin,
     TenantActionsMixin,
     PermittedRelatedViewsMixin,
+    RelationPickersMixin,
     OptionalCheckboxesMixin,
     TenantScopeMixin,
     ModelView,
@@ -228,7 +250,8 @@ class TenantModelView(
     its messages and titles name the record (``app.record_names``), its list keeps its
     main columns on a phone (``app.list_priority``) and can be exported as filtered and
     sorted (``app.list_exporting``); it has the quick search, filter chips, columns and
-    saved views of ``app.finding``."""
+    saved views of ``app.finding``; its pickers name their rows and search as you type
+    (``app.form_fields``) and a save goes back to ``?next=``."""
 
     list_template = "forecourt/list.html"
     rel_filter_attrs = ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields")

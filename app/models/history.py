@@ -29,7 +29,7 @@ INSERT, UPDATE, DELETE_ACTION = "insert", "update", "delete"
 ACTIONS = (INSERT, UPDATE, DELETE_ACTION)
 USER, SYSTEM = "user", "system"  # who changed it: a signed-in user, or a job / worker
 # Columns that say nothing about what the record is: never recorded.
-BOOKKEEPING = frozenset({"id", "dealer_id", "created_at", "updated_at", "restricted_at", "is_erasure_placeholder"})
+BOOKKEEPING = frozenset({"id", "dealer_id", "created_at", "updated_at", "restricted_at", "is_erasure_placeholder", "seen_at", "form_token"})
 # Columns whose value is a secret: recorded as changed, never with a value.
 SECRET = re.compile(r"password|secret|token|api_key|hash", re.IGNORECASE)
 # Dealer-owned tables that are logs themselves, and the history itself.

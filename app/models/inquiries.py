@@ -6,7 +6,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship, validates
 
 from app.domain.contact import normalise_email, normalise_phone
@@ -35,6 +35,7 @@ class InquirySource(enum.Enum):
 
 class Inquiry(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     __tablename__ = "inquiry"
+    __table_args__ = (UniqueConstraint("dealer_id", "form_token", name="uq_inquiry_dealer_form_token"),)
 
     id = Column(Integer, primary_key=True)
     car_id = Column(Integer, ForeignKey("car.id", ondelete="SET NULL"), index=True)
@@ -50,6 +51,10 @@ class Inquiry(DealerOwnedMixin, RestrictableMixin, TimestampMixin, Model):
     assigned_user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
     ip_address = Column(String(45))
     user_agent = Column(String(300))
+    # When one of the dealer's users first opened it (None: the menu badge counts it).
+    seen_at = Column(UTCDateTime)
+    # The public form's one-time token: a second submit of the same form adds nothing.
+    form_token = Column(String(64))
 
     car = relationship("Car")
     client = relationship("Client", back_populates="inquiries")

@@ -10,14 +10,18 @@ count a keyed hash of it, never the address itself.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask import abort, current_app, make_response, render_template, request, session
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import csrf, db
 from app.i18n.web import SESSION_KEY
+from app.mail.new_inquiry import notify_new_inquiry
 from app.models import ConsentMethod, Dealer
+from app.models.sales_flow import inquiry_with_form_token
 from app.privacy.consent import opt_in, unsubscribe, withdrawal
 from app.privacy.consent import public_inquiry as inquiries
 from app.privacy.links import LinkError
@@ -67,30 +71,48 @@ def dealer_inquiry(slug: str):
     car = _car_or_404(dealer)
     form = InquiryForm()
     if form.validate_on_submit():
-        with saving(form, flash_error=False) as saved:
-            received = inquiries.receive_inquiry(
-                db.session,
-                dealer,
-                name=form.name.data,
-                email=form.email.data,
-                phone=form.phone.data,
-                message=form.message.data,
-                privacy_notice_acknowledged=bool(form.privacy_notice.data),
-                marketing_consent=bool(form.marketing.data),
-                source=request.path,
-                car=car,
-                ip_address=request.remote_addr,
-                user_agent=request.user_agent.string,
-                language=str(get_locale() or "en"),
-            )
+        token = form.form_token.data or None
+        if inquiry_with_form_token(db.session, dealer.id, token) is not None:
+            log.info("inquiry form of dealer %s submitted again: nothing added", dealer.id)
+            return _thank_you(dealer, form)
+        try:
+            with saving(form, flash_error=False) as saved:
+                received = inquiries.receive_inquiry(
+                    db.session,
+                    dealer,
+                    name=form.name.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    message=form.message.data,
+                    privacy_notice_acknowledged=bool(form.privacy_notice.data),
+                    marketing_consent=bool(form.marketing.data),
+                    source=request.path,
+                    car=car,
+                    ip_address=request.remote_addr,
+                    user_agent=request.user_agent.string,
+                    language=str(get_locale() or "en"),
+                    form_token=token,
+                )
+                notify_new_inquiry(db.session, received.inquiry)
+        except IntegrityError:  # the same form's other submit won the race: it is stored once
+            db.session.rollback()
+            if inquiry_with_form_token(db.session, dealer.id, token) is None:
+                raise
+            return _thank_you(dealer, form)
         if not saved.ok:
             return _inquiry_page(form, dealer, car), 422
         log.info("inquiry %s received for dealer %s", received.inquiry.id, dealer.id)
-        # The same page whatever the address's history (new, client, withdrawn, objected):
-        # it depends on what was typed only.
-        return render_template("public/inquiry_sent.html", dealer=dealer, marketing_requested=bool(form.marketing.data))
+        return _thank_you(dealer, form)
+    if not form.form_token.data or form.form_token.errors:
+        form.form_token.data = secrets.token_urlsafe(24)  # one per form shown
     status = 422 if request.method == "POST" else 200
     return _inquiry_page(form, dealer, car), status
+
+
+def _thank_you(dealer: Dealer, form: InquiryForm) -> str:
+    # The same page whatever the address's history (new, client, withdrawn, objected) and
+    # however often the form was sent: it depends on what was typed only.
+    return render_template("public/inquiry_sent.html", dealer=dealer, marketing_requested=bool(form.marketing.data))
 
 
 def _inquiry_page(form: InquiryForm, dealer: Dealer, car) -> str:

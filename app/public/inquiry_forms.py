@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 
 class InquiryForm(FlaskForm):
-    """Neither checkbox is ever ticked for the visitor: both start unticked."""
+    """Neither checkbox is ever ticked for the visitor: both start unticked. The hidden
+    one-time token makes a second submit of the same form add nothing."""
+
+    form_token = HiddenField(validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]*$")])
 
     name = StringField(
         _l("Your name"),

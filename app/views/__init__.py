@@ -25,6 +25,7 @@ from app.views.inventory import (
 from app.views.mail import MailOutboxView
 from app.views.policy import PolicyVersionView
 from app.views.privacy import PrivacyRequestView
+from app.views.record_links import register_record_links
 from app.views.record_of_processing import RecordOfProcessingView
 from app.views.retention import RetentionEventView
 from app.views.sales import KeptSaleView, SaleModelView
@@ -91,6 +92,7 @@ def register_model_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(SavedViewsView, "Saved views", label=_l("Saved views"), icon="fa-bookmark")
     for view in (DealerSocialLinkView, CarPriceChangeView, CarStatusChangeView, CarPhotoView, CarPhotosView):
         appbuilder.add_view_no_menu(view)
+    register_record_links(current_app)  # the sales flow's links on record pages and the menu
 
 
 def close_file_downloads(appbuilder: AppBuilder) -> None:

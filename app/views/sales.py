@@ -10,10 +10,30 @@ from app.domain.finding import EMAIL, PHONE, TEXT, VIN
 from app.domain.formatting import format_date
 from app.extensions import db
 from app.form_fields import currency_field, money_field
-from app.models import Sale
+from app.models import Car, Sale
 from app.models.rules import validate_sale
-from app.tenancy import TenantModelView
+from app.models.sales_flow import sellable_clause
+from app.restriction import is_restrictable, restriction_filters
+from app.tenancy import TenantModelView, tenant_filters
 from app.views.labels import SALE_LABELS
+from app.views.record_links import link_to
+
+
+class FilterSellableCar(BaseFilter):
+    """Cars that may get a new sale: not sold or archived, no draft or sold sale."""
+
+    name = "Sellable"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(sellable_clause())
+
+
+def _sellable_car_filters() -> list:
+    # The add form's car picker: the tenant and restriction filters every picker has
+    # (app.tenancy), and only cars that can be sold.
+    restricted = restriction_filters() if is_restrictable(Car) else []
+    return [*tenant_filters("dealer_id"), *restricted, ["id", FilterSellableCar, None]]
 
 
 class SaleModelView(TenantModelView):
@@ -44,6 +64,14 @@ class SaleModelView(TenantModelView):
     edit_form_extra_fields = add_form_extra_fields
     base_order = ("sale_date", "desc")
     label_columns = SALE_LABELS
+    add_form_query_rel_fields = {"car": _sellable_car_filters()}
+    picker_search = True  # large tables: the pickers search as you type
+    add_template = "forecourt/picker_form_add.html"
+    edit_template = "forecourt/picker_form_edit.html"
+    formatters_columns = {
+        "car": lambda car: link_to("CarModelView.show", car),
+        "buyer": lambda client: link_to("ClientModelView.show", client),
+    }
 
     def validate(self, item):
         validate_sale(item, db.session)

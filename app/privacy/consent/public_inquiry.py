@@ -71,11 +71,13 @@ def receive_inquiry(
     user_agent: str | None = None,
     language: str = "en",
     now: datetime | None = None,
+    form_token: str | None = None,
 ) -> ReceivedInquiry:
     """Record the inquiry and the acknowledgement, and ask the address to confirm a
     marketing tick (in ``language``); raises ``DomainError`` (nothing added) when a rule
     is broken. ``ip_address`` and ``user_agent`` are kept only when the dealer records
-    visitors' IPs. The caller commits."""
+    visitors' IPs. ``form_token`` is the form's one-time token (see
+    ``app.models.sales_flow.inquiry_with_form_token``). The caller commits."""
     now = now or utcnow()
     name, message = (name or "").strip(), (message or "").strip()
     email = normalise_email(email)
@@ -96,6 +98,7 @@ def receive_inquiry(
             received_at=now,
             ip_address=ip,
             user_agent=((user_agent or "")[:300] or None) if ip else None,
+            form_token=form_token or None,
         )
         session.add(inquiry)
         ledger.record(
