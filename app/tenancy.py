@@ -234,10 +234,10 @@ class BackToNextMixin:
 
 
 class TenantModelView(
+    PriorityColumnsMixin,  # before FindingMixin, which builds the list widget itself
     FindingMixin,
     NamedRecordsMixin,
     BackToNextMixin,
-    PriorityColumnsMixin,
     ListExportViewMixin,
     TenantActionsMixin,
     PermittedRelatedViewsMixin,
