@@ -293,3 +293,22 @@ def filter_list(page, column_label: str, value: str) -> None:
     value_input.fill(value)
     with page.expect_navigation():
         panel.get_by_role("button", name="Search").click()
+
+
+AXE = "/static/vendor/axe-core/axe.min.js"  # axe-core from the npm registry, served by the app
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """Run axe-core on the open page; one line per violation of these impacts, naming up to
+    three of the elements it found."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        source = page.request.get(AXE)
+        assert source.ok, f"{AXE} answered {source.status}"
+        page.evaluate(source.text())  # evaluated by the test, not by the page: no CSP exception needed
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    lines = []
+    for violation in result["violations"]:
+        if violation["impact"] in impacts:
+            targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+            lines.append(f"{violation['impact']} {violation['id']} ({len(violation['nodes'])}×: {targets})")
+    return lines

@@ -13,30 +13,13 @@ import pytest
 
 pytest.register_assert_rewrite("tests.browser_support")
 from app.roles import DEALER_ADMIN
-from tests.browser_support import login
+from tests.browser_support import axe_violations, login
 from tests.factories import new_user
 
 pytest_plugins = ["tests.browser_support"]
 
 ROLES = ("admin", "staff", "privacy", "north-motors-admin", "north-motors-staff")
 PUBLIC_PAGES = ("/privacy", "/privacy/subprocessors", "/privacy/request", "/d/north-motors/inquiry", "/login/")
-AXE = "/static/vendor/axe-core/axe.min.js"
-SEVERE = ("serious", "critical")
-
-
-def axe_violations(page) -> list[str]:
-    """Run axe-core on the open page; one line per serious or critical violation."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        source = page.request.get(AXE)
-        assert source.ok, f"{AXE} answered {source.status}"
-        page.evaluate(source.text())  # evaluated by the test, not by the page: no CSP exception needed
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    lines = []
-    for violation in result["violations"]:
-        if violation["impact"] in SEVERE:
-            targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
-            lines.append(f"{violation['impact']} {violation['id']} ({len(violation['nodes'])}×: {targets})")
-    return lines
 
 
 def menu_pages(page) -> list[str]:

@@ -15,14 +15,13 @@ import pytest
 
 pytest.register_assert_rewrite("tests.browser_support")
 from app.models import CarStatus
-from tests.browser_support import login
+from tests.browser_support import axe_violations, login
 from tests.factories import make_car, new_dealer, new_user
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser
 
 STOCK_NUMBER = re.compile(r"T-[0-9a-f]{10}")
-AXE = "/static/vendor/axe-core/axe.min.js"
 
 
 def _expect():
@@ -47,13 +46,6 @@ def _dealer_with_aged_stock(app, language: str) -> tuple[str, dict[int, str]]:
         username = user.username
         db.session.remove()
     return username, cars
-
-
-def _serious_axe_violations(page) -> list[str]:
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(page.request.get(AXE).text())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['impact']} {v['id']}" for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.parametrize(("language", "bucket_caption", "list_title"), [("en", "31–60 days", "Cars"), ("uk", "31–60", "Автомобілі")])
@@ -87,7 +79,7 @@ def test_the_dealer_home_page_passes_axe_at_desktop_and_phone_width(app, page, w
     login(page, username)
     page.goto("/")
     _expect()(page.locator("#chart-sales-table")).to_be_visible()
-    assert _serious_axe_violations(page) == []
+    assert axe_violations(page) == []
     # Nothing wider than the screen: the charts scale down with it.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
 
@@ -96,4 +88,4 @@ def test_the_dealer_home_page_passes_axe_at_desktop_and_phone_width(app, page, w
 def test_the_internal_home_pages_pass_axe(page, username):
     login(page, username)
     page.goto("/")
-    assert _serious_axe_violations(page) == []
+    assert axe_violations(page) == []

@@ -102,7 +102,7 @@ def view_delete(browser, view: str, pk: int):
 def dashboard_sales(browser) -> int:
     """The sales the home page counts: the months of its sales chart's table, added up."""
     html = browser.get("/").get_data(as_text=True)
-    table = re.search(r'<table[^>]*id="chart-sales-table">(.*?)</table>', html, re.S)
+    table = re.search(r'<table[^>]*id="chart-sales-table">(.*?)</table>', html, re.DOTALL)
     assert table, "no sales chart on the dashboard"
     rows = re.findall(r'<tr>\s*<th scope="row">[^<]*</th>\s*<td class="text-right">(?:<a [^>]*>)?(\d+)', table.group(1))
     assert len(rows) == 12, rows  # the last twelve months
