@@ -73,6 +73,16 @@ LABELS: dict[str, dict[str, LazyString]] = {
         "other": lazy_pgettext("client source", "Other"),
         "imported": lazy_pgettext("client source", "Imported from a file"),
     },
+    "ImportKind": {
+        "car": lazy_pgettext("import kind", "Cars"),
+        "client": lazy_pgettext("import kind", "Clients"),
+    },
+    "ImportStatus": {
+        "preview": lazy_pgettext("import status", "Previewed"),
+        "queued": lazy_pgettext("import status", "Being applied"),
+        "applied": lazy_pgettext("import status", "Applied"),
+        "failed": lazy_pgettext("import status", "Failed, nothing written"),
+    },
     "InquiryStatus": {
         "new": lazy_pgettext("inquiry status", "New"),
         "contacted": lazy_pgettext("inquiry status", "Contacted"),
