@@ -14,7 +14,7 @@ from flask import Flask, abort, current_app, g, jsonify, render_template, reques
 from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden, HTTPException
 
-from app.datamodel import MAX_BIGINT, BadInput, as_row_id, bad_input_message, is_bad_input
+from app.datamodel import MAX_INTEGER, BadInput, as_row_id, bad_input_message, is_bad_input
 
 LIST_NUMBER_ARG = re.compile("page_|psize_")  # as flask_appbuilder.urltools matches them
 
@@ -23,7 +23,9 @@ def register_error_pages(app: Flask) -> None:
     @app.url_value_preprocessor
     def refuse_impossible_ids(endpoint, values) -> None:
         for name, value in (values or {}).items():
-            if _is_id(name, value) and as_row_id(value, MAX_BIGINT) is None:
+            # Every table's primary key is a 32-bit integer: a larger id names no row (and
+            # PostgreSQL would refuse to compare it with an int4 column).
+            if _is_id(name, value) and as_row_id(value, MAX_INTEGER) is None:
                 abort(404)
 
     @app.before_request

@@ -26,6 +26,19 @@ def test_huge_integer_id_is_404_not_500(api, method, resource):
     assert response.status_code in expected, response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/car/{id}/photos", "/api/v1/car/1/photos/{id}", "/api/v1/car/{id}/history", "/carmodelview/show/{id}"]
+)
+@pytest.mark.parametrize("id_", [str(2**31), str(2**63 - 1)])
+def test_an_id_beyond_32_bits_is_404_not_500_on_every_route(api, login, path, id_):
+    """Every primary key is a 32-bit integer: PostgreSQL refused to compare a larger one
+    with it (the photo routes answered 500 there)."""
+    url = path.format(id=id_)
+    client = login(USER) if not url.startswith("/api/") else api(USER)
+    for method in ("delete",) if "photos/" in url else ("get",):
+        assert getattr(client, method)(url).status_code == 404
+
+
 @pytest.mark.parametrize("path", ["show", "edit", "delete"])
 def test_huge_integer_id_in_an_html_route_is_404_not_500(login, path):
     response = login(USER).get(f"/carmodelview/{path}/{HUGE}")
