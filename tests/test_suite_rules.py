@@ -70,12 +70,7 @@ def test_ctrl_c_stops_a_run_after_the_in_process_worker_ran(app, tmp_path):
         text=True,
     )
     try:
-        lines = []
-        for line in child.stdout:
-            lines.append(line)
-            if "WORKED" in line:
-                break
-        assert "WORKED" in "".join(lines), "".join(lines)
+        lines = read_until(child, "WORKED")
         child.send_signal(signal.SIGINT)
         output, _ = child.communicate(timeout=20)
     finally:
@@ -116,12 +111,7 @@ def test_a_run_stopped_by_sigterm_leaves_no_embedded_redis_server(tmp_path):
         text=True,
     )
     try:
-        lines = []
-        for line in child.stdout:
-            lines.append(line)
-            if "APP UP" in line:
-                break
-        assert "APP UP" in "".join(lines), "".join(lines)
+        lines = read_until(child, "APP UP")
         assert servers_under(psutil, basetemp), "the run started no embedded redis-server"
         child.send_signal(signal.SIGTERM)
         output, _ = child.communicate(timeout=60)
@@ -143,3 +133,14 @@ def servers_under(psutil, directory) -> list[int]:
         except psutil.Error:
             continue
     return found
+
+
+def read_until(child: subprocess.Popen, marker: str) -> list[str]:
+    """The child's output lines up to the one holding ``marker`` (which must come)."""
+    lines = []
+    for line in child.stdout:
+        lines.append(line)
+        if marker in line:
+            break
+    assert marker in "".join(lines), "".join(lines)
+    return lines
